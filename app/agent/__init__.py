@@ -1,0 +1,1 @@
+"""Claude tool-use loop over the tool router."""

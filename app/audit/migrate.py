@@ -1,0 +1,37 @@
+"""Apply SQL migrations in order, once each, under an advisory lock (idempotent)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import asyncpg
+
+_LOCK_ID = 0x41_49_4F_50  # "AIOP"
+
+
+def migration_files() -> list[tuple[str, str]]:
+    folder = resources.files("app.audit") / "migrations"
+    files = sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".sql"))
+    return files
+
+
+async def migrate(conn: asyncpg.Connection) -> list[str]:
+    """Returns the names of the migrations applied by this call."""
+    applied: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW())"
+        )
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        for name, sql in migration_files():
+            if name in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+            applied.append(name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+    return applied

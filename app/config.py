@@ -1,0 +1,141 @@
+"""Settings (environment) and secrets (files) — read once, by the composition root.
+
+Nothing here runs at import time. `load_settings()` and `load_secrets()` raise
+`ConfigError` naming the offending setting; the CLI turns that into one line and exit 2.
+Secrets are only ever read from files in AIOPS_SECRETS_DIR, never from the environment,
+and are held as `SecretStr` so that repr/str/logging print '**********'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.errors import ConfigError
+
+DEFAULT_SECRETS_DIR = Path("/var/run/secrets/aiops")
+DEFAULT_DATA_DIR = Path(".aiops")
+DEFAULT_MODEL = "claude-sonnet-4-5"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """BRIEF §3 "Settings" (contract). Field ↔ environment variable via the alias."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", populate_by_name=True)
+
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    anthropic_base_url: str | None = Field(None, validation_alias=_env("ANTHROPIC_BASE_URL"))
+    model: str = Field(DEFAULT_MODEL, validation_alias=_env("AIOPS_MODEL"))
+    database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
+    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    qdrant_url: str | None = Field(None, validation_alias=_env("QDRANT_URL"))
+    data_dir: Path = Field(DEFAULT_DATA_DIR, validation_alias=_env("AIOPS_DATA_DIR"))
+    prometheus_url: str | None = Field(None, validation_alias=_env("PROMETHEUS_URL"))
+    kubeconfig: Path | None = Field(None, validation_alias=_env("KUBECONFIG"))
+    keycloak_url: str | None = Field(None, validation_alias=_env("KEYCLOAK_URL"))
+    keycloak_realm: str = Field("aiops", validation_alias=_env("KEYCLOAK_REALM"))
+    keycloak_client_id: str = Field("aiops-bot", validation_alias=_env("KEYCLOAK_CLIENT_ID"))
+    keycloak_audience: str = Field("aiops", validation_alias=_env("KEYCLOAK_AUDIENCE"))
+    identity_mode: Literal["device", "directory", "static"] = Field(
+        "device", validation_alias=_env("AIOPS_IDENTITY_MODE")
+    )
+    static_identities: Path | None = Field(None, validation_alias=_env("AIOPS_STATIC_IDENTITIES"))
+    env: Literal["dev", "staging", "prod"] = Field("prod", validation_alias=_env("AIOPS_ENV"))
+    incident_channel: str | None = Field(None, validation_alias=_env("AIOPS_INCIDENT_CHANNEL"))
+    channel_scopes: Path | None = Field(None, validation_alias=_env("AIOPS_CHANNEL_SCOPES"))
+    http_port: int = Field(3000, ge=1, le=65535, validation_alias=_env("AIOPS_HTTP_PORT"))
+    agent_version: str = Field("dev", min_length=1, validation_alias=_env("AIOPS_AGENT_VERSION"))
+    secrets_dir: Path = Field(DEFAULT_SECRETS_DIR, validation_alias=_env("AIOPS_SECRETS_DIR"))
+    # Not in the contract table; our own knobs (documented in docs/configuration.md).
+    redis_prefix: str = Field("aiops", min_length=1, validation_alias=_env("AIOPS_REDIS_PREFIX"))
+    daily_token_budget: int = Field(2_000_000, ge=0, validation_alias=_env("AIOPS_DAILY_TOKEN_BUDGET"))
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+
+_FIELD_TO_ENV = {
+    name: (f.validation_alias.choices[0] if isinstance(f.validation_alias, AliasChoices) else name)
+    for name, f in Settings.model_fields.items()
+}
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Build Settings from an explicit environment mapping; ConfigError names the variable."""
+    try:
+        settings = Settings.model_validate(dict(environ))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        env_name = _FIELD_TO_ENV.get(field, field)
+        raise ConfigError(env_name, err["msg"].lower()) from None
+    if settings.identity_mode == "static" and settings.env != "dev":
+        raise ConfigError("AIOPS_IDENTITY_MODE", "'static' is only allowed with AIOPS_ENV=dev")
+    if settings.identity_mode == "static" and settings.static_identities is None:
+        raise ConfigError("AIOPS_STATIC_IDENTITIES", "required when AIOPS_IDENTITY_MODE=static")
+    if settings.identity_mode in ("device", "directory") and not settings.keycloak_url:
+        raise ConfigError("KEYCLOAK_URL", f"required when AIOPS_IDENTITY_MODE={settings.identity_mode}")
+    return settings
+
+
+SECRET_NAMES = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "anthropic_api_key",
+    "alertmanager_token",
+    "keycloak_client_secret",
+    "audit_signing_key",
+    "link_encryption_key",
+)
+REQUIRED_SECRETS = ("slack_bot_token", "slack_signing_secret", "alertmanager_token")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secret values read from one file each. Absent optional secrets are None."""
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr
+    alertmanager_token: SecretStr
+    slack_app_token: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    keycloak_client_secret: SecretStr | None = None
+    audit_signing_key: SecretStr | None = None
+    link_encryption_key: SecretStr | None = None
+
+
+def load_secrets(secrets_dir: Path, *, required: tuple[str, ...] = REQUIRED_SECRETS) -> Secrets:
+    """Read every known secret file; a required one missing or empty raises ConfigError.
+
+    The error names the file, never its content.
+    """
+    values: dict[str, SecretStr | None] = {}
+    for name in SECRET_NAMES:
+        path = secrets_dir / name
+        try:
+            raw = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raw = ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"secret {name}", f"cannot read {path} ({type(exc).__name__})") from None
+        if not raw:
+            if name in required:
+                raise ConfigError(f"secret {name}", f"missing or empty file {path}")
+            values[name] = None
+        else:
+            values[name] = SecretStr(raw)
+    return Secrets(**values)  # type: ignore[arg-type]
