@@ -1,0 +1,48 @@
+"""The bot's own Prometheus metrics, served on GET /metrics.
+
+One `Metrics` object per process, built by the composition root and passed down
+(no module-level registry: tests build their own).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.events_received = Counter(
+            "aiops_events_received", "Inbound events accepted onto the queue", ["source"], registry=r
+        )
+        self.events_duplicate = Counter(
+            "aiops_events_duplicate", "Inbound events dropped as retries/duplicates", ["source"], registry=r
+        )
+        self.auth_failures = Counter(
+            "aiops_auth_failures", "Authentication/authorization failures", ["reason"], registry=r
+        )
+        self.scope_denials = Counter(
+            "aiops_scope_denials", "Tool calls refused for reaching outside the effective scope", ["tool"],
+            registry=r,
+        )
+        self.injection_detections = Counter(
+            "aiops_injection_detections", "Prompt-injection patterns found in tool data", ["tool"], registry=r
+        )
+        self.tool_calls = Counter(
+            "aiops_tool_calls", "Tool calls through the router", ["tool", "outcome"], registry=r
+        )
+        self.tool_latency = Histogram(
+            "aiops_tool_latency_seconds", "Tool call latency", ["tool"], registry=r
+        )
+        self.jobs_done = Counter("aiops_jobs", "Jobs finished", ["kind", "outcome"], registry=r)
+        self.job_latency = Histogram("aiops_job_latency_seconds", "Job latency, dequeue to answer", registry=r)
+        self.jobs_reclaimed = Counter("aiops_jobs_reclaimed", "Jobs reclaimed from dead workers", registry=r)
+        self.llm_tokens = Counter(
+            "aiops_llm_tokens", "Anthropic tokens", ["kind"], registry=r
+        )  # kind: input | output | cache_read | cache_write
+        self.llm_errors = Counter("aiops_llm_errors", "Anthropic API errors", ["status"], registry=r)
+        self.queue_depth = Gauge("aiops_queue_pending", "Jobs pending in the consumer group", registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
