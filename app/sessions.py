@@ -1,0 +1,74 @@
+"""Thread sessions: the conversation so far, per Slack thread.
+
+Redis holds the live session (a list keyed by channel + thread_ts) with a 2 h TTL that
+every turn refreshes — after two quiet hours it is gone (threat model: "Redis session data
+has a 2-hour TTL"). Every turn is also appended to PostgreSQL `conversations`, which is
+history for audit/retention, not a way to resurrect an expired session.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from app.agent.base import Turn
+
+SESSION_TTL_S = 7200
+MAX_TURNS = 40
+"""Older turns fall off; the agent compacts further if the window needs it."""
+
+_INSERT = (
+    "INSERT INTO conversations (session_id, user_id, role, content, audit_id) VALUES ($1, $2, $3, $4, $5)"
+)
+
+
+class SessionStore:
+    def __init__(
+        self,
+        *,
+        redis: aioredis.Redis,
+        pool: asyncpg.Pool,
+        prefix: str,
+        ttl_s: int = SESSION_TTL_S,
+        max_turns: int = MAX_TURNS,
+    ) -> None:
+        if not 0 < ttl_s <= SESSION_TTL_S:
+            raise ValueError(f"session TTL must be within 1..{SESSION_TTL_S} s")
+        self._redis = redis
+        self._pool = pool
+        self._prefix = prefix
+        self.ttl_s = ttl_s
+        self._max_turns = max_turns
+
+    def key(self, session_id: str) -> str:
+        return f"{self._prefix}:session:{session_id}"
+
+    async def load(self, session_id: str) -> list[Turn]:
+        raw: Any = await self._redis.lrange(self.key(session_id), 0, -1)
+        turns: list[Turn] = []
+        for item in raw or []:
+            data = json.loads(item)
+            turns.append(Turn(role=str(data["role"]), content=str(data["content"])))
+        return turns
+
+    async def append(
+        self, session_id: str, *, user_id: str, turns: list[Turn], audit_id: UUID | None
+    ) -> None:
+        """Add turns to the live session (refreshing its TTL) and to the history table."""
+        if not turns:
+            return
+        key = self.key(session_id)
+        encoded = [json.dumps({"role": t.role, "content": t.content}) for t in turns]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, *encoded)
+            pipe.ltrim(key, -self._max_turns, -1)
+            pipe.expire(key, self.ttl_s)
+            await pipe.execute()
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.executemany(
+                _INSERT, [(session_id, user_id, t.role, t.content, audit_id) for t in turns]
+            )

@@ -1,0 +1,405 @@
+"""Workers: take jobs off the stream and turn each into exactly one answer in Slack.
+
+Per job: job state (idempotency record) → identity `scope_for` → thread → session →
+`ThreadReply.open()` → `agent.answer()` → `reply.finish()` → `query` audit row (id = the
+job's audit id) → session save → XACK.
+
+Exactly-once rules:
+- the answer message's ts is in the job state before anything is shown, so a reclaimed job
+  updates it instead of posting again (ThreadReply);
+- once the state says `answered`, a redelivery only writes the audit row if it is missing
+  (the id is fixed, a unique violation means "already written"), saves the session if not
+  yet saved, and acks — it never calls the agent again;
+- Slack/Redis/Postgres errors leave the entry pending, so another worker (or this one)
+  reclaims it with XAUTOCLAIM after `claim_idle_ms`; after `max_deliveries` the user gets
+  a clear failure message, an audit row is written and the entry is acked (poison job);
+- an agent failure is final for the job: the user sees a clear message, audit row, ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import asyncpg
+import redis.asyncio as aioredis
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app import messages
+from app.agent.base import Agent, Turn
+from app.audit.events import AuditEvent, AuditSink, sha256_hex
+from app.errors import AuthFailure
+from app.identity.scope import EffectiveScope
+from app.jobs import Job
+from app.metrics import Metrics
+from app.queue import Delivery, JobQueue, RedisJobStateStore
+from app.sessions import SessionStore
+from app.slack.reply import ThreadReply
+
+log = logging.getLogger(__name__)
+
+IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout"})
+ALERT_THREAD_TTL_S = 30 * 24 * 3600
+
+
+class IdentityResolver(Protocol):
+    """What the worker needs from app.identity.service.IdentityService."""
+
+    async def scope_for(self, job: Job) -> EffectiveScope: ...
+
+    async def command(self, job: Job) -> str: ...
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        queue: JobQueue,
+        states: RedisJobStateStore,
+        sessions: SessionStore,
+        identity: IdentityResolver,
+        agent: Agent,
+        slack: AsyncWebClient,
+        audit: AuditSink,
+        metrics: Metrics,
+        redis: aioredis.Redis,
+        prefix: str,
+        consumer: str,
+        concurrency: int = 4,
+        claim_idle_ms: int = 60_000,
+        max_deliveries: int = 3,
+        block_ms: int = 1000,
+    ) -> None:
+        self._q = queue
+        self._states = states
+        self._sessions = sessions
+        self._identity = identity
+        self._agent = agent
+        self._slack = slack
+        self._audit = audit
+        self._metrics = metrics
+        self._redis = redis
+        self._prefix = prefix
+        self.consumer = consumer
+        self._concurrency = max(1, concurrency)
+        self._claim_idle_ms = claim_idle_ms
+        self._max_deliveries = max_deliveries
+        self._block_ms = block_ms
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+
+    # ---- loop -------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; in-flight jobs are allowed to finish."""
+        await self._q.ensure_group()
+        heartbeat = asyncio.create_task(self._heartbeat(stop))
+        last_claim = 0.0
+        try:
+            while not stop.is_set():
+                free = self._concurrency - len(self._inflight)
+                if free <= 0:
+                    await asyncio.wait(set(self._inflight.values()), return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                batch: list[Delivery] = []
+                try:
+                    if time.monotonic() - last_claim >= self._claim_idle_ms / 2000:
+                        last_claim = time.monotonic()
+                        batch = await self._q.claim_stale(
+                            self.consumer, min_idle_ms=self._claim_idle_ms, count=free
+                        )
+                    if not batch:
+                        block = min(self._block_ms, max(10, self._claim_idle_ms // 2))
+                        batch = await self._q.read(self.consumer, count=free, block_ms=block)
+                except (OSError, aioredis.RedisError) as exc:
+                    log.warning("queue read failed (%s); retrying", type(exc).__name__)
+                    await _sleep_or_stop(stop, 1.0)
+                    continue
+                for d in batch:
+                    if d.entry_id in self._inflight:
+                        continue
+                    task = asyncio.create_task(self._run_one(d))
+                    self._inflight[d.entry_id] = task
+                    task.add_done_callback(self._forget(d.entry_id))
+        finally:
+            if self._inflight:
+                await asyncio.wait(set(self._inflight.values()), timeout=30)
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    def _forget(self, entry_id: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(_task: asyncio.Task[None]) -> None:
+            self._inflight.pop(entry_id, None)
+
+        return done
+
+    async def _heartbeat(self, stop: asyncio.Event) -> None:
+        """Keep in-flight entries fresh so a slow (not dead) job is not reclaimed."""
+        interval = max(0.05, self._claim_idle_ms / 3000)
+        while not stop.is_set() or self._inflight:
+            try:
+                await self._q.touch(self.consumer, list(self._inflight))
+                self._metrics.queue_depth.set(await self._q.pending_count())
+            except (OSError, aioredis.RedisError):
+                pass
+            await asyncio.sleep(interval)
+
+    async def _run_one(self, d: Delivery) -> None:
+        kind = d.job.kind if d.job else "unknown"
+        started = time.monotonic()
+        try:
+            outcome = await self.process(d)
+        except Exception:
+            # Left pending on purpose: reclaimed after claim_idle_ms, poison after max_deliveries.
+            log.exception("job %s failed; it stays pending for retry", d.entry_id)
+            outcome = "retry"
+        self._metrics.jobs_done.labels(kind, outcome).inc()
+        self._metrics.job_latency.observe(time.monotonic() - started)
+
+    # ---- one job ---------------------------------------------------------------------------
+
+    async def process(self, d: Delivery) -> str:
+        """Handle one delivery; returns an outcome label. Raises → entry stays pending."""
+        job = d.job
+        if job is None:
+            await self._q.ack(d.entry_id)
+            return "dropped"
+        if d.reclaimed:
+            self._metrics.jobs_reclaimed.inc()
+        raw = await self._states.raw(job.job_id)
+        if raw.get("answered") == "1":
+            await self._complete(job, raw)
+            await self._q.ack(d.entry_id)
+            return "duplicate"
+        if await self._q.delivery_count(d.entry_id) > self._max_deliveries:
+            await self._give_up(job, raw, messages.GAVE_UP, "poison_job")
+            await self._q.ack(d.entry_id)
+            return "poison"
+        if job.kind == "command" and job.command in IDENTITY_COMMANDS:
+            await self._identity_command(job)
+        elif job.kind == "alert" and (job.alert or {}).get("status") == "resolved":
+            await self._resolve_alert(job)
+        else:
+            outcome = await self._answer(job, raw)
+            await self._q.ack(d.entry_id)
+            return outcome
+        await self._q.ack(d.entry_id)
+        return "ok"
+
+    async def _answer(self, job: Job, raw: dict[str, str]) -> str:
+        try:
+            scope = await self._identity.scope_for(job)
+        except AuthFailure as exc:
+            await self._refuse(job, exc)
+            return "refused"
+        thread_ts = await self._thread_for(job, raw)
+        reply = ThreadReply(client=self._slack, job=job, state=self._states, thread_ts=thread_ts)
+        await reply.open()
+        session_id = f"{job.channel_id}:{thread_ts}"
+        history = await self._sessions.load(session_id)
+        started = time.monotonic()
+        try:
+            answer = await self._agent.answer(job, scope, history, reply)
+        except Exception as exc:
+            log.error("agent failed on job %s: %s", job.job_id, type(exc).__name__)
+            await self._fail(job, reply, messages.AGENT_FAILED, "agent_error", scope.user_id, session_id)
+            return "agent_error"
+        facts = {
+            "user_id": scope.user_id,
+            "session_id": session_id,
+            "response_hash": sha256_hex(answer.text),
+            "latency_ms": int((time.monotonic() - started) * 1000),
+            "token_count": answer.usage.total,
+            "tool_calls": answer.tool_calls,
+            "answer_text": answer.text,
+        }
+        await self._states.update(job.job_id, **facts)
+        await reply.finish(answer, audit_id=job.audit_id)
+        await self._complete(job, await self._states.raw(job.job_id))
+        return "answered"
+
+    async def _complete(self, job: Job, raw: dict[str, str]) -> None:
+        """After the answer is in Slack: audit row if missing, session save once."""
+        if "response_hash" in raw:
+            await self._write_audit(
+                AuditEvent(
+                    event_type="query",
+                    id=job.audit_id,
+                    user_id=raw.get("user_id") or job.user_id,
+                    session_id=raw.get("session_id"),
+                    user_message=job.text,
+                    response_hash=raw.get("response_hash"),
+                    latency_ms=_int(raw.get("latency_ms")),
+                    token_count=_int(raw.get("token_count")),
+                    tool_calls=json.loads(raw["tool_calls"]) if raw.get("tool_calls") else None,
+                    failure_reason=raw.get("failure_reason"),
+                )
+            )
+        if raw.get("session_saved") != "1" and "answer_text" in raw and raw.get("session_id"):
+            await self._sessions.append(
+                raw["session_id"],
+                user_id=raw.get("user_id") or job.user_id,
+                turns=[Turn("user", job.text), Turn("assistant", raw["answer_text"])],
+                audit_id=job.audit_id,
+            )
+            await self._states.update(job.job_id, session_saved=True)
+            await self._redis.hdel(f"{self._prefix}:jobstate:{job.job_id}", "answer_text")
+
+    async def _write_audit(self, event: AuditEvent) -> None:
+        try:
+            await self._audit.write(event)
+        except asyncpg.UniqueViolationError:
+            pass  # a previous delivery of this job already wrote it
+
+    async def _fail(
+        self, job: Job, reply: ThreadReply, text: str, reason: str, user_id: str, session_id: str | None
+    ) -> None:
+        await self._states.update(
+            job.job_id,
+            user_id=user_id,
+            session_id=session_id,
+            response_hash=sha256_hex(text),
+            failure_reason=reason,
+        )
+        await reply.fail(text, audit_id=job.audit_id)
+        await self._complete(job, await self._states.raw(job.job_id))
+
+    async def _give_up(self, job: Job, raw: dict[str, str], text: str, reason: str) -> None:
+        """Poison job: best effort to tell the user, always audit, then the caller acks."""
+        try:
+            thread_ts = raw.get("thread_ts") or job.thread_ts or job.event_ts
+            if thread_ts is None:
+                thread_ts = await self._thread_for(job, raw)
+            reply = ThreadReply(client=self._slack, job=job, state=self._states, thread_ts=thread_ts)
+            await reply.open()
+            await self._fail(
+                job, reply, text, reason, raw.get("user_id") or job.user_id, raw.get("session_id")
+            )
+        except Exception as exc:
+            log.error("could not report poison job %s: %s", job.job_id, type(exc).__name__)
+            await self._write_audit(
+                AuditEvent(
+                    event_type="query",
+                    id=job.audit_id,
+                    user_id=job.user_id,
+                    user_message=job.text,
+                    failure_reason=reason,
+                )
+            )
+
+    # ---- refusals and identity commands ----------------------------------------------------
+
+    async def _refuse(self, job: Job, exc: AuthFailure) -> None:
+        self._metrics.auth_failures.labels(exc.reason).inc()
+        await self._write_audit(
+            AuditEvent(
+                event_type="auth_failure",
+                id=job.audit_id,
+                user_id=job.user_id,
+                user_message=job.text,
+                failure_reason=exc.reason,
+                ip_address=job.ip_address,
+            )
+        )
+        await self._private_reply(job, exc.user_message)
+        await self._states.update(job.job_id, answered=True)
+
+    async def _identity_command(self, job: Job) -> None:
+        text = await self._identity.command(job)
+        await self._private_reply(job, text)
+        await self._states.update(job.job_id, answered=True)
+
+    async def _private_reply(self, job: Job, text: str) -> None:
+        """Slash commands answer ephemerally; mentions/DMs in their thread."""
+        if job.kind == "command":
+            await self._slack.chat_postEphemeral(channel=job.channel_id, user=job.user_id, text=text)
+        else:
+            await self._slack.chat_postMessage(
+                channel=job.channel_id, thread_ts=job.thread_ts or job.event_ts, text=text
+            )
+
+    # ---- threads ---------------------------------------------------------------------------
+
+    async def _thread_for(self, job: Job, raw: dict[str, str]) -> str:
+        if raw.get("thread_ts"):
+            return raw["thread_ts"]
+        if job.kind == "alert":
+            ts = await self._alert_thread(job)
+        elif job.thread_ts or job.event_ts:
+            ts = str(job.thread_ts or job.event_ts)
+        else:  # slash command: open a thread under a root that shows the question
+            resp = await self._slack.chat_postMessage(
+                channel=job.channel_id, text=messages.command_root(job.user_id, job.text)
+            )
+            ts = str(resp["ts"])
+        await self._states.update(job.job_id, thread_ts=ts)
+        return ts
+
+    def _alert_key(self, job: Job) -> str:
+        group = str((job.alert or {}).get("groupKey", job.job_id))
+        return f"{self._prefix}:alertthread:{sha256_hex(group)[:32]}"
+
+    async def _alert_thread(self, job: Job) -> str:
+        """One thread per Alertmanager groupKey; the root is posted once (lock + mapping)."""
+        key = self._alert_key(job)
+        deadline = time.monotonic() + 30
+        while True:
+            existing = await self._redis.get(key)
+            if existing:
+                return existing.decode() if isinstance(existing, bytes) else str(existing)
+            if await self._redis.set(f"{key}:lock", self.consumer, nx=True, px=30_000):
+                try:
+                    resp = await self._slack.chat_postMessage(
+                        channel=job.channel_id, text=messages.alert_root(job.alert or {})
+                    )
+                    ts = str(resp["ts"])
+                    await self._redis.set(key, ts, ex=ALERT_THREAD_TTL_S)
+                    return ts
+                finally:
+                    await self._redis.delete(f"{key}:lock")
+            if time.monotonic() > deadline:
+                raise TimeoutError("alert thread lock held too long")
+            await asyncio.sleep(0.1)
+
+    async def _resolve_alert(self, job: Job) -> None:
+        alert = job.alert or {}
+        existing = await self._redis.get(self._alert_key(job))
+        text = messages.alert_resolved_reply(alert)
+        if existing:
+            root = existing.decode() if isinstance(existing, bytes) else str(existing)
+            await self._slack.chat_update(
+                channel=job.channel_id, ts=root, text=messages.alert_resolved_root(alert)
+            )
+        else:
+            resp = await self._slack.chat_postMessage(
+                channel=job.channel_id, text=messages.alert_resolved_root(alert)
+            )
+            root = str(resp["ts"])
+        raw = await self._states.raw(job.job_id)
+        if not raw.get("message_ts"):
+            resp = await self._slack.chat_postMessage(
+                channel=job.channel_id, thread_ts=root, text=messages.with_audit_ref(text, job.audit_id)
+            )
+            await self._states.update(job.job_id, thread_ts=root, message_ts=str(resp["ts"]))
+        await self._states.update(
+            job.job_id,
+            answered=True,
+            user_id=job.user_id,
+            session_id=f"{job.channel_id}:{root}",
+            response_hash=sha256_hex(text),
+        )
+        await self._complete(job, await self._states.raw(job.job_id))
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
