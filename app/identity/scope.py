@@ -8,7 +8,7 @@ and handed to the tool router; nothing downstream re-derives it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from datetime import datetime
 
 from app.identity.roles import Permissions, permissions_for
@@ -35,10 +35,12 @@ class EffectiveScope:
     cluster_wide: bool
     """May read non-namespaced data (nodes, node-level metrics): admin outside a scoped channel."""
     permissions: Permissions
-    _key: object = None
+    # An InitVar without default: `dataclasses.replace(scope, namespaces=None)` cannot widen a
+    # scope (replace() refuses to run without it), and direct construction needs the private key.
+    _key: InitVar[object]
 
-    def __post_init__(self) -> None:
-        if self._key is not _FACTORY_KEY:
+    def __post_init__(self, _key: object) -> None:
+        if _key is not _FACTORY_KEY:
             raise TypeError("EffectiveScope is built only by app.identity.scope.effective_scope()")
 
     @property

@@ -1,0 +1,263 @@
+"""The identity service: the one place a job's `EffectiveScope` comes from.
+
+worker → `scope_for(job)` → provider (static | directory | device) → verified `Identity`
+→ `effective_scope(identity, channel scope)` → handed to the agent and tool router unchanged.
+
+Every failure is an `AuthFailure(reason, user_message)`; before raising, the service writes an
+`auth_failure` audit row (user_id = Slack user id) and bumps `aiops_auth_failures{reason}`.
+Any unexpected error is turned into `idp_unavailable`: fail closed, never a stack trace.
+
+Alert jobs run as a system identity (`alertmanager`, roles `alert_roles`, default viewer: query
+access, no recommendations) whose namespaces are the alert's namespace(s), intersected with the
+channel scope as for anyone else. An alert without a namespace label (or whose namespaces are
+all outside the channel scope) gets an empty scope: the triage may read no data at all — no
+namespaced data and no cluster-wide data — and the thread only shows the alert itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from app.audit.events import AuditEvent, AuditSink
+from app.errors import AuthFailure
+from app.identity import messages
+from app.identity.claims import is_namespace
+from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
+from app.identity.scope import EffectiveScope, Identity, effective_scope
+from app.jobs import Job
+from app.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str, str], Awaitable[None]]
+"""notify(slack_user_id, text): tell a user privately (a DM) how a background login ended."""
+
+ALERT_USER = "alertmanager"
+COMMANDS = ("whoami", "login", "logout", "help")
+
+
+def alert_namespaces(alert: Mapping[str, Any] | None) -> frozenset[str]:
+    """The namespaces an Alertmanager webhook payload is about (invalid names are dropped)."""
+    if not alert:
+        return frozenset()
+    common = alert.get("commonLabels") or {}
+    if isinstance(common, Mapping) and is_namespace(common.get("namespace")):
+        return frozenset({common["namespace"]})
+    found: set[str] = set()
+    for item in alert.get("alerts") or []:
+        labels = item.get("labels") if isinstance(item, Mapping) else None
+        if isinstance(labels, Mapping) and is_namespace(labels.get("namespace")):
+            found.add(labels["namespace"])
+    return frozenset(found)
+
+
+def is_dm(channel_id: str | None) -> bool:
+    return bool(channel_id) and str(channel_id).startswith("D")
+
+
+class IdentityService:
+    def __init__(
+        self,
+        *,
+        provider: IdentityProvider,
+        channel_scopes: Mapping[str, frozenset[str]],
+        audit: AuditSink,
+        metrics: Metrics,
+        incident_channel: str | None = None,
+        notify: Notify | None = None,
+        alert_roles: frozenset[str] = frozenset({"viewer"}),
+    ) -> None:
+        self._provider = provider
+        self._channel_scopes = dict(channel_scopes)
+        self._audit = audit
+        self._metrics = metrics
+        self._incident_channel = incident_channel
+        self._notify = notify
+        self._alert_roles = alert_roles
+        self._logins: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def mode(self) -> str:
+        return self._provider.mode
+
+    def channel_scope(self, channel_id: str | None) -> frozenset[str] | None:
+        """The channel's namespaces; None = no channel scope (unlisted channel, or a DM)."""
+        if not channel_id or is_dm(channel_id):
+            return None
+        return self._channel_scopes.get(channel_id)
+
+    # --- scope -----------------------------------------------------------------------------
+    async def scope_for(self, job: Job) -> EffectiveScope:
+        """The effective scope of this job, or AuthFailure (already audited and counted)."""
+        try:
+            if job.kind == "alert":
+                return self._alert_scope(job)
+            identity = await self._identify(job.user_id)
+            channel_ns = self.channel_scope(job.channel_id)
+            scope = effective_scope(identity, channel_id=job.channel_id, channel_namespaces=channel_ns)
+            _check_usable(scope, channel_ns)
+            return scope
+        except AuthFailure as failure:
+            await self._record(job.user_id, failure, session_id=job.session_id, ip=job.ip_address)
+            raise
+        except Exception as exc:  # fail closed on anything unexpected
+            log.error("identity: unexpected %s for user %s", type(exc).__name__, job.user_id)
+            closed = AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE)
+            await self._record(job.user_id, closed, session_id=job.session_id, ip=job.ip_address)
+            raise closed from None
+
+    def _alert_scope(self, job: Job) -> EffectiveScope:
+        channel_id = job.channel_id or self._incident_channel
+        system = Identity(
+            slack_user_id=ALERT_USER,
+            subject=ALERT_USER,
+            username=ALERT_USER,
+            roles=self._alert_roles,
+            namespaces=alert_namespaces(job.alert),
+        )
+        channel_ns = self.channel_scope(channel_id)
+        return effective_scope(system, channel_id=channel_id, channel_namespaces=channel_ns)
+
+    async def _identify(self, slack_user_id: str) -> Identity:
+        try:
+            return await self._provider.identify(slack_user_id)
+        except AuthFailure as failure:
+            if failure.reason not in REASONS:  # a provider bug must not invent audit codes
+                raise AuthFailure("token_invalid", failure.user_message) from None
+            raise
+
+    async def _record(
+        self, user_id: str, failure: AuthFailure, *, session_id: str | None, ip: str | None
+    ) -> None:
+        self._metrics.auth_failures.labels(reason=failure.reason).inc()
+        event = AuditEvent(
+            event_type="auth_failure",
+            user_id=user_id,
+            session_id=session_id,
+            ip_address=ip,
+            failure_reason=failure.reason,
+        )
+        try:
+            await self._audit.write(event)
+        except Exception as exc:  # the refusal stands even if the audit store is down
+            log.error("identity: could not write auth_failure audit event (%s)", type(exc).__name__)
+
+    # --- /aiops subcommands ----------------------------------------------------------------
+    async def command(self, job: Job) -> str:
+        """Text for `/aiops whoami|login|logout|help` (shown privately to the user)."""
+        name = (job.command or "help").strip().lower()
+        if name == "whoami":
+            return await self._whoami(job)
+        if name == "login":
+            return await self._login(job)
+        if name == "logout":
+            return await self._logout(job)
+        return messages.HELP
+
+    async def _whoami(self, job: Job) -> str:
+        try:
+            identity = await self._identify(job.user_id)
+        except AuthFailure as failure:
+            await self._record(job.user_id, failure, session_id=job.session_id, ip=job.ip_address)
+            return failure.user_message
+        except Exception as exc:
+            log.error("identity: unexpected %s in whoami for %s", type(exc).__name__, job.user_id)
+            return messages.IDP_UNAVAILABLE
+        channel_ns = self.channel_scope(job.channel_id)
+        scope = effective_scope(identity, channel_id=job.channel_id, channel_namespaces=channel_ns)
+        return messages.whoami(scope, mode=self.mode, channel_ns=channel_ns, is_dm=is_dm(job.channel_id))
+
+    async def _login(self, job: Job) -> str:
+        provider = self._provider
+        if not isinstance(provider, LinkingProvider):
+            return messages.LOGIN_NOT_NEEDED.format(source=messages.MODE_SOURCES[self.mode])
+        user = job.user_id
+        try:
+            login = await provider.start_login(user)
+        except AuthFailure as failure:
+            await self._record(user, failure, session_id=None, ip=job.ip_address)
+            return failure.user_message
+        except Exception as exc:
+            log.error("identity: device authorization failed (%s)", type(exc).__name__)
+            return messages.IDP_UNAVAILABLE
+        previous = self._logins.pop(user, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.create_task(self._finish_login(provider, user, login), name=f"aiops-login-{user}")
+        self._logins[user] = task
+        task.add_done_callback(self._forget_login)
+        return messages.LOGIN_START.format(
+            url=login.verification_uri_complete or login.verification_uri,
+            code=login.user_code,
+            minutes=max(1, login.expires_in // 60),
+        )
+
+    def _forget_login(self, task: asyncio.Task[None]) -> None:
+        for user, current in list(self._logins.items()):
+            if current is task:
+                del self._logins[user]
+
+    async def _finish_login(self, provider: LinkingProvider, user: str, login: DeviceLogin) -> None:
+        try:
+            identity = await provider.complete_login(user, login)
+        except AuthFailure as failure:
+            await self._record(user, failure, session_id=None, ip=None)
+            await self._tell(user, failure.user_message)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.error("identity: login polling failed (%s)", type(exc).__name__)
+            closed = AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE)
+            await self._record(user, closed, session_id=None, ip=None)
+            await self._tell(user, closed.user_message)
+            return
+        await self._tell(user, messages.login_done(identity))
+
+    async def _tell(self, user: str, text: str) -> None:
+        if self._notify is None:
+            return
+        try:
+            await self._notify(user, text)
+        except Exception as exc:
+            log.warning("identity: could not notify %s (%s)", user, type(exc).__name__)
+
+    async def _logout(self, job: Job) -> str:
+        provider = self._provider
+        if not isinstance(provider, LinkingProvider):
+            return messages.LOGOUT_NOT_POSSIBLE.format(source=messages.MODE_SOURCES[self.mode])
+        task = self._logins.pop(job.user_id, None)
+        if task is not None:
+            task.cancel()
+        try:
+            removed = await provider.logout(job.user_id)
+        except Exception as exc:
+            log.error("identity: logout failed (%s)", type(exc).__name__)
+            return messages.IDP_UNAVAILABLE
+        return messages.LOGOUT_DONE if removed else messages.LOGOUT_NOTHING
+
+    async def wait_logins(self) -> None:
+        """Wait for background logins to end (tests, graceful shutdown)."""
+        tasks = list(self._logins.values())
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        for task in list(self._logins.values()):
+            task.cancel()
+        await self.wait_logins()
+        await self._provider.aclose()
+
+
+def _check_usable(scope: EffectiveScope, channel_ns: frozenset[str] | None) -> None:
+    """A user scope that can read nothing is refused up front, with the reason."""
+    ident = scope.identity
+    if not scope.permissions.may_query:
+        raise AuthFailure("no_role", messages.NO_ROLE.format(username=ident.username))
+    if scope.namespaces is not None and not scope.namespaces:
+        if channel_ns is not None and (scope.permissions.all_namespaces or ident.namespaces):
+            raise AuthFailure("out_of_scope", messages.out_of_scope_channel(ident, channel_ns))
+        raise AuthFailure("out_of_scope", messages.OUT_OF_SCOPE_NO_NAMESPACES.format(username=ident.username))
