@@ -1,0 +1,388 @@
+"""A wire-faithful Kubernetes API server for tests and `aiops demo`.
+
+Serves the read paths the official `kubernetes` client calls (core v1, apps/v1, batch/v1,
+autoscaling/v2, pod logs) from a scenario YAML file: a list of ordinary Kubernetes objects plus
+pod logs by pod/container/previous. It answers like the real API server — `XList` envelopes with
+`metadata.resourceVersion`, `Status` objects for errors, label and field selectors — and
+behaves like our read-only ClusterRole: anything else (Secrets, ConfigMaps, writes) is 403.
+
+Every request is recorded in `requests` so tests can assert that a call was never issued.
+A bearer token is required (401 otherwise), as the kubeconfig written by `write_kubeconfig`
+carries it.
+
+Scenario YAML:
+
+    include: healthy            # optional: start from another scenario's objects and logs
+    objects: [ {apiVersion, kind, metadata: {name, namespace, ...}, spec, status}, ... ]
+    logs:
+      - {namespace, pod, container, previous: false, lines: [...]}
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    plural: str
+    api_version: str
+    namespaced: bool
+
+
+# prefix → plural → resource. Only what our read-only ClusterRole grants.
+_RESOURCES: dict[str, dict[str, Resource]] = {
+    "/api/v1": {
+        r.plural: r
+        for r in (
+            Resource("Pod", "pods", "v1", True),
+            Resource("Service", "services", "v1", True),
+            Resource("Event", "events", "v1", True),
+            Resource("PersistentVolumeClaim", "persistentvolumeclaims", "v1", True),
+            Resource("Node", "nodes", "v1", False),
+            Resource("Namespace", "namespaces", "v1", False),
+        )
+    },
+    "/apis/apps/v1": {
+        r.plural: r
+        for r in (
+            Resource("Deployment", "deployments", "apps/v1", True),
+            Resource("StatefulSet", "statefulsets", "apps/v1", True),
+            Resource("DaemonSet", "daemonsets", "apps/v1", True),
+            Resource("ReplicaSet", "replicasets", "apps/v1", True),
+        )
+    },
+    "/apis/batch/v1": {
+        r.plural: r
+        for r in (Resource("Job", "jobs", "batch/v1", True), Resource("CronJob", "cronjobs", "batch/v1", True))
+    },
+    "/apis/autoscaling/v2": {
+        "horizontalpodautoscalers": Resource(
+            "HorizontalPodAutoscaler", "horizontalpodautoscalers", "autoscaling/v2", True
+        )
+    },
+}
+_BY_KIND = {r.kind: r for group in _RESOURCES.values() for r in group.values()}
+_FORBIDDEN_PLURALS = {"secrets", "configmaps", "serviceaccounts"}
+_SA_USER = "system:serviceaccount:aiops-system:aiops"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+
+
+@dataclass
+class Scenario:
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    logs: dict[tuple[str, str, str, bool], list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> Scenario:
+        path = Path(name_or_path)
+        if not path.suffix:
+            path = SCENARIO_DIR / f"{name_or_path}.yaml"
+        doc = yaml.safe_load(path.read_text()) or {}
+        scenario = cls.load(doc["include"]) if doc.get("include") else cls()
+        for obj in doc.get("objects") or []:
+            scenario.add(obj)
+        for entry in doc.get("logs") or []:
+            key = (entry["namespace"], entry["pod"], entry["container"], bool(entry.get("previous")))
+            scenario.logs[key] = [str(line) for line in entry.get("lines") or []]
+        return scenario
+
+    def add(self, obj: dict[str, Any]) -> None:
+        """Add (or replace, by kind/namespace/name) one object."""
+        meta = obj.setdefault("metadata", {})
+        key = (obj["kind"], meta.get("namespace"), meta["name"])
+        self.objects = [o for o in self.objects if _key(o) != key]
+        self.objects.append(obj)
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str | None, str]:
+    meta = obj["metadata"]
+    return obj["kind"], meta.get("namespace"), meta["name"]
+
+
+# ---------------------------------------------------------------- selectors
+
+_REQ = re.compile(
+    r"^\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9._/-]+)\s*"
+    r"(?:(?P<op>==|=|!=)\s*(?P<val>[A-Za-z0-9._-]*)|\s(?P<setop>in|notin)\s*\((?P<set>[^)]*)\)|)\s*$"
+)
+
+
+class SelectorError(ValueError):
+    pass
+
+
+def _split_requirements(selector: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur)
+    return [p for p in parts if p.strip()]
+
+
+def label_selector_matches(selector: str, labels: dict[str, str]) -> bool:
+    """Kubernetes label selector semantics: =, ==, !=, in, notin, exists, !exists."""
+    for req in _split_requirements(selector):
+        m = _REQ.match(req)
+        if not m or (m["neg"] and (m["op"] or m["setop"])):
+            raise SelectorError(f"unable to parse requirement: {req.strip()!r}")
+        key, present = m["key"], m["key"] in labels
+        value = labels.get(key)
+        if m["op"] in ("=", "=="):
+            ok = value == m["val"]
+        elif m["op"] == "!=":
+            ok = value != m["val"]
+        elif m["setop"]:
+            values = {v.strip() for v in m["set"].split(",") if v.strip()}
+            ok = value in values if m["setop"] == "in" else value not in values
+        else:
+            ok = not present if m["neg"] else present
+        if not ok:
+            return False
+    return True
+
+
+def field_selector_matches(selector: str, obj: dict[str, Any]) -> bool:
+    """`a.b=v`, `a.b==v`, `a.b!=v` over dotted paths (metadata.name, involvedObject.name, …)."""
+    for req in _split_requirements(selector):
+        m = re.match(r"^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$", req)
+        if not m:
+            raise SelectorError(f"invalid field selector: {req.strip()!r}")
+        cur: Any = obj
+        for part in m[1].split("."):
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        actual = "" if cur is None else str(cur)
+        if (actual == m[3]) != (m[2] != "!="):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- server
+
+
+def _status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> web.Response:
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return web.json_response(body, status=code)
+
+
+class KubernetesSimulator:
+    """`async with KubernetesSimulator(scenario=...) as sim:` → `sim.url`, `sim.token`, `sim.requests`."""
+
+    def __init__(self, *, scenario: str | Path | Scenario = "healthy", token: str | None = None) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+        self.token = token or secrets.token_urlsafe(24)
+        self.requests: list[RecordedRequest] = []
+        self.resource_version = 1000
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> KubernetesSimulator:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> KubernetesSimulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def write_kubeconfig(self, path: Path) -> Path:
+        """A kubeconfig whose only context points at this simulator with its bearer token."""
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "sim", "cluster": {"server": self.url}}],
+            "users": [{"name": "aiops", "user": {"token": self.token}}],
+            "contexts": [{"name": "sim", "context": {"cluster": "sim", "user": "aiops"}}],
+            "current-context": "sim",
+        }
+        path.write_text(yaml.safe_dump(config))
+        return path
+
+    def paths(self) -> list[str]:
+        return [r.path for r in self.requests]
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        response = self._dispatch(request)
+        self.requests.append(
+            RecordedRequest(request.method, request.path, dict(request.query), response.status)
+        )
+        return response
+
+    def _dispatch(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _status(401, "Unauthorized", "Unauthorized")
+        path = request.path.rstrip("/")
+        if path == "/version":
+            return web.json_response({"major": "1", "minor": "30", "gitVersion": "v1.30.0-aiops-sim"})
+        prefix = next((p for p in _RESOURCES if path == p or path.startswith(p + "/")), None)
+        if prefix is None:
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        parts = [p for p in path[len(prefix) :].split("/") if p]
+        namespace = None
+        if len(parts) >= 3 and parts[0] == "namespaces":
+            namespace, parts = parts[1], parts[2:]
+        if not parts:
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        plural, rest = parts[0], parts[1:]
+        if request.method != "GET" or plural in _FORBIDDEN_PLURALS:
+            return self._forbidden(request.method, plural, namespace)
+        res = _RESOURCES[prefix].get(plural)
+        if res is None or len(rest) > 2 or (namespace is not None and not res.namespaced):
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        if not rest:
+            return self._list(res, namespace, request.query)
+        if res.namespaced and namespace is None:
+            return _status(404, "NotFound", "the server could not find the requested resource")
+        obj = self._find(res, namespace, rest[0])
+        if obj is None:
+            return _status(
+                404,
+                "NotFound",
+                f'{res.plural} "{rest[0]}" not found',
+                {"name": rest[0], "kind": res.plural},
+            )
+        if len(rest) == 1:
+            return web.json_response(self._render(obj))
+        if res.plural == "pods" and rest[1] == "log":
+            return self._log(obj, request.query)
+        return _status(404, "NotFound", "the server could not find the requested resource")
+
+    def _forbidden(self, method: str, plural: str, namespace: str | None) -> web.Response:
+        verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+            method, method.lower()
+        )
+        where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
+        return _status(
+            403,
+            "Forbidden",
+            f'{plural} is forbidden: User "{_SA_USER}" cannot {verb} resource "{plural}" in API group ""{where}',
+            {"kind": plural},
+        )
+
+    def _objects(self, res: Resource, namespace: str | None) -> list[dict[str, Any]]:
+        return [
+            o
+            for o in self.scenario.objects
+            if o["kind"] == res.kind and (namespace is None or o["metadata"].get("namespace") == namespace)
+        ]
+
+    def _find(self, res: Resource, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return next((o for o in self._objects(res, namespace) if o["metadata"]["name"] == name), None)
+
+    def _render(self, obj: dict[str, Any], *, in_list: bool = False) -> dict[str, Any]:
+        out = dict(obj)
+        meta = dict(out.get("metadata") or {})
+        meta.setdefault("uid", f"00000000-0000-4000-8000-{zlib.crc32(repr(_key(obj)).encode()):012d}")
+        meta.setdefault("resourceVersion", str(self.resource_version))
+        meta.setdefault("creationTimestamp", "2026-11-26T08:00:00Z")
+        out["metadata"] = meta
+        if in_list:  # the API server omits kind/apiVersion on list items
+            out.pop("kind", None)
+            out.pop("apiVersion", None)
+        return out
+
+    def _list(self, res: Resource, namespace: str | None, query: Any) -> web.Response:
+        items = self._objects(res, namespace)
+        try:
+            if query.get("labelSelector"):
+                items = [
+                    o
+                    for o in items
+                    if label_selector_matches(query["labelSelector"], o["metadata"].get("labels") or {})
+                ]
+            if query.get("fieldSelector"):
+                items = [o for o in items if field_selector_matches(query["fieldSelector"], o)]
+        except SelectorError as exc:
+            return _status(400, "BadRequest", str(exc))
+        return web.json_response(
+            {
+                "kind": f"{res.kind}List",
+                "apiVersion": res.api_version,
+                "metadata": {"resourceVersion": str(self.resource_version)},
+                "items": [self._render(o, in_list=True) for o in items],
+            }
+        )
+
+    def _log(self, pod: dict[str, Any], query: Any) -> web.Response:
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        containers = [c["name"] for c in (pod.get("spec") or {}).get("containers") or []]
+        container = query.get("container")
+        if not container:
+            if len(containers) != 1:
+                return _status(
+                    400,
+                    "BadRequest",
+                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]",
+                )
+            container = containers[0]
+        if container not in containers:
+            return _status(400, "BadRequest", f"container {container} is not valid for pod {name}")
+        previous = query.get("previous") == "true"
+        lines = self.scenario.logs.get((ns, name, container, previous))
+        if lines is None and previous:
+            return _status(
+                400, "BadRequest", f'previous terminated container "{container}" in pod "{name}" not found'
+            )
+        lines = lines or []
+        if query.get("tailLines"):
+            try:
+                tail = int(query["tailLines"])
+            except ValueError:
+                return _status(400, "BadRequest", "tailLines: invalid value")
+            lines = lines[-tail:] if tail > 0 else []
+        body = "".join(line + "\n" for line in lines).encode()
+        if query.get("limitBytes"):
+            body = body[: int(query["limitBytes"])]  # like the kubelet: the first N bytes
+        return web.Response(body=body, content_type="text/plain")
+
+
+__all__ = ["KubernetesSimulator", "Scenario", "label_selector_matches", "field_selector_matches"]

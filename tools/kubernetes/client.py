@@ -1,0 +1,189 @@
+"""The one edge to the Kubernetes API: the official client, off the event loop.
+
+`KubernetesClient` builds its own `ApiClient` from a kubeconfig file (or the in-cluster service
+account when none is given) — never the library's global default configuration — and wraps each
+blocking call once with `asyncio.to_thread`. It only reads: list/get of the kinds in `KINDS` and
+pod logs. There is deliberately no way to read Secrets or ConfigMaps through it.
+
+Responses are taken raw (`_preload_content=False`) and parsed as JSON: the tools summarize
+plain dicts, and an odd object in the cluster cannot break model deserialization.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from app.errors import BackendError
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    """Our name for it (the `kind` argument of the tools)."""
+    api: str
+    """Attribute of `kubernetes.client` holding the API class."""
+    resource: str
+    """Suffix of the generated method names (`list_namespaced_<resource>`, `read_namespaced_<…>`)."""
+    namespaced: bool = True
+
+
+KINDS: dict[str, KindSpec] = {
+    s.kind: s
+    for s in (
+        KindSpec("pod", "CoreV1Api", "pod"),
+        KindSpec("service", "CoreV1Api", "service"),
+        KindSpec("event", "CoreV1Api", "event"),
+        KindSpec("pvc", "CoreV1Api", "persistent_volume_claim"),
+        KindSpec("node", "CoreV1Api", "node", namespaced=False),
+        KindSpec("deployment", "AppsV1Api", "deployment"),
+        KindSpec("statefulset", "AppsV1Api", "stateful_set"),
+        KindSpec("daemonset", "AppsV1Api", "daemon_set"),
+        KindSpec("replicaset", "AppsV1Api", "replica_set"),
+        KindSpec("job", "BatchV1Api", "job"),
+        KindSpec("cronjob", "BatchV1Api", "cron_job"),
+        KindSpec("hpa", "AutoscalingV2Api", "horizontal_pod_autoscaler"),
+    )
+}
+
+
+class KubernetesClient:
+    """Read-only access to one cluster.
+
+    kubeconfig: path to a kubeconfig file (`KUBECONFIG`); None → in-cluster service account.
+    context: kubeconfig context (None → current-context).
+    request_timeout_s: per HTTP request, so a hung API server cannot pin a worker thread forever.
+    """
+
+    def __init__(
+        self,
+        *,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        request_timeout_s: float = 15.0,
+    ) -> None:
+        self._kubeconfig = kubeconfig
+        self._context = context
+        self._timeout = request_timeout_s
+        self._api_client: k8s.ApiClient | None = None
+        self._apis: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # -- construction (lazy: reading the kubeconfig is blocking file I/O) -------------------
+
+    def _api(self, name: str) -> Any:
+        with self._lock:
+            if self._api_client is None:
+                cfg = k8s.Configuration()
+                if self._kubeconfig:
+                    k8s_config.load_kube_config(
+                        config_file=self._kubeconfig, context=self._context, client_configuration=cfg
+                    )
+                else:
+                    k8s_config.load_incluster_config(client_configuration=cfg)
+                self._api_client = k8s.ApiClient(configuration=cfg)
+            if name not in self._apis:
+                self._apis[name] = getattr(k8s, name)(api_client=self._api_client)
+            return self._apis[name]
+
+    async def close(self) -> None:
+        if self._api_client is not None:
+            await asyncio.to_thread(self._api_client.close)
+            self._api_client = None
+            self._apis.clear()
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def list(
+        self,
+        kind: str,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Items of `kind` in `namespace` (None: all namespaces / a cluster-scoped kind)."""
+        spec = KINDS[kind]
+        kwargs: dict[str, Any] = {}
+        if label_selector:
+            kwargs["label_selector"] = label_selector
+        if field_selector:
+            kwargs["field_selector"] = field_selector
+        if not spec.namespaced:
+            method, args = f"list_{spec.resource}", ()
+        elif namespace is None:
+            method, args = f"list_{spec.resource}_for_all_namespaces", ()
+        else:
+            method, args = f"list_namespaced_{spec.resource}", (namespace,)
+        body = await self._call(spec.api, method, *args, **kwargs)
+        items = json.loads(body).get("items") or []
+        return [i for i in items if isinstance(i, dict)]
+
+    async def get(self, kind: str, name: str, namespace: str | None) -> dict[str, Any] | None:
+        """One object, or None when it does not exist."""
+        spec = KINDS[kind]
+        if spec.namespaced:
+            if namespace is None:
+                raise ValueError("namespace required for a namespaced kind")
+            method, args = f"read_namespaced_{spec.resource}", (name, namespace)
+        else:
+            method, args = f"read_{spec.resource}", (name,)
+        try:
+            body = await self._call(spec.api, method, *args)
+        except _NotFound:
+            return None
+        obj = json.loads(body)
+        return obj if isinstance(obj, dict) else None
+
+    async def pod_logs(
+        self, namespace: str, pod: str, *, container: str | None, tail_lines: int, previous: bool
+    ) -> str | None:
+        """The last `tail_lines` lines of a container's log (None: pod not found)."""
+        kwargs: dict[str, Any] = {"tail_lines": tail_lines, "previous": previous}
+        if container:
+            kwargs["container"] = container
+        try:
+            body = await self._call("CoreV1Api", "read_namespaced_pod_log", pod, namespace, **kwargs)
+        except _NotFound:
+            return None
+        return body.decode("utf-8", errors="replace")
+
+    async def _call(self, api: str, method: str, *args: Any, **kwargs: Any) -> bytes:
+        def run() -> bytes:
+            fn = getattr(self._api(api), method)
+            resp = fn(*args, _preload_content=False, _request_timeout=self._timeout, **kwargs)
+            return bytes(resp.data)
+
+        try:
+            return await asyncio.to_thread(run)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise _NotFound() from None
+            raise BackendError(f"Kubernetes API answered {exc.status}: {_status_message(exc)}") from None
+        except (OSError, k8s_config.ConfigException) as exc:
+            raise BackendError(f"Kubernetes API unavailable: {type(exc).__name__}") from None
+        except Exception as exc:  # urllib3 MaxRetryError/timeouts: never echo URLs or headers
+            if type(exc).__module__.startswith("urllib3"):
+                raise BackendError(f"Kubernetes API unreachable ({type(exc).__name__})") from None
+            raise
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _status_message(exc: ApiException) -> str:
+    """The `Status.message` of an API error body — never headers (they can carry tokens)."""
+    try:
+        body = json.loads(exc.body or "")
+        message = str(body.get("message") or exc.reason or "")
+    except (ValueError, AttributeError):
+        message = str(exc.reason or "")
+    return message[:300]
