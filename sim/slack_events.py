@@ -208,7 +208,7 @@ class SendResult:
     status: int
     body: str
     headers: dict[str, str] = field(default_factory=dict)
-    payload: JSON | dict[str, str] | None = None
+    payload: Any = None
     """What was sent (envelope, form fields or interactivity payload) — for follow-up asserts."""
 
     def json(self) -> Any:

@@ -93,7 +93,7 @@ async def test_limits_like_slack(client: AsyncWebClient) -> None:
         await client.chat_postMessage(channel=CHANNEL, text="x",
                                       blocks=[{"type": "divider"}] * 51)
     assert err.value.response["error"] == "invalid_blocks"
-    with pytest.raises(SlackApiError) as err:
+    with pytest.raises(SlackApiError) as err, pytest.warns(UserWarning):
         await client.chat_postMessage(channel=CHANNEL, text="")
     assert err.value.response["error"] == "no_text"
 
