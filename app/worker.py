@@ -295,17 +295,7 @@ class Worker:
     # ---- refusals and identity commands ----------------------------------------------------
 
     async def _refuse(self, job: Job, exc: AuthFailure) -> None:
-        self._metrics.auth_failures.labels(exc.reason).inc()
-        await self._write_audit(
-            AuditEvent(
-                event_type="auth_failure",
-                id=job.audit_id,
-                user_id=job.user_id,
-                user_message=job.text,
-                failure_reason=exc.reason,
-                ip_address=job.ip_address,
-            )
-        )
+        """The identity service has already audited and counted the refusal; tell the user."""
         await self._private_reply(job, exc.user_message)
         await self._states.update(job.job_id, answered=True)
 

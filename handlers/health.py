@@ -1,0 +1,43 @@
+"""`GET /healthz` (process alive), `GET /readyz` (Redis and Postgres reachable), `GET /metrics`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from app.metrics import Metrics
+
+Check = Callable[[], Awaitable[object]]
+CHECK_TIMEOUT_S = 2.0
+
+
+class HealthEndpoints:
+    def __init__(self, *, checks: Mapping[str, Check], metrics: Metrics) -> None:
+        self._checks = dict(checks)
+        self._metrics = metrics
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        results = await asyncio.gather(*(self._run(check) for check in self._checks.values()))
+        status = dict(zip(self._checks, results, strict=True))
+        ready = all(v == "ok" for v in status.values())
+        return web.json_response(
+            {"status": "ready" if ready else "not ready", **status}, status=200 if ready else 503
+        )
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        return web.Response(body=self._metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    @staticmethod
+    async def _run(check: Check) -> str:
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_S):
+                await check()
+        except Exception as exc:  # the type only: messages may carry a DSN with a password
+            return f"unreachable ({type(exc).__name__})"
+        return "ok"

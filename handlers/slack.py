@@ -1,0 +1,228 @@
+"""`POST /slack/events`: verify, dedup, enqueue — nothing else.
+
+Order on every request: our signature/timestamp check (so a rejection can be audited with
+its reason and source IP; Bolt would only answer 401) → Bolt (`process_before_response=True`,
+verifies again, url_verification, routing) → listener builds a `Job` and `JobQueue.enqueue()`
+dedups on `event_id` / `trigger_id` and XADDs → only then does Slack get its 200. The LLM is
+never called here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app import messages
+from app.audit.events import AuditEvent, AuditSink
+from app.jobs import Job
+from app.metrics import Metrics
+from app.queue import JobQueue
+
+log = logging.getLogger(__name__)
+
+MAX_SKEW_S = 300
+"""Slack's (and Bolt's) replay window: older or future timestamps are refused."""
+IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout"})
+
+
+class RejectionRecorder:
+    """Audits refused requests (`auth_failure` rows) without letting a flood fill the table.
+
+    At most `per_key` rows per minute per (reason, ip) and `total` rows per minute overall;
+    the rest are only counted (metric always; the suppressed count is logged when a window
+    closes). In-process on purpose: it must work when Redis is the thing being attacked.
+    """
+
+    def __init__(
+        self,
+        *,
+        audit: AuditSink,
+        metrics: Metrics,
+        per_key: int = 5,
+        total: int = 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._audit = audit
+        self._metrics = metrics
+        self._per_key = per_key
+        self._total = total
+        self._clock = clock
+        self._window = -1
+        self._counts: dict[tuple[str, str], int] = {}
+        self._written = 0
+        self._suppressed = 0
+
+    async def record(self, reason: str, ip: str | None) -> bool:
+        """Count the refusal; returns True when an audit row was written."""
+        self._metrics.auth_failures.labels(reason).inc()
+        window = int(self._clock() // 60)
+        if window != self._window:
+            if self._suppressed:
+                log.warning(
+                    "auth failures: %d more refusals were counted but not audited", self._suppressed
+                )
+            self._window, self._counts, self._written, self._suppressed = window, {}, 0, 0
+        key = (reason, ip or "")
+        self._counts[key] = self._counts.get(key, 0) + 1
+        if self._counts[key] > self._per_key or self._written >= self._total:
+            self._suppressed += 1
+            return False
+        self._written += 1
+        try:
+            await self._audit.write(
+                AuditEvent(
+                    event_type="auth_failure", user_id="unknown", failure_reason=reason, ip_address=ip
+                )
+            )
+        except Exception as exc:  # the refusal stands even if the audit store is down
+            log.error("could not write auth_failure audit row (%s)", type(exc).__name__)
+            return False
+        return True
+
+
+def signature_problem(
+    signing_secret: str, headers: Any, body: bytes, *, now: float | None = None
+) -> str | None:
+    """None when the request is signed by Slack within the replay window, else the reason."""
+    ts, sig = headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")
+    if not ts or not sig:
+        return "missing_signature"
+    try:
+        ts_int = int(ts)
+    except ValueError:
+        return "bad_timestamp"
+    if abs((time.time() if now is None else now) - ts_int) > MAX_SKEW_S:
+        return "stale_timestamp"
+    base = b"v0:" + ts.encode() + b":" + body
+    expected = "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), sig.encode("utf-8", "replace")):
+        return "bad_signature"
+    return None
+
+
+class SlackEndpoint:
+    """The aiohttp handler for `POST /slack/events`."""
+
+    def __init__(self, *, bolt: AsyncApp, signing_secret: str, rejections: RejectionRecorder) -> None:
+        self._bolt = bolt
+        self._secret = signing_secret
+        self._rejections = rejections
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        problem = signature_problem(self._secret, request.headers, body)
+        if problem is not None:
+            await self._rejections.record(problem, request.remote)
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "body is not UTF-8"}, status=400)
+        bolt_req = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        bolt_resp = await self._bolt.async_dispatch(bolt_req)
+        return await to_aiohttp_response(bolt_resp)
+
+
+def build_bolt_app(
+    *, client: AsyncWebClient, signing_secret: str, queue: JobQueue, metrics: Metrics
+) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,  # the XADD happens before Slack gets its 200
+        logger=logging.getLogger("aiops.bolt"),
+    )
+    register_listeners(app, queue=queue, metrics=metrics)
+    return app
+
+
+def _strip_mention(text: str, bot_user_id: str | None) -> str:
+    if bot_user_id:
+        text = text.replace(f"<@{bot_user_id}>", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def register_listeners(app: AsyncApp, *, queue: JobQueue, metrics: Metrics) -> None:
+    async def enqueue(job: Job, source: str) -> None:
+        if await queue.enqueue(job):
+            metrics.events_received.labels(source).inc()
+        else:
+            metrics.events_duplicate.labels(source).inc()
+
+    @app.event("app_mention")
+    async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if event.get("bot_id") or not event.get("user"):
+            return
+        job = Job(
+            job_id=str(body["event_id"]),
+            kind="mention",
+            channel_id=str(event["channel"]),
+            user_id=str(event["user"]),
+            text=_strip_mention(str(event.get("text", "")), context.bot_user_id),
+            team_id=body.get("team_id"),
+            thread_ts=event.get("thread_ts"),
+            event_ts=str(event["ts"]),
+        )
+        await enqueue(job, "mention")
+
+    @app.event("message")
+    async def on_message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        # Only a person's own new message in a DM; bot posts, edits, deletions, joins… are ignored.
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        if not event.get("user") or event.get("user") == context.bot_user_id:
+            return
+        job = Job(
+            job_id=str(body["event_id"]),
+            kind="dm",
+            channel_id=str(event["channel"]),
+            user_id=str(event["user"]),
+            text=_strip_mention(str(event.get("text", "")), context.bot_user_id),
+            team_id=body.get("team_id"),
+            thread_ts=event.get("thread_ts"),
+            event_ts=str(event["ts"]),
+        )
+        await enqueue(job, "dm")
+
+    @app.command(re.compile(r"^/aiops"))
+    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        text = str(command.get("text") or "").strip()
+        word = text.split(maxsplit=1)[0].lower() if text else ""
+        if not text:
+            await ack(text=messages.COMMAND_EMPTY)
+            return
+        if word == "help":
+            await ack(text=messages.HELP)
+            return
+        sub = word if word in IDENTITY_COMMANDS else None
+        job = Job(
+            job_id=str(command["trigger_id"]),
+            kind="command",
+            channel_id=str(command["channel_id"]),
+            user_id=str(command["user_id"]),
+            text=text,
+            team_id=command.get("team_id"),
+            command=sub,
+            response_url=command.get("response_url"),
+        )
+        await enqueue(job, "command")
+        await ack(text=messages.IDENTITY_COMMAND_ACK if sub else messages.COMMAND_ACK)
+
+    @app.action(re.compile(".*"))
+    async def on_action(ack: AsyncAck) -> None:
+        await ack()  # interactivity (feedback buttons) is handled by the agent issue
+
+    @app.event(re.compile(".*"))
+    async def on_other_event() -> None:
+        """Any other subscribed event: acknowledged, so Slack does not retry it."""
