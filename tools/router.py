@@ -1,15 +1,38 @@
-"""The single choke point between the model and data. (Implemented by the tools issue.)
+"""The single choke point between the model and data.
 
-invoke(): scope → input schema → tool._invoke() (timeout) → output schema →
-second-layer namespace filter → sanitize/truncate/redact → XML wrap → audit.
+invoke(): input schema → scope → tool._invoke() (timeout) → output schema →
+second-layer namespace filter + blocklist → sanitize/truncate/redact → size cap →
+XML wrap → audit. It never raises for tool problems: the model gets an error it can act
+on, and anything unexpected fails closed (no data passes).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.base import Artifact
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, best_match
+
+from app.audit.events import AuditEvent, AuditSink, canonical_hash, sha256_hex
+from app.errors import ResultTooLarge, SchemaInvalid, ScopeDenied, ToolError, ToolTimeout
+from app.identity.scope import EffectiveScope
+from app.metrics import Metrics
+from tools import sanitize
+from tools.base import JSON, Artifact, Tool, ToolContext
+from tools.blocklist import Blocklist
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_RESULT_CHARS = 60_000
+MAX_ERROR_CHARS = 2_000
+_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -22,3 +45,304 @@ class ToolOutcome:
     audit: dict[str, Any]
     """{tool, inputs_hash, result_hash} — goes into the query event's `tool_calls`."""
     artifacts: tuple[Artifact, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class _Registered:
+    tool: Tool
+    inputs: Draft202012Validator
+    outputs: Draft202012Validator
+
+
+class _OutOfScope(Exception):
+    """A namespaced dict outside any list is out of scope: the whole result is withheld."""
+
+
+class _FilteredOut(ScopeDenied):
+    """The tool returned out-of-scope data the second layer could not drop item by item."""
+
+
+class ToolRouter:
+    def __init__(
+        self,
+        *,
+        tools: Sequence[Tool],
+        audit: AuditSink,
+        metrics: Metrics,
+        blocklist: Blocklist,
+        max_result_chars: int = DEFAULT_MAX_RESULT_CHARS,
+        max_label_chars: int = sanitize.MAX_LABEL_CHARS,
+    ) -> None:
+        self._tools: dict[str, _Registered] = {}
+        for tool in tools:
+            self._tools[tool.name] = self._register(tool)
+        self._audit = audit
+        self._metrics = metrics
+        self._blocklist = blocklist
+        self._max_result_chars = max_result_chars
+        self._max_label_chars = max_label_chars
+
+    def _register(self, tool: Tool) -> _Registered:
+        name = tool.name
+        if not _NAME_RE.match(name):
+            raise ValueError(f"tool name {name!r} must match {_NAME_RE.pattern}")
+        if name in self._tools:
+            raise ValueError(f"duplicate tool name {name!r}")
+        if tool.input_schema.get("additionalProperties") is not False:
+            raise ValueError(f"tool {name!r}: input_schema must set additionalProperties: false")
+        try:
+            Draft202012Validator.check_schema(tool.input_schema)
+            Draft202012Validator.check_schema(tool.output_schema)
+        except SchemaError as exc:
+            raise ValueError(f"tool {name!r}: invalid JSON schema: {exc.message}") from exc
+        return _Registered(
+            tool, Draft202012Validator(tool.input_schema), Draft202012Validator(tool.output_schema)
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def catalog(self, scope: EffectiveScope) -> list[JSON]:
+        """Anthropic tool definitions this scope may use (admin-only tools need cluster-wide)."""
+        if not scope.may_query:
+            return []
+        return [
+            r.tool.catalog_entry()
+            for r in self._tools.values()
+            if scope.cluster_wide or not r.tool.admin_only
+        ]
+
+    async def invoke(self, name: str, args: JSON, ctx: ToolContext, tool_use_id: str = "") -> ToolOutcome:
+        started = time.perf_counter()
+        reg = self._tools.get(name)
+        safe_name = name if reg is not None else "unknown"
+        namespace = _requested_namespace(reg.tool, args) if reg is not None else None
+        n_artifacts = len(ctx.artifacts)
+        outcome = "ok"
+        try:
+            if reg is None:
+                raise SchemaInvalid(f"unknown tool; available tools: {', '.join(self._tools)}")
+            payload = await self._run(reg, args, ctx, namespace, n_artifacts)
+            content = sanitize.wrap(safe_name, payload)
+            if len(content) > self._max_result_chars:
+                raise ResultTooLarge(_too_large(name, args, len(content), self._max_result_chars))
+            is_error = False
+        except ToolError as exc:
+            outcome, is_error = type(exc).__name__, True
+            try:
+                if isinstance(exc, ScopeDenied):
+                    await self._scope_denied(safe_name, exc, ctx, args)
+                content = await self._error(safe_name, str(exc), ctx, namespace)
+            except Exception as inner:
+                outcome, content = "internal", self._internal(safe_name, inner)
+        except Exception as exc:
+            outcome, is_error, content = "internal", True, self._internal(safe_name, exc)
+
+        entry = {"tool": safe_name, "inputs_hash": canonical_hash(args), "result_hash": sha256_hex(content)}
+        if reg is not None and not is_error:
+            entry.update(_audit_args(reg.tool, args))
+        try:
+            await self._audit.write(
+                AuditEvent(
+                    event_type="tool_call",
+                    user_id=ctx.scope.user_id,
+                    session_id=ctx.session_id,
+                    namespace=namespace,
+                    tool_calls=[entry],
+                    latency_ms=int((time.perf_counter() - started) * 1000),
+                )
+            )
+        except Exception as exc:  # no audit row → no data (fail closed)
+            log.error("audit write for tool %s failed: %s", safe_name, type(exc).__name__)
+            outcome, is_error = "audit_unavailable", True
+            withheld = {"error": "audit log unavailable; result withheld"}
+            content = sanitize.wrap(safe_name, withheld, error=True)
+            entry["result_hash"] = sha256_hex(content)
+
+        self._metrics.tool_calls.labels(safe_name, outcome).inc()
+        self._metrics.tool_latency.labels(safe_name).observe(time.perf_counter() - started)
+        artifacts = () if is_error else tuple(ctx.artifacts[n_artifacts:])
+        return ToolOutcome(tool_use_id, safe_name, content, is_error, entry, artifacts)
+
+    @staticmethod
+    def _internal(name: str, exc: BaseException) -> str:
+        """Fail closed. The exception text may hold secrets or data, so only its type is logged."""
+        log.error("tool %s failed: %s", name, type(exc).__name__)
+        return sanitize.wrap(name, {"error": f"{name} failed internally; no data was returned"}, error=True)
+
+    async def _run(
+        self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None, n_artifacts: int
+    ) -> Any:
+        tool, scope = reg.tool, ctx.scope
+        _validate(reg.inputs, args, f"invalid arguments for {tool.name}", echo=True)
+        if not scope.may_query:
+            raise ScopeDenied("you have no role that allows querying data", namespace=namespace)
+        if tool.admin_only and not scope.cluster_wide:
+            raise ScopeDenied(f"{tool.name} needs cluster-wide access, which this scope does not have")
+        if tool.namespace_arg and tool.namespace_arg in args and not scope.allows(namespace):
+            raise ScopeDenied(
+                f"namespace {namespace!r} is outside your scope (allowed: {scope.describe()})",
+                namespace=namespace,
+            )
+        try:
+            result = await asyncio.wait_for(tool._invoke(args, ctx), tool.timeout_s)
+        except TimeoutError:
+            raise ToolTimeout(
+                f"{tool.name} did not answer within {tool.timeout_s:g}s; narrow the query "
+                "(fewer series, shorter range, a namespace or label selector)"
+            ) from None
+        _validate(reg.outputs, result, f"{tool.name} returned data that does not match its schema; withheld")
+
+        result, out_of_scope, _ = await self._filter(result, scope)
+        if out_of_scope:
+            # The tool's own enforcement failed: a graph drawn from that data may show it too.
+            del ctx.artifacts[n_artifacts:]
+            self._metrics.scope_denials.labels(tool.name).inc(out_of_scope)
+            await self._security(tool.name, ctx, namespace, "filtered_out_of_scope", args)
+        cleaned, report = sanitize.clean(
+            result, long_text_fields=tool.long_text_fields, max_label_chars=self._max_label_chars
+        )
+        if report.injections:
+            await self._injection(tool.name, ctx, namespace, report.injections, args)
+        return cleaned
+
+    async def _filter(self, result: Any, scope: EffectiveScope) -> tuple[Any, int, int]:
+        """Second layer: drop list items holding an out-of-scope namespace or a blocked value."""
+        blocked: set[str] = set()
+        if await self._blocklist.active():
+            blocked = await self._blocklist.blocked(list(_strings(result)))
+        counts = [0, 0]
+        try:
+            filtered, _, _ = _walk(result, scope, blocked, counts, in_list=False)
+        except _OutOfScope:
+            raise _FilteredOut("the result contained data outside your scope and was withheld") from None
+        return filtered, counts[0], counts[1]
+
+    async def _error(self, name: str, message: str, ctx: ToolContext, namespace: str | None) -> str:
+        """Error text is sanitized too: backend messages can echo label values."""
+        cleaned = sanitize.clean_label(message, MAX_ERROR_CHARS)
+        if cleaned.injection:
+            await self._security(name, ctx, namespace, "prompt_injection", None)
+            self._metrics.injection_detections.labels(name).inc()
+        return sanitize.wrap(name, {"error": cleaned.text}, error=True)
+
+    async def _scope_denied(self, name: str, exc: ScopeDenied, ctx: ToolContext, args: JSON) -> None:
+        self._metrics.scope_denials.labels(name).inc()
+        reason = "filtered_out_of_scope" if isinstance(exc, _FilteredOut) else "out_of_scope"
+        await self._security(name, ctx, exc.namespace, reason, args)
+
+    async def _injection(
+        self, name: str, ctx: ToolContext, namespace: str | None, values: list[str], args: JSON
+    ) -> None:
+        self._metrics.injection_detections.labels(name).inc(len(values))
+        await self._blocklist.block(values)
+        await self._security(name, ctx, namespace, "prompt_injection", args)
+
+    async def _security(
+        self, name: str, ctx: ToolContext, namespace: str | None, reason: str, args: JSON | None
+    ) -> None:
+        """One `security` row: tool, namespace and reason — never the offending content."""
+        call: dict[str, Any] = {"tool": name}
+        if args is not None:
+            call["inputs_hash"] = canonical_hash(args)
+        await self._audit.write(
+            AuditEvent(
+                event_type="security",
+                user_id=ctx.scope.user_id,
+                session_id=ctx.session_id,
+                namespace=namespace,
+                failure_reason=reason,
+                tool_calls=[call],
+            )
+        )
+
+
+def _requested_namespace(tool: Tool, args: Any) -> str | None:
+    if not tool.namespace_arg or not isinstance(args, dict):
+        return None
+    ns = args.get(tool.namespace_arg)
+    return ns if isinstance(ns, str) else None
+
+
+def _audit_args(tool: Tool, args: JSON) -> dict[str, Any]:
+    """Inputs a tool declares safe to keep in the audit log (e.g. the PromQL string)."""
+    keys: frozenset[str] = getattr(tool, "audit_args", frozenset())
+    return {k: args[k] for k in sorted(keys) if k in args}
+
+
+def _validate(validator: Draft202012Validator, value: Any, prefix: str, *, echo: bool = False) -> None:
+    """Raise SchemaInvalid naming the field. Only input errors echo the (model's own) value;
+    an output error names path and rule only, since the value may be out-of-scope data."""
+    error = best_match(validator.iter_errors(value))
+    if error is None:
+        return
+    if echo:
+        detail = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+    else:
+        detail = f"violates '{error.validator}'"
+    raise SchemaInvalid(f"{prefix}: {error.json_path}: {detail}")
+
+
+def _too_large(name: str, args: JSON, size: int, limit: int) -> str:
+    shown = json.dumps(args, sort_keys=True, default=str)
+    shown = shown if len(shown) <= 500 else shown[:500] + "…"
+    return (
+        f"The result of {name} {shown} is {size} characters, over the {limit}-character limit. "
+        "Narrow the query: filter by namespace or label selector, aggregate (sum by, topk), "
+        "shorten the time range or raise the step, or ask for fewer lines."
+    )
+
+
+def _strings(obj: Any) -> list[str]:
+    out: list[str] = []
+    stack = [obj]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, str):
+            out.append(cur)
+        elif isinstance(cur, dict):
+            out.extend(k for k in cur if isinstance(k, str))
+            stack.extend(cur.values())
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return out
+
+
+def _walk(
+    obj: Any, scope: EffectiveScope, blocked: set[str], counts: list[int], *, in_list: bool
+) -> tuple[Any, bool, bool]:
+    """Returns (value, out_of_scope, blocked). Flags bubble up to the nearest list item, which
+    is dropped; an out-of-scope dict outside every list raises `_OutOfScope`."""
+    if isinstance(obj, str):
+        if obj in blocked:
+            return sanitize.MARKER_BLOCKED, False, True
+        return obj, False, False
+    if isinstance(obj, list):
+        kept = []
+        for item in obj:
+            value, oos, blk = _walk(item, scope, blocked, counts, in_list=True)
+            if oos:
+                counts[0] += 1
+            elif blk:
+                counts[1] += 1
+            else:
+                kept.append(value)
+        return kept, False, False
+    if isinstance(obj, dict):
+        oos = blk = False
+        if "namespace" in obj:
+            ns = obj["namespace"]
+            if isinstance(ns, str) or (ns is None and in_list):
+                oos = not scope.allows(ns)
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if isinstance(key, str) and key in blocked:
+                blk = True
+            new, child_oos, child_blk = _walk(value, scope, blocked, counts, in_list=in_list)
+            oos, blk = oos or child_oos, blk or child_blk
+            out[key] = new
+        if oos and not in_list:
+            raise _OutOfScope
+        return out, oos, blk
+    return obj, False, False
