@@ -1,0 +1,297 @@
+"""Ack-path benchmark: signed `app_mention` events into the real `POST /slack/events`.
+
+Measures what Slack sees — time from sending a signed event to its HTTP 200 — for the real
+ingest stack (our signature check → Bolt → listener → Redis dedup + XADD) next to a bare
+aiohttp endpoint that answers 200 to any POST, both in the same run on the same machine and
+under the same load. Then counts the stream entries: every accepted event must be on the
+stream exactly once (redeliveries with `X-Slack-Retry-Num` are deduplicated, not lost).
+
+Each server runs in its own process (the load generator must not steal its event loop);
+loopback only, bounded by --events and --seconds. Figures are printed, never asserted.
+
+    .venv/bin/python bench/ingest.py [--events 2000] [--concurrency 32] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+from uuid import UUID
+
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from sim.slack import SlackSimulator
+from sim.slack_events import app_mention_event, event_callback, json_body, signed
+
+SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
+ALERT_TOKEN = "bench-alert-token"
+CHANNEL = "C0BENCH"
+USER = "U0BENCH"
+
+
+# ---- servers (child processes) -----------------------------------------------------------------
+
+
+class _DiscardAudit:
+    """The benchmark sends only correctly signed events, so nothing is ever refused and no
+    audit row is due; this sink only satisfies RejectionRecorder's constructor."""
+
+    async def write(self, event: Any) -> UUID:
+        return uuid.uuid4()
+
+
+async def _build_aiops_app(redis_url: str, prefix: str, sim: SlackSimulator) -> tuple[web.Application, Any]:
+    # The same composition as the app's bootstrap for the HTTP side (Redis queue + Bolt).
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from app.http import build_web_app
+    from app.metrics import Metrics
+    from app.queue import JobQueue
+    from handlers.alerts import AlertmanagerEndpoint
+    from handlers.health import HealthEndpoints
+    from handlers.slack import RejectionRecorder, SlackEndpoint, build_bolt_app
+
+    redis = aioredis.Redis.from_url(redis_url)
+    metrics = Metrics()
+    queue = JobQueue(redis=redis, prefix=prefix)
+    client = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token)
+    bolt = build_bolt_app(client=client, signing_secret=SIGNING_SECRET, queue=queue, metrics=metrics)
+    rejections = RejectionRecorder(audit=_DiscardAudit(), metrics=metrics)
+    app = build_web_app(
+        slack=SlackEndpoint(bolt=bolt, signing_secret=SIGNING_SECRET, rejections=rejections),
+        alerts=AlertmanagerEndpoint(token=ALERT_TOKEN, queue=queue, metrics=metrics, rejections=rejections,
+                                    incident_channel=None),
+        health=HealthEndpoints(checks={}, metrics=metrics),
+    )
+    return app, redis
+
+
+async def _bare(request: web.Request) -> web.Response:
+    await request.read()
+    return web.Response(status=200)
+
+
+async def _serve(kind: str, conn: Connection, redis_url: str, prefix: str) -> None:
+    sim: SlackSimulator | None = None
+    redis = None
+    if kind == "aiops":
+        sim = SlackSimulator()  # Bolt's auth.test and any Web API call go here, never to slack.com
+        await sim.start()
+        app, redis = await _build_aiops_app(redis_url, prefix, sim)
+    else:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", _bare)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # wait for "stop"
+    await runner.cleanup()
+    if redis is not None:
+        await redis.aclose()
+    if sim is not None:
+        await sim.stop()
+
+
+def _serve_process(kind: str, conn: Connection, redis_url: str, prefix: str) -> None:
+    asyncio.run(_serve(kind, conn, redis_url, prefix))
+
+
+# ---- load generator ----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    name: str
+    sent: int = 0
+    ok: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    wall: float = 0.0
+    unique_ok: set[str] = field(default_factory=set)
+    """Distinct event ids answered 200, warm-up included (all of them must be on the stream)."""
+    unique_sent: set[str] = field(default_factory=set)
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.wall if self.wall else 0.0
+
+    def pct(self, q: float) -> float:
+        if len(self.latencies) < 2:
+            return self.latencies[0] * 1000 if self.latencies else float("nan")
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def _payloads(count: int, retry_every: int) -> list[tuple[str, bytes, int | None]]:
+    """(event_id, body, retry_num): every `retry_every`-th event is followed by its redelivery."""
+    out: list[tuple[str, bytes, int | None]] = []
+    base = time.time()
+    for i in range(count):
+        event_id = f"EvBENCH{i:07d}{uuid.uuid4().hex[:6]}"
+        ts = f"{int(base)}.{i:06d}"
+        event = app_mention_event(user=USER, channel=CHANNEL, text=f"<@U0AIOPS> bench question {i}", ts=ts)
+        body, _ = json_body(event_callback(event, event_id=event_id))
+        out.append((event_id, body, None))
+        if retry_every and i % retry_every == retry_every - 1:
+            out.append((event_id, body, 1))
+    return out
+
+
+async def _load(name: str, url: str, payloads: list[tuple[str, bytes, int | None]], *,
+                concurrency: int, seconds: float, warmup: int) -> Run:
+    run = Run(name)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(event_id: str, body: bytes, retry_num: int | None, record: bool) -> None:
+            req = signed(body, signing_secret=SIGNING_SECRET, content_type="application/json",
+                         retry_num=retry_num)
+            start = time.perf_counter()
+            try:
+                async with session.post(url, data=req.body, headers=req.headers) as resp:
+                    await resp.read()
+                    status = resp.status
+            except aiohttp.ClientError as exc:
+                status, err = -1, type(exc).__name__
+            else:
+                err = str(status)
+            if status == 200:
+                run.unique_ok.add(event_id)
+            if not record:
+                return
+            run.sent += 1
+            run.unique_sent.add(event_id)
+            if status == 200:
+                run.ok += 1
+                run.latencies.append(time.perf_counter() - start)
+            else:
+                run.errors[err] = run.errors.get(err, 0) + 1
+
+        for event_id, body, retry in payloads[:warmup]:  # connections, auth.test, Lua script load
+            await one(event_id, body, retry, record=False)
+        todo = iter(payloads[warmup:])
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            for event_id, body, retry in todo:
+                if time.perf_counter() > deadline:
+                    return
+                await one(event_id, body, retry, record=True)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        run.wall = time.perf_counter() - started
+    return run
+
+
+async def _stream_count(redis_url: str, prefix: str) -> int:
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        return int(await redis.xlen(f"{prefix}:jobs"))
+    finally:
+        await redis.aclose()
+
+
+async def _cleanup(redis_url: str, prefix: str) -> None:
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}:*", count=1000)]
+        for i in range(0, len(keys), 500):
+            await redis.delete(*keys[i:i + 500])
+    finally:
+        await redis.aclose()
+
+
+Proc = multiprocessing.process.BaseProcess
+
+
+def _start(kind: str, redis_url: str, prefix: str) -> tuple[Proc, Connection, int]:
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_serve_process, args=(kind, child, redis_url, prefix), daemon=True)
+    proc.start()
+    if not parent.poll(60):
+        proc.kill()
+        raise RuntimeError(f"{kind} server did not start within 60 s")
+    return proc, parent, int(parent.recv())
+
+
+def _stop(proc: Proc, conn: Connection) -> None:
+    conn.send("stop")
+    proc.join(10)
+    if proc.is_alive():
+        proc.kill()
+
+
+def _print(bare: Run, real: Run, stream: int) -> None:
+    rows = [("target", "sent", "200s", "req/s", "p50 ms", "p99 ms")]
+    for r in (bare, real):
+        rows.append((r.name, str(r.sent), str(r.ok), f"{r.rps:,.0f}", f"{r.pct(50):.2f}", f"{r.pct(99):.2f}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        pairs = enumerate(zip(row, widths, strict=True))
+        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs]
+        print("  ".join(cells))
+    if bare.rps and real.rps:
+        print(f"ratio aiops/bare: throughput x{real.rps / bare.rps:.2f}, "
+              f"p50 x{real.pct(50) / bare.pct(50):.1f}, p99 x{real.pct(99) / bare.pct(99):.1f}")
+    for r in (bare, real):
+        if r.errors:
+            print(f"{r.name} non-200: {r.errors}")
+    lost = len(real.unique_ok) - stream
+    print(f"stream entries: {stream} for {len(real.unique_ok)} distinct events acknowledged (warm-up "
+          f"included); {real.sent - len(real.unique_sent)} measured redeliveries deduplicated; "
+          f"lost: {max(lost, 0)}, duplicated: {max(-lost, 0)}")
+
+
+async def _main(args: argparse.Namespace) -> int:
+    prefix = f"aiops-bench-{uuid.uuid4().hex[:10]}"
+    payloads = _payloads(args.events, args.retry_every)
+    warmup = min(args.warmup, len(payloads) // 10)
+    print(f"ingest bench: {len(payloads) - warmup} requests ({args.events} events, every "
+          f"{args.retry_every}th redelivered), concurrency {args.concurrency}, limit {args.seconds:.0f} s, "
+          f"{os.cpu_count()} CPUs, loopback")
+    runs: dict[str, Run] = {}
+    for kind, name in (("bare", "bare aiohttp (200 on any POST)"), ("aiops", "aiops POST /slack/events")):
+        proc, conn, port = await asyncio.to_thread(_start, kind, args.redis_url, prefix)
+        try:
+            url = f"http://127.0.0.1:{port}/slack/events"
+            runs[kind] = await _load(name, url, payloads, concurrency=args.concurrency,
+                                     seconds=args.seconds, warmup=warmup)
+        finally:
+            await asyncio.to_thread(_stop, proc, conn)
+    try:
+        _print(runs["bare"], runs["aiops"], await _stream_count(args.redis_url, prefix))
+    finally:
+        await _cleanup(args.redis_url, prefix)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=2000, help="distinct events to send (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
+    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per target (default 30)")
+    parser.add_argument("--retry-every", type=int, default=10,
+                        help="redeliver every Nth event with X-Slack-Retry-Num (0 = never; default 10)")
+    parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests first (default 50)")
+    parser.add_argument("--redis-url", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                        help="Redis for the job stream (keys use a unique prefix, deleted afterwards)")
+    args = parser.parse_args(argv)
+    return asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
