@@ -34,7 +34,11 @@ def scope(
     sub: str = "kc-sub-1",
 ) -> EffectiveScope:
     ident = Identity(
-        slack_user_id="U1", subject=sub, username="alice", roles=frozenset(roles), namespaces=frozenset(namespaces)
+        slack_user_id="U1",
+        subject=sub,
+        username="alice",
+        roles=frozenset(roles),
+        namespaces=frozenset(namespaces),
     )
     return effective_scope(ident, channel_id="C1", channel_namespaces=channel_namespaces)
 
