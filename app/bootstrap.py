@@ -1,0 +1,241 @@
+"""The one composition root: Settings + Secrets in, a wired `Runtime` out.
+
+Everything that talks to the outside world is built here, once, and handed down through
+keyword-only constructors: Redis/Postgres (embedded when no URL), the Slack client (with
+429/5xx retry handlers), the audit log, the queue, sessions, identity, the agent.
+Tests build the same Runtime against simulators, so what they exercise is what runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from app.agent.base import Agent, AgentAnswer, AnswerSurface, TokenUsage, Turn
+from app.audit.log import PostgresAuditLog
+from app.audit.migrate import migrate
+from app.config import Secrets, Settings
+from app.errors import ConfigError
+from app.http import build_web_app
+from app.identity.scope import EffectiveScope
+from app.jobs import Job
+from app.metrics import Metrics
+from app.queue import JobQueue, RedisJobStateStore
+from app.sessions import SessionStore
+from app.stores import Stores, open_stores
+from app.worker import IdentityResolver, Worker
+from handlers.alerts import AlertmanagerEndpoint
+from handlers.health import HealthEndpoints
+from handlers.slack import RejectionRecorder, SlackEndpoint, build_bolt_app
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CLAIM_IDLE_MS = 60_000
+
+
+def build_slack_client(settings: Settings, secrets: Secrets) -> AsyncWebClient:
+    """Slack Web API client that honours 429 Retry-After and retries 5xx/connection errors."""
+    return AsyncWebClient(
+        token=secrets.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_identity(settings: Settings, *, audit: PostgresAuditLog, metrics: Metrics) -> IdentityResolver:
+    from app.identity.channels import load_channel_scopes
+    from app.identity.service import IdentityService
+    from app.identity.static import StaticProvider
+
+    if settings.identity_mode != "static":
+        # Device/directory providers are wired by the identity issue (needs Keycloak clients).
+        raise ConfigError(
+            "AIOPS_IDENTITY_MODE",
+            f"'{settings.identity_mode}' is not wired in this build yet; use 'static' with AIOPS_ENV=dev",
+        )
+    assert settings.static_identities is not None  # load_settings enforces it
+    provider = StaticProvider.from_file(settings.static_identities, env=settings.env)
+    return IdentityService(
+        provider=provider,
+        channel_scopes=load_channel_scopes(settings.channel_scopes),
+        audit=audit,
+        metrics=metrics,
+        incident_channel=settings.incident_channel,
+    )
+
+
+class InterimClaudeAgent:
+    """Stand-in until app/agent/claude.py (tool-use loop) is wired: one Messages API call with
+    the thread history, no tools. Offline (no key) it says so plainly."""
+
+    def __init__(self, *, api_key: str | None, base_url: str | None, model: str) -> None:
+        self._model = model
+        self._client: Any = None
+        if api_key:
+            from anthropic import AsyncAnthropic
+
+            self._client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=2, timeout=120)
+
+    async def answer(
+        self, job: Job, scope: EffectiveScope, history: list[Turn], surface: AnswerSurface
+    ) -> AgentAnswer:
+        if self._client is None:
+            return AgentAnswer(
+                text="No Anthropic API key is configured, so I cannot analyse this yet "
+                f"(offline mode). You asked: {job.text}",
+                offline=True,
+            )
+        await surface.set_status("Thinking…")
+        messages = [{"role": t.role, "content": t.content} for t in history]
+        messages.append({"role": "user", "content": job.text})
+        resp = await self._client.messages.create(model=self._model, max_tokens=2048, messages=messages)
+        text = "".join(b.text for b in resp.content if getattr(b, "type", "") == "text")
+        u = resp.usage
+        usage = TokenUsage(
+            input_tokens=u.input_tokens,
+            output_tokens=u.output_tokens,
+            cache_read_tokens=getattr(u, "cache_read_input_tokens", 0) or 0,
+            cache_write_tokens=getattr(u, "cache_creation_input_tokens", 0) or 0,
+        )
+        return AgentAnswer(text=text, usage=usage)
+
+
+def build_agent(settings: Settings, secrets: Secrets) -> Agent:
+    key = secrets.anthropic_api_key.get_secret_value() if secrets.anthropic_api_key else None
+    return InterimClaudeAgent(api_key=key, base_url=settings.anthropic_base_url, model=settings.model)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    secrets: Secrets
+    stores: Stores
+    metrics: Metrics
+    audit: PostgresAuditLog
+    queue: JobQueue
+    states: RedisJobStateStore
+    sessions: SessionStore
+    slack: AsyncWebClient
+    identity: IdentityResolver
+    agent: Agent
+    _consumers: int = field(default=0)
+    _bolt: AsyncApp | None = field(default=None)
+
+    @property
+    def bolt(self) -> AsyncApp:
+        """The Bolt app (shared by HTTP and Socket Mode)."""
+        if self._bolt is None:
+            self._bolt = build_bolt_app(
+                client=self.slack,
+                signing_secret=self.secrets.slack_signing_secret.get_secret_value(),
+                queue=self.queue,
+                metrics=self.metrics,
+            )
+        return self._bolt
+
+    def web_app(self) -> web.Application:
+        rejections = RejectionRecorder(audit=self.audit, metrics=self.metrics)
+        bolt = self.bolt
+        return build_web_app(
+            slack=SlackEndpoint(
+                bolt=bolt,
+                signing_secret=self.secrets.slack_signing_secret.get_secret_value(),
+                rejections=rejections,
+            ),
+            alerts=AlertmanagerEndpoint(
+                token=self.secrets.alertmanager_token.get_secret_value(),
+                queue=self.queue,
+                metrics=self.metrics,
+                rejections=rejections,
+                incident_channel=self.settings.incident_channel,
+            ),
+            health=HealthEndpoints(
+                checks={"redis": self.stores.ping_redis, "postgres": self.stores.ping_postgres},
+                metrics=self.metrics,
+            ),
+        )
+
+    def worker(
+        self,
+        *,
+        concurrency: int = 4,
+        claim_idle_ms: int = DEFAULT_CLAIM_IDLE_MS,
+        max_deliveries: int = 3,
+    ) -> Worker:
+        self._consumers += 1
+        return Worker(
+            queue=self.queue,
+            states=self.states,
+            sessions=self.sessions,
+            identity=self.identity,
+            agent=self.agent,
+            slack=self.slack,
+            audit=self.audit,
+            metrics=self.metrics,
+            redis=self.stores.redis,
+            prefix=self.settings.redis_prefix,
+            consumer=f"{socket.gethostname()}-{os.getpid()}-{self._consumers}",
+            concurrency=concurrency,
+            claim_idle_ms=claim_idle_ms,
+            max_deliveries=max_deliveries,
+        )
+
+    async def aclose(self) -> None:
+        closer = getattr(self.identity, "aclose", None)
+        if closer is not None:
+            await closer()
+        await self.stores.aclose()
+
+
+async def build_runtime(
+    settings: Settings,
+    secrets: Secrets,
+    *,
+    agent: Agent | None = None,
+    identity: IdentityResolver | None = None,
+    slack: AsyncWebClient | None = None,
+    metrics: Metrics | None = None,
+) -> Runtime:
+    """Connect everything. Overrides exist for the demo/tests (simulated Slack workspace)."""
+    stores = await open_stores(
+        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+    )
+    try:
+        if "postgres" in stores.embedded:  # our own embedded database: keep it migrated
+            async with stores.pg.acquire() as conn:
+                await migrate(conn)
+        metrics = metrics or Metrics()
+        audit = PostgresAuditLog(pool=stores.pg, agent_version=settings.agent_version)
+        prefix = settings.redis_prefix
+        return Runtime(
+            settings=settings,
+            secrets=secrets,
+            stores=stores,
+            metrics=metrics,
+            audit=audit,
+            queue=JobQueue(redis=stores.redis, prefix=prefix),
+            states=RedisJobStateStore(redis=stores.redis, prefix=prefix),
+            sessions=SessionStore(redis=stores.redis, pool=stores.pg, prefix=prefix),
+            slack=slack or build_slack_client(settings, secrets),
+            identity=identity or build_identity(settings, audit=audit, metrics=metrics),
+            agent=agent or build_agent(settings, secrets),
+        )
+    except BaseException:
+        await stores.aclose()
+        raise

@@ -1,0 +1,258 @@
+"""The `aiops` console script (BRIEF §3 CLI contract).
+
+    aiops serve [--workers N] [--no-workers]   HTTP (+ Socket Mode with an app token) + N workers
+    aiops worker [--concurrency N]              workers only
+    aiops migrate                               apply database migrations (idempotent)
+    aiops demo | runbooks ingest | audit verify|export | retention run   (wired by their issues)
+
+Configuration problems print one line — `aiops: configuration error: <SETTING>: <reason>` —
+and exit 2: no traceback, never a secret's value. Every log line also goes through a filter
+that masks the loaded secret values, as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any
+
+from aiohttp import web
+
+from app import messages
+from app.audit.migrate import migrate
+from app.bootstrap import DEFAULT_CLAIM_IDLE_MS, Runtime, build_runtime
+from app.config import SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
+from app.errors import ConfigError, StoreUnavailable
+from app.stores import open_stores
+
+log = logging.getLogger("aiops")
+
+EXIT_CONFIG = 2
+EXIT_UNAVAILABLE = 3
+
+Command = Callable[[argparse.Namespace, Settings, Secrets], Coroutine[Any, Any, int]]
+
+
+class SecretMaskFilter(logging.Filter):
+    """Replaces any loaded secret value in a log record's final text with ***."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        super().__init__()
+        self._values = sorted({v for v in values if len(v) >= 6}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._values:
+            return True
+        text = record.getMessage()
+        masked = text
+        for v in self._values:
+            masked = masked.replace(v, "***")
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        exc_text = record.exc_text or ""
+        for v in self._values:
+            exc_text = exc_text.replace(v, "***")
+        if masked != text:
+            record.msg, record.args = masked, None
+        if record.exc_text is not None:
+            record.exc_text, record.exc_info = exc_text, None
+        return True
+
+
+def secret_values(secrets: Secrets) -> list[str]:
+    out = []
+    for name in SECRET_NAMES:
+        value = getattr(secrets, name, None)
+        if value is not None:
+            out.append(value.get_secret_value())
+    return out
+
+
+def setup_logging(secrets: Secrets | None, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if secrets is not None:
+        handler.addFilter(SecretMaskFilter(secret_values(secrets)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _run_workers(
+    runtime: Runtime, stop: asyncio.Event, *, count: int, concurrency: int, claim_idle_ms: int
+) -> list[asyncio.Task[None]]:
+    return [
+        asyncio.create_task(
+            runtime.worker(concurrency=concurrency, claim_idle_ms=claim_idle_ms).run(stop)
+        )
+        for _ in range(count)
+    ]
+
+
+async def cmd_serve(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    runtime = await build_runtime(settings, secrets)
+    stop = asyncio.Event()
+    runner = web.AppRunner(runtime.web_app(), access_log=None)
+    socket_mode = None
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", settings.http_port).start()  # noqa: S104 (in-cluster)
+        log.info(
+            "listening on :%d (embedded: %s)",
+            settings.http_port,
+            ", ".join(runtime.stores.embedded) or "none",
+        )
+        if secrets.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_mode = AsyncSocketModeHandler(
+                runtime.bolt, secrets.slack_app_token.get_secret_value()
+            )
+            await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Socket Mode connected")
+        workers = (
+            []
+            if args.no_workers
+            else await _run_workers(
+                runtime,
+                stop,
+                count=args.workers,
+                concurrency=args.concurrency,
+                claim_idle_ms=args.claim_idle_ms,
+            )
+        )
+        await _until_signal()
+        stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+    finally:
+        if socket_mode is not None:
+            await socket_mode.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()
+        await runtime.aclose()
+    return 0
+
+
+async def cmd_worker(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    runtime = await build_runtime(settings, secrets)
+    stop = asyncio.Event()
+    try:
+        workers = await _run_workers(
+            runtime, stop, count=1, concurrency=args.concurrency, claim_idle_ms=args.claim_idle_ms
+        )
+        log.info("worker started (concurrency %d)", args.concurrency)
+        waiter = asyncio.create_task(_until_signal())
+        await asyncio.wait([waiter, *workers], return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+        waiter.cancel()
+    finally:
+        await runtime.aclose()
+    return 0
+
+
+async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    stores = await open_stores(
+        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+    )
+    try:
+        async with stores.pg.acquire() as conn:
+            applied = await migrate(conn)
+    finally:
+        await stores.aclose()
+    print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    return 0
+
+
+def not_wired(name: str) -> Command:
+    """Placeholder for commands whose issues wire them (the lead replaces these entries)."""
+
+    async def run(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+        print(messages.NOT_WIRED.format(command=name), file=sys.stderr)
+        return 1
+
+    return run
+
+
+COMMANDS: dict[str, Command] = {
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "demo": not_wired("demo"),
+    "runbooks ingest": not_wired("runbooks ingest"),
+    "audit verify": not_wired("audit verify"),
+    "audit export": not_wired("audit export"),
+    "retention run": not_wired("retention run"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="aiops", description="Slack-first AI Ops assistant")
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="HTTP server (+ Socket Mode) and in-process workers")
+    serve.add_argument("--workers", type=int, default=1, metavar="N")
+    serve.add_argument("--no-workers", action="store_true")
+    serve.add_argument("--concurrency", type=int, default=4, metavar="N")
+    serve.add_argument(
+        "--claim-idle-ms", type=int, default=DEFAULT_CLAIM_IDLE_MS, help=argparse.SUPPRESS
+    )
+    worker = sub.add_parser("worker", help="workers only")
+    worker.add_argument("--concurrency", type=int, default=4, metavar="N")
+    worker.add_argument(
+        "--claim-idle-ms", type=int, default=DEFAULT_CLAIM_IDLE_MS, help=argparse.SUPPRESS
+    )
+    sub.add_parser("migrate", help="apply database migrations")
+    demo = sub.add_parser("demo", help="the whole bot against a simulated workspace")
+    demo.add_argument("--interactive", action="store_true")
+    runbooks = sub.add_parser("runbooks").add_subparsers(dest="action", required=True)
+    runbooks.add_parser("ingest").add_argument("path")
+    audit = sub.add_parser("audit").add_subparsers(dest="action", required=True)
+    audit.add_parser("verify")
+    audit.add_parser("export")
+    retention = sub.add_parser("retention").add_subparsers(dest="action", required=True)
+    retention.add_parser("run")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
+    try:
+        settings = load_settings(os.environ)
+        secrets = load_secrets(settings.secrets_dir)
+    except ConfigError as exc:
+        print(messages.config_error_line(exc.setting, exc.reason), file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(secrets, args.log_level)
+    try:
+        return asyncio.run(COMMANDS[name](args, settings, secrets))
+    except ConfigError as exc:
+        print(messages.config_error_line(exc.setting, exc.reason), file=sys.stderr)
+        return EXIT_CONFIG
+    except StoreUnavailable as exc:
+        print(f"aiops: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
