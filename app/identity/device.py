@@ -1,0 +1,181 @@
+"""`device` mode: `/aiops login` runs Keycloak's OAuth 2.0 Device Authorization Grant.
+
+start_login → POST …/auth/device → the user gets `verification_uri_complete` + `user_code`
+privately. complete_login polls …/token (`urn:ietf:params:oauth:grant-type:device_code`)
+every `interval` s: `authorization_pending` → keep going, `slow_down` → interval + 5 s,
+`expired_token`/`access_denied` → stop. On success the access token is verified and the link
+(Slack user → `sub`, encrypted refresh token) is stored.
+
+identify() uses the cached access token while it is valid (re-verified on every use, so a
+withdrawn signing key takes effect), otherwise refreshes it with the stored refresh token and
+verifies the new one; its `sub` must be the linked subject. A refresh Keycloak rejects ends the
+link: the user is told to log in again. Clock and sleep are injectable so tests drive polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import SecretStr
+
+from app.errors import AuthFailure
+from app.identity import messages
+from app.identity.claims import ClaimsInvalid, identity_from_claims
+from app.identity.keycloak import DEVICE_GRANT, IdpUnavailable, KeycloakClient, OidcError
+from app.identity.links import Link, LinkStore, LinkUnreadable
+from app.identity.provider import DeviceLogin
+from app.identity.scope import Identity
+from app.identity.tokens import TokenRejected, TokenVerifier
+
+log = logging.getLogger(__name__)
+
+SLOW_DOWN_STEP_S = 5
+MAX_TRANSIENT_ERRORS = 5
+
+
+class DeviceFlowProvider:
+    mode = "device"
+
+    def __init__(
+        self,
+        *,
+        keycloak: KeycloakClient,
+        verifier: TokenVerifier,
+        links: LinkStore,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        refresh_margin_s: float = 30.0,
+    ) -> None:
+        self._kc = keycloak
+        self._verifier = verifier
+        self._links = links
+        self._clock = clock
+        self._sleep = sleep
+        self._margin = refresh_margin_s
+        self._access: dict[str, tuple[str, float]] = {}  # slack user → (access token, exp)
+
+    # --- identify --------------------------------------------------------------------------
+    async def identify(self, slack_user_id: str) -> Identity:
+        cached = self._access.get(slack_user_id)
+        if cached is not None and cached[1] - self._margin > self._clock():
+            try:
+                return await self._identity(slack_user_id, cached[0], expected_sub=None)
+            except AuthFailure:
+                self._access.pop(slack_user_id, None)  # refresh below; a real problem shows again
+        try:
+            link = await self._links.get(slack_user_id)
+        except LinkUnreadable:
+            raise AuthFailure("token_invalid", messages.TOKEN_INVALID) from None
+        if link is None:
+            raise AuthFailure("unlinked", messages.UNLINKED)
+        return await self._refresh(link)
+
+    async def _refresh(self, link: Link) -> Identity:
+        try:
+            body = await self._kc.token(
+                {"grant_type": "refresh_token", "refresh_token": link.refresh_token.get_secret_value()}
+            )
+        except OidcError as exc:
+            if exc.error == "invalid_grant":  # expired, revoked, user disabled, session ended
+                await self._links.delete(link.slack_user_id)
+                raise AuthFailure("token_expired", messages.TOKEN_EXPIRED) from None
+            log.error("identity: keycloak refused the refresh grant (%s)", exc.error)
+            raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
+        except IdpUnavailable:
+            raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
+        return await self._accept(link.slack_user_id, body, expected_sub=link.subject)
+
+    async def _identity(self, slack_user_id: str, token: str, *, expected_sub: str | None) -> Identity:
+        try:
+            claims = await self._verifier.verify(token)
+            identity = identity_from_claims(claims, slack_user_id=slack_user_id)
+        except TokenRejected as exc:
+            log.warning("identity: token for %s rejected (%s)", slack_user_id, exc.detail)
+            text = messages.TOKEN_EXPIRED if exc.reason == "token_expired" else messages.TOKEN_INVALID
+            raise AuthFailure(exc.reason, text) from None
+        except ClaimsInvalid as exc:
+            log.warning("identity: claims for %s refused (%s)", slack_user_id, exc)
+            raise AuthFailure("token_invalid", messages.TOKEN_INVALID) from None
+        except IdpUnavailable:
+            raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
+        if expected_sub is not None and identity.subject != expected_sub:
+            log.warning("identity: refreshed token for %s names another subject", slack_user_id)
+            raise AuthFailure("token_invalid", messages.TOKEN_INVALID)
+        return identity
+
+    async def _accept(
+        self, slack_user_id: str, body: dict[str, Any], *, expected_sub: str | None
+    ) -> Identity:
+        """Verify a token response; store the (rotated) refresh token and cache the access token."""
+        identity = await self._identity(slack_user_id, str(body["access_token"]), expected_sub=expected_sub)
+        refresh = body.get("refresh_token")
+        if isinstance(refresh, str) and refresh:
+            lifetime = body.get("refresh_expires_in")
+            expires = (
+                datetime.now(UTC) + timedelta(seconds=float(lifetime))
+                if isinstance(lifetime, int | float) and lifetime > 0 else None
+            )
+            await self._links.put(Link(slack_user_id, identity.subject, SecretStr(refresh), expires))
+        if identity.token_expires_at is not None:
+            self._access[slack_user_id] = (str(body["access_token"]), identity.token_expires_at.timestamp())
+        return identity
+
+    # --- login / logout --------------------------------------------------------------------
+    async def start_login(self, slack_user_id: str) -> DeviceLogin:
+        try:
+            body = await self._kc.device_authorization()
+            return DeviceLogin(
+                user_code=str(body["user_code"]),
+                verification_uri=str(body["verification_uri"]),
+                verification_uri_complete=(
+                    str(body["verification_uri_complete"]) if body.get("verification_uri_complete") else None
+                ),
+                expires_in=int(body.get("expires_in", 600)),
+                interval=int(body.get("interval", 5)),
+                device_code=str(body["device_code"]),
+            )
+        except (IdpUnavailable, OidcError, KeyError, TypeError, ValueError) as exc:
+            log.error("identity: device authorization failed (%s)", type(exc).__name__)
+            raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
+
+    async def complete_login(self, slack_user_id: str, login: DeviceLogin) -> Identity:
+        interval = float(max(1, login.interval))
+        deadline = self._clock() + login.expires_in
+        transient = 0
+        while True:
+            await self._sleep(interval)
+            if self._clock() > deadline:
+                raise AuthFailure("token_expired", messages.LOGIN_EXPIRED)
+            try:
+                body = await self._kc.token({"grant_type": DEVICE_GRANT, "device_code": login.device_code})
+            except IdpUnavailable:
+                transient += 1
+                if transient >= MAX_TRANSIENT_ERRORS:
+                    raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
+                continue
+            except OidcError as exc:
+                if exc.error == "authorization_pending":
+                    continue
+                if exc.error == "slow_down":
+                    interval += SLOW_DOWN_STEP_S
+                    continue
+                if exc.error == "expired_token":
+                    raise AuthFailure("token_expired", messages.LOGIN_EXPIRED) from None
+                if exc.error == "access_denied":
+                    raise AuthFailure("unlinked", messages.LOGIN_DENIED) from None
+                log.error("identity: device token poll refused (%s)", exc.error)
+                why = "Keycloak refused the login code."
+                raise AuthFailure("token_invalid", messages.LOGIN_FAILED.format(why=why)) from None
+            return await self._accept(slack_user_id, body, expected_sub=None)
+
+    async def logout(self, slack_user_id: str) -> bool:
+        self._access.pop(slack_user_id, None)
+        return await self._links.delete(slack_user_id)
+
+    async def aclose(self) -> None:
+        await self._kc.aclose()
