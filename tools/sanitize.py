@@ -267,7 +267,7 @@ def _clean(obj: Any, key: str | None, long: frozenset[str], cap: int, rep: Repor
             if ck.injection:
                 rep.injections.append(str(k))
                 rep.kinds.add(ck.injection)
-                new_key = f"withheld_key_{n}"
+                new_key = f"{MARKER_INJECTION} #{n}"
             else:
                 new_key = ck.text
             if secret_env and k == "value" and isinstance(v, str) and v:
