@@ -1,0 +1,142 @@
+"""The PromQL enforcer without a server: escaping, refusals, verification, admin pass-through."""
+
+from __future__ import annotations
+
+import promql_parser as pp
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.errors import ScopeDenied, UnsafeQuery
+from tools.prometheus.enforce import _verified, enforce, namespace_regex, parse, regex_escape, selectors
+from tools.prometheus.printer import Printer, quote, selector_matchers
+
+TEAM_A = frozenset({"team-a"})
+ENFORCED_A = ("=~", "namespace", "team-a")
+# BRIEF §4: the library's str() prints this back as three selectors, one of them unenforced.
+BRIEF_ESCAPE = r'up{job="x\",namespace=\"a\"} or up{namespace=\"kube-system\"} or up{job=\""}'
+
+
+def all_matchers(promql: str) -> list[list[tuple[str, str, str]]]:
+    return [selector_matchers(vs) for vs in selectors(pp.parse(promql))]
+
+
+def test_brief_escape_string_stays_one_enforced_selector() -> None:
+    sent = enforce(BRIEF_ESCAPE, TEAM_A)
+    matchers = all_matchers(sent)
+    assert len(matchers) == 1
+    assert ENFORCED_A in matchers[0]
+    # the whole payload is still one job value, not extra matchers on `namespace`
+    job = [v for op, n, v in matchers[0] if n == "job"]
+    assert job == ['x",namespace="a"} or up{namespace="kube-system"} or up{job="']
+    assert [m for m in matchers[0] if m[1] == "namespace"] == [ENFORCED_A]
+
+
+def test_library_str_is_exploitable_but_our_printer_is_not() -> None:
+    # The reason we print ourselves: show the library's behaviour the BRIEF warns about.
+    lib = str(pp.parse(BRIEF_ESCAPE))
+    assert len(selectors(pp.parse(lib))) == 3
+    ours = Printer().print(pp.parse(BRIEF_ESCAPE))
+    assert len(selectors(pp.parse(ours))) == 1
+
+
+def test_or_matchers_are_refused() -> None:
+    with pytest.raises(UnsafeQuery, match="or"):
+        enforce('up{namespace="team-a" or namespace="team-b"}', TEAM_A)
+    with pytest.raises(UnsafeQuery):
+        enforce('sum(rate(x{a="b" or c="d"}[5m]))', None)  # admin too: it prints wrongly
+
+
+def test_unknown_node_types_are_refused() -> None:
+    with pytest.raises(UnsafeQuery, match="not supported"):
+        Printer().print(object())
+    with pytest.raises(UnsafeQuery, match="not supported"):
+        Printer().print(pp.Matchers([]))
+
+
+@pytest.mark.parametrize("q", ["a + fill(0) b", "a + on(b) fill_left(1) fill_right(2) c"])
+def test_fill_modifier_is_refused(q: str) -> None:
+    # Newer PromQL than our printer knows: refuse rather than print it without the fill.
+    with pytest.raises(UnsafeQuery, match="fill"):
+        enforce(q, TEAM_A)
+
+
+def test_namespace_equality_outside_scope_is_a_scope_denial() -> None:
+    with pytest.raises(ScopeDenied, match="kube-system") as err:
+        enforce('up{namespace="kube-system"}', TEAM_A)
+    assert err.value.namespace == "kube-system"
+    with pytest.raises(ScopeDenied):
+        enforce('sum(rate(http_requests_total{namespace="team-b"}[5m])) / 2', TEAM_A)
+    with pytest.raises(ScopeDenied):
+        enforce('up{namespace=""}', TEAM_A)  # "no namespace label" = node-level, admin only
+
+
+def test_existing_namespace_matchers_are_kept_and_anded() -> None:
+    for q in ['up{namespace=~"team-.*"}', 'up{namespace!="team-b"}', 'up{namespace!~"kube.*"}',
+              'up{namespace="team-a"}']:
+        (matchers,) = all_matchers(enforce(q, TEAM_A))
+        original = selector_matchers(pp.parse(q))
+        assert matchers == [*original, ENFORCED_A]
+
+
+def test_every_selector_is_enforced_in_nested_queries() -> None:
+    q = (
+        'sum by (pod) (rate(http_requests_total{job="web"}[5m] offset 1m)) '
+        '/ on(pod) group_left() max_over_time(up[10m:1m]) '
+        'or label_replace(absent(nonexistent), "dst", "$1", "src", "(.*)") '
+        'unless -topk(3, {__name__=~"container_.*"} @ end())'
+    )
+    sent = enforce(q, frozenset({"team-a", "team-b"}))
+    sels = all_matchers(sent)
+    assert len(sels) == 5
+    assert all(("=~", "namespace", "team-a|team-b") in m for m in sels)
+
+
+def test_empty_scope_is_refused() -> None:
+    with pytest.raises(ScopeDenied):
+        enforce("up", frozenset())
+
+
+def test_admin_query_is_reprinted_unchanged_in_meaning() -> None:
+    q = 'sum by (namespace) (rate(http_requests_total{job="web"}[5m]))'
+    assert enforce(q, None) == q
+    assert all_matchers(enforce("node_load1", None)) == [[("=", "__name__", "node_load1")]]
+
+
+def test_syntax_errors_name_the_query() -> None:
+    with pytest.raises(UnsafeQuery, match=r"up\{"):
+        enforce("sum(up{", TEAM_A)
+
+
+def test_namespace_values_are_regex_escaped() -> None:
+    assert regex_escape("a.b") == r"a\.b"
+    assert namespace_regex({"team-b", "a.b", "x|y"}) == r"a\.b|team-b|x\|y"
+    (matchers,) = all_matchers(enforce("up", frozenset({"a.b"})))
+    assert ("=~", "namespace", r"a\.b") in matchers
+
+
+def test_verifier_refuses_an_unenforced_string() -> None:
+    # The last line of defence works on its own: a printed string missing the matcher is refused.
+    original = parse("up or node_load1")
+    with pytest.raises(UnsafeQuery, match="verified"):
+        _verified('up{namespace=~"team-a"} or node_load1', original, ENFORCED_A)
+    with pytest.raises(UnsafeQuery, match="verified"):
+        _verified('up{namespace=~"team-a"}', original, ENFORCED_A)  # a selector went missing
+    assert _verified('up{namespace=~"team-a"} or node_load1{namespace=~"team-a"}', original, ENFORCED_A)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40))
+def test_any_label_value_round_trips_exactly(value: str) -> None:
+    sent = enforce(f"up{{job={quote(value)}}}", TEAM_A)
+    (matchers,) = all_matchers(sent)
+    assert matchers == [("=", "__name__", "up"), ("=", "job", value), ENFORCED_A]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet='"\\{},=~!` \n\'ab', max_size=30))
+def test_hostile_values_never_add_selectors(payload: str) -> None:
+    q = f"up{{job={quote(payload)}}} or node_load1{{instance={quote(payload)}}}"
+    sels = all_matchers(enforce(q, TEAM_A))
+    assert len(sels) == 2
+    assert all(m.count(ENFORCED_A) == 1 for m in sels)
