@@ -45,17 +45,27 @@ async def test_default_reply_quotes_last_user_message(sim):
 
 
 async def test_tool_use_non_streaming(sim):
-    sim.script([SimReply(text="Let me look.", tool_uses=[("k8s_list", {"kind": "pods", "namespace": "shop"}),
-                                                          ("prometheus_alerts", {})])])
+    sim.script(
+        [
+            SimReply(
+                text="Let me look.",
+                tool_uses=[("k8s_list", {"kind": "pods", "namespace": "shop"}), ("prometheus_alerts", {})],
+            )
+        ]
+    )
     c = client_for(sim)
     msg = await c.messages.create(
-        model="m", max_tokens=100, messages=[{"role": "user", "content": "hi"}],
+        model="m",
+        max_tokens=100,
+        messages=[{"role": "user", "content": "hi"}],
         tools=[{"name": "k8s_list", "description": "d", "input_schema": {"type": "object"}}],
     )
     assert msg.stop_reason == "tool_use"
     uses = [b for b in msg.content if b.type == "tool_use"]
-    assert [(u.name, u.input) for u in uses] == [("k8s_list", {"kind": "pods", "namespace": "shop"}),
-                                                  ("prometheus_alerts", {})]
+    assert [(u.name, u.input) for u in uses] == [
+        ("k8s_list", {"kind": "pods", "namespace": "shop"}),
+        ("prometheus_alerts", {}),
+    ]
     assert len({u.id for u in uses}) == 2
     assert sim.requests[0]["tools"][0]["name"] == "k8s_list"
 
@@ -65,8 +75,9 @@ async def test_streaming_text_and_tool_use(sim):
     sim.script([SimReply(text=text, tool_uses=[("analyze", {"namespace": "shop"})], chunk_chars=7)])
     c = client_for(sim)
     deltas: list[str] = []
-    async with c.messages.stream(model="m", max_tokens=1000,
-                                 messages=[{"role": "user", "content": "q"}]) as stream:
+    async with c.messages.stream(
+        model="m", max_tokens=1000, messages=[{"role": "user", "content": "q"}]
+    ) as stream:
         async for t in stream.text_stream:
             deltas.append(t)
         final = await stream.get_final_message()
@@ -149,12 +160,23 @@ async def test_hang_until_timeout_then_release(sim):
 
 
 async def test_prompt_cache_second_request_reads_prefix(sim):
-    tools = [{"name": "k8s_list", "description": "list " * 200, "input_schema": {"type": "object"},
-              "cache_control": {"type": "ephemeral"}}]
+    tools = [
+        {
+            "name": "k8s_list",
+            "description": "list " * 200,
+            "input_schema": {"type": "object"},
+            "cache_control": {"type": "ephemeral"},
+        }
+    ]
     system = [{"type": "text", "text": "You are aiops. " * 200, "cache_control": {"type": "ephemeral"}}]
     c = client_for(sim)
-    first = await c.messages.create(model="m", max_tokens=50, tools=tools, system=system,
-                                    messages=[{"role": "user", "content": "first question"}])
+    first = await c.messages.create(
+        model="m",
+        max_tokens=50,
+        tools=tools,
+        system=system,
+        messages=[{"role": "user", "content": "first question"}],
+    )
     assert first.usage.cache_read_input_tokens == 0
     assert first.usage.cache_creation_input_tokens > 500
     follow = [

@@ -1,0 +1,193 @@
+"""`ClaudeAgent` — the `Agent` the worker calls: budget check → tool-use loop (or offline mode)
+→ role guard on recommendations → usage accounting. It never raises for model trouble: an
+unreachable model becomes the offline answer, a round/deadline limit becomes a partial answer.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import anthropic
+
+from app.agent import texts
+from app.agent.base import AgentAnswer, AnswerSurface, Turn
+from app.agent.budget import TokenBudget
+from app.agent.loop import LoopConfig, ToolLoop
+from app.agent.offline import OfflineResponder
+from app.agent.prompt import alert_question, system_blocks, turn_context
+from app.agent.recommendations import ViewerStreamFilter, split_recommendations
+from app.agent.retry import Deadline, ModelUnavailable
+from app.agent.usage import DailyTokenBudget
+from app.audit.events import AuditEvent, AuditSink, sha256_hex
+from app.identity.scope import EffectiveScope
+from app.jobs import Job
+from app.metrics import Metrics
+from tools.base import ToolContext
+
+JSON = dict[str, Any]
+
+
+class ClaudeAgent:
+    def __init__(
+        self,
+        *,
+        client: anthropic.AsyncAnthropic | None,
+        model: str,
+        router: Any | None,
+        audit: AuditSink,
+        metrics: Metrics,
+        redis: Any | None = None,
+        redis_prefix: str = "aiops",
+        daily_token_budget: int = 0,
+        max_rounds: int = 8,
+        deadline_s: float = 120.0,
+        max_parallel_tools: int = 4,
+        max_tokens: int = 4096,
+        budget: TokenBudget | None = None,
+        final_reserve_s: float = 20.0,
+    ) -> None:
+        """`client=None` (no `anthropic_api_key` secret) → every answer comes from offline mode.
+
+        The client's own retries are disabled here: `app.agent.retry` is the single retry
+        policy, bounded by the job deadline.
+        """
+        self._client = client.with_options(max_retries=0) if client is not None else None
+        self._router = router
+        self._audit = audit
+        self._metrics = metrics
+        self._deadline_s = deadline_s
+        self._usage = (
+            DailyTokenBudget(redis=redis, prefix=redis_prefix, limit=daily_token_budget)
+            if redis is not None
+            else None
+        )
+        self._config = LoopConfig(
+            model=model,
+            max_rounds=max_rounds,
+            max_parallel_tools=max_parallel_tools,
+            max_tokens=max_tokens,
+            final_reserve_s=min(final_reserve_s, deadline_s / 4),
+            budget=budget or TokenBudget(),
+        )
+        self._offline = OfflineResponder(router=router)
+
+    async def answer(
+        self, job: Job, scope: EffectiveScope, history: list[Turn], surface: AnswerSurface
+    ) -> AgentAnswer:
+        if not scope.may_query:
+            return AgentAnswer(text=texts.NO_QUERY_ACCESS)
+        if self._usage is not None and await self._usage.exceeded(scope.user_id):
+            return AgentAnswer(text=texts.BUDGET_EXCEEDED.format(budget=self._usage.limit))
+        if self._client is None:
+            return await self._offline_answer(job, scope, texts.OFFLINE_REASON_NO_KEY, surface)
+        try:
+            answer = await self._investigate(job, scope, history, surface)
+        except ModelUnavailable as exc:
+            reason = texts.OFFLINE_REASON_DOWN.format(detail=str(exc))
+            return await self._offline_answer(job, scope, reason, surface)
+        return await self._guard_recommendations(job, scope, answer)
+
+    async def _investigate(
+        self, job: Job, scope: EffectiveScope, history: list[Turn], surface: AnswerSurface
+    ) -> AgentAnswer:
+        assert self._client is not None
+        deadline = Deadline(self._deadline_s)
+        await surface.set_status(texts.STATUS_THINKING)
+        tools = self._router.catalog(scope) if self._router is not None else []
+        messages = build_messages(job, scope, history)
+        ctx = ToolContext(scope=scope, job_id=job.job_id, session_id=job.session_id)
+        viewer_filter = None if scope.may_recommend else ViewerStreamFilter()
+
+        async def on_text(chunk: str) -> None:
+            out = viewer_filter.feed(chunk) if viewer_filter is not None else chunk
+            if out:
+                await surface.append(out)
+
+        loop = ToolLoop(client=self._client, router=self._router, metrics=self._metrics, config=self._config)
+        result = await loop.run(
+            system=system_blocks(scope), messages=messages, tools=tools, ctx=ctx, deadline=deadline,
+            on_text=on_text, on_status=surface.set_status,
+        )
+        if viewer_filter is not None and (rest := viewer_filter.flush()):
+            await surface.append(rest)
+        text = result.text or texts.EMPTY_ANSWER
+        if result.stopped == "round_limit":
+            text += "\n\n" + texts.ROUND_LIMIT_NOTE.format(rounds=result.rounds)
+        elif result.stopped == "deadline":
+            text += "\n\n" + texts.DEADLINE_NOTE
+        if self._usage is not None:
+            await self._usage.charge(scope.user_id, result.usage.total)
+        return AgentAnswer(
+            text=text, usage=result.usage, tool_calls=result.tool_calls, artifacts=result.artifacts
+        )
+
+    async def _offline_answer(
+        self, job: Job, scope: EffectiveScope, reason: str, surface: AnswerSurface
+    ) -> AgentAnswer:
+        await surface.set_status(texts.STATUS_OFFLINE)
+        answer = await self._offline.answer(
+            job_id=job.job_id, session_id=job.session_id, scope=scope, reason=reason
+        )
+        # Analyzer output carries no remediation, but the role guard is applied all the same.
+        if not scope.may_recommend:
+            answer.text = split_recommendations(answer.text)[0]
+        return answer
+
+    async def _guard_recommendations(
+        self, job: Job, scope: EffectiveScope, answer: AgentAnswer
+    ) -> AgentAnswer:
+        body, recs = split_recommendations(answer.text)
+        if not scope.may_recommend:
+            # The prompt told the model not to write them; this is the guard.
+            answer.text = body or texts.EMPTY_ANSWER
+            answer.recommendations = None
+            return answer
+        answer.recommendations = recs
+        if recs:
+            await self._audit.write(
+                AuditEvent(
+                    event_type="recommendation",
+                    user_id=scope.user_id,
+                    session_id=job.session_id,
+                    response_hash=sha256_hex(recs),
+                    namespace=_namespace_of(scope),
+                    token_count=answer.usage.total,
+                )
+            )
+        return answer
+
+
+def _namespace_of(scope: EffectiveScope) -> str | None:
+    if scope.namespaces is None:
+        return None
+    return ",".join(sorted(scope.namespaces)) or None
+
+
+def build_messages(
+    job: Job, scope: EffectiveScope, history: list[Turn], now: float | None = None
+) -> list[JSON]:
+    """History turns (alternating, user first) + this job's question with the time context."""
+    if job.kind == "alert" and job.alert is not None:
+        ns = next(iter(sorted(scope.namespaces)), None) if scope.namespaces else None
+        question = alert_question(job.alert, ns)
+    else:
+        question = job.text.strip() or "(empty question)"
+    messages: list[JSON] = []
+    for turn in history:
+        if turn.role not in ("user", "assistant") or not turn.content.strip():
+            continue
+        if messages and messages[-1]["role"] == turn.role:
+            messages[-1]["content"] += "\n\n" + turn.content
+        else:
+            messages.append({"role": turn.role, "content": turn.content})
+    if messages and messages[0]["role"] == "assistant":
+        messages.insert(0, {"role": "user", "content": "(This thread started with your message below.)"})
+    if messages and messages[-1]["role"] == "user" and messages[-1]["content"].strip() == question:
+        messages.pop()  # the worker may already have stored this turn
+    now_t = time.time() if now is None else now
+    content = [{"type": "text", "text": turn_context(now_t)}, {"type": "text", "text": question}]
+    if messages and messages[-1]["role"] == "user":
+        messages.append({"role": "assistant", "content": "(no answer)"})
+    messages.append({"role": "user", "content": content})
+    return messages

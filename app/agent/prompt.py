@@ -1,0 +1,54 @@
+"""Prompts are Markdown template files in `prompts/` (string.Template `$name` placeholders).
+
+The system prompt depends only on the scope and the role, so it is byte-identical across the
+rounds of a job and across the follow-ups of a thread — which is what makes prompt caching work.
+Time and other per-turn facts go into the user turn, never into the system prompt.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from app.identity.scope import EffectiveScope
+
+PROMPTS_DIR = Path(__file__).with_name("prompts")
+CACHE = {"type": "ephemeral"}
+
+
+@cache
+def template(name: str) -> Template:
+    return Template((PROMPTS_DIR / f"{name}.md").read_text(encoding="utf-8"))
+
+
+def render(template_name: str, /, **values: Any) -> str:
+    return template(template_name).substitute({k: str(v) for k, v in values.items()}).strip()
+
+
+def system_blocks(scope: EffectiveScope) -> list[dict[str, Any]]:
+    """The system prompt as one cached text block."""
+    role_rules = render("role_recommend") if scope.may_recommend else render("role_viewer")
+    text = render("system", scope=scope.describe(), role_rules=role_rules)
+    return [{"type": "text", "text": text, "cache_control": CACHE}]
+
+
+def escape_data(text: str) -> str:
+    """Untrusted text placed between our own tags: it can never open or close a tag."""
+    return html.escape(text, quote=False)
+
+
+def alert_question(alert: dict[str, Any], namespace: str | None) -> str:
+    """The opening user turn of an alert-triggered triage; labels/annotations stay data."""
+    data = {k: alert.get(k) for k in ("status", "labels", "annotations", "startsAt", "alerts") if k in alert}
+    body = escape_data(json.dumps(data or alert, indent=1, sort_keys=True, default=str)[:8000])
+    return render("alert_triage", namespace=namespace or "its namespace", alert=body)
+
+
+def turn_context(now: float | None = None) -> str:
+    t = time.time() if now is None else now
+    return render("turn_context", now=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t)), unix=int(t))

@@ -1,0 +1,104 @@
+"""Calls to the Anthropic API with backoff + jitter, honouring `retry-after`, inside a deadline.
+
+The SDK's own retries are switched off (`max_retries=0` on the client we use) so that this is
+the only retry policy and it can never outlive the job's deadline. When it gives up it raises
+`ModelUnavailable`, which the agent turns into the offline answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import anthropic
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+class ModelUnavailable(Exception):
+    """The model could not be reached within the job's budget. `str()` is safe to show users."""
+
+
+class Deadline:
+    """A monotonic deadline for one job."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+def _retry_after(exc: anthropic.APIStatusError) -> float | None:
+    headers = exc.response.headers
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        raw = headers.get(name)
+        if raw:
+            try:
+                return max(0.0, float(raw) * scale)
+            except ValueError:
+                continue
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, anthropic.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, anthropic.APITimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(exc, anthropic.APIConnectionError):
+        return "connection failed"
+    return type(exc).__name__
+
+
+async def call_with_retry(
+    fn: Callable[[], Awaitable[T]],
+    *,
+    deadline: Deadline,
+    attempt_timeout_s: float = 60.0,
+    max_attempts: int = 6,
+    base_s: float = 0.5,
+    cap_s: float = 8.0,
+    on_error: Callable[[str], None] | None = None,
+    rng: random.Random | None = None,
+) -> T:
+    """Run `fn` until it succeeds, a non-retryable error, `max_attempts`, or the deadline."""
+    rand = rng or random.Random()
+    last = "no attempt"
+    for attempt in range(max_attempts):
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            break
+        try:
+            async with asyncio.timeout(min(attempt_timeout_s, remaining)):
+                return await fn()
+        except anthropic.APIStatusError as exc:
+            last = _describe(exc)
+            if on_error:
+                on_error(str(exc.status_code))
+            if exc.status_code not in RETRY_STATUSES:
+                raise ModelUnavailable(last) from exc
+            wait = _retry_after(exc)
+        except (anthropic.APIConnectionError, TimeoutError) as exc:  # APITimeoutError is a subclass
+            last = _describe(exc)
+            if on_error:
+                on_error("timeout" if "timeout" in last else "connection")
+            wait = None
+        if attempt == max_attempts - 1:
+            break
+        # Full jitter, but never shorter than the server asked for.
+        backoff = rand.uniform(0, min(cap_s, base_s * 2**attempt))
+        delay = max(backoff, wait) if wait is not None else backoff
+        if delay >= deadline.remaining():
+            break
+        await asyncio.sleep(delay)
+    raise ModelUnavailable(last)

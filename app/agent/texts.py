@@ -1,0 +1,59 @@
+"""Every user-facing string the agent produces (Slack text), in one place for tone."""
+
+from __future__ import annotations
+
+OFFLINE_HEADER = (
+    "⚠️ *Offline mode — Claude unavailable: {reason}.* "
+    "This answer comes from the deterministic analyzers and the firing alerts for {scope}; "
+    "nothing here was written by a language model."
+)
+OFFLINE_REASON_NO_KEY = "no Anthropic API key is configured"
+OFFLINE_REASON_DOWN = "the Anthropic API did not answer ({detail})"
+OFFLINE_NO_FINDINGS = "The analyzers found no problems and no alerts are firing in this scope."
+OFFLINE_NO_TOOLS = "No analyzers are available in this deployment, so there is nothing to report offline."
+OFFLINE_FINDINGS = "*Analyzer findings*"
+OFFLINE_ALERTS = "*Firing alerts*"
+OFFLINE_TOOL_FAILED = "_The {tool} check failed: {error}_"
+
+BUDGET_EXCEEDED = (
+    "You have used your daily allowance of {budget:,} model tokens, so I can't start a new "
+    "investigation today. It resets at 00:00 UTC — ask an admin if you need more."
+)
+NO_QUERY_ACCESS = (
+    "You don't have access to any namespace here, so there is nothing I can look at for you. "
+    "Run `/aiops whoami` to see your roles and namespaces."
+)
+ROUND_LIMIT_NOTE = (
+    "_I stopped after {rounds} investigation rounds; this is the best answer from what I found so far._"
+)
+DEADLINE_NOTE = (
+    "_I ran out of time for this investigation; this is the best answer from what I found so far._"
+)
+EMPTY_ANSWER = "I could not reach a conclusion from the data I was able to read."
+VIEWER_REMOVED_NOTE = "_Recommendations are only shown to analysts and admins._"
+
+STATUS_THINKING = "Thinking…"
+STATUS_WRITING = "Writing the answer…"
+STATUS_OFFLINE = "Claude is unavailable — running the analyzers…"
+TOOL_STATUS = {
+    "prometheus_query": "Querying Prometheus…",
+    "prometheus_range_query": "Querying Prometheus…",
+    "prometheus_alerts": "Checking firing alerts…",
+    "k8s_list": "Listing Kubernetes resources…",
+    "k8s_get": "Reading Kubernetes resources…",
+    "k8s_events": "Reading Kubernetes events…",
+    "k8s_pod_logs": "Reading pod logs…",
+    "runbook_search": "Searching runbooks…",
+    "analyze": "Running analyzers…",
+}
+TOOL_STATUS_DEFAULT = "Gathering data…"
+
+
+def tool_status(names: list[str]) -> str:
+    """One status line for a round of (possibly parallel) tool calls."""
+    seen: list[str] = []
+    for n in names:
+        s = TOOL_STATUS.get(n, TOOL_STATUS_DEFAULT)
+        if s not in seen:
+            seen.append(s)
+    return " ".join(seen) if seen else STATUS_THINKING

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from anthropic import AsyncAnthropic
+
+from app.metrics import Metrics
+from sim.anthropic import AnthropicSim
+
+
+@pytest.fixture
+async def anthropic_sim() -> AsyncIterator[AnthropicSim]:
+    async with AnthropicSim() as sim:
+        yield sim
+
+
+@pytest.fixture
+async def anthropic_client(anthropic_sim: AnthropicSim) -> AsyncIterator[AsyncAnthropic]:
+    client = AsyncAnthropic(base_url=anthropic_sim.base_url, api_key=anthropic_sim.api_key)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def metrics() -> Metrics:
+    return Metrics()
