@@ -30,6 +30,10 @@ TOKEN_INVALID = (
     "I couldn't verify your Keycloak identity, so I won't answer. Run `/aiops login` again; "
     "if this keeps happening, tell the aiops admins."
 )
+DIRECTORY_CLAIMS_INVALID = (
+    "Your Keycloak account's aiops attributes (`aiops_namespaces`, `aiops_roles`) are malformed, "
+    "so I won't guess what you may see. Ask your Keycloak admin to fix them."
+)
 EMAIL_UNVERIFIED = (
     "Your email address isn't verified (in Slack or in Keycloak), so I can't match you to a "
     "Keycloak account. Verify it, then ask again."
