@@ -65,7 +65,10 @@ _RESOURCES: dict[str, dict[str, Resource]] = {
     },
     "/apis/batch/v1": {
         r.plural: r
-        for r in (Resource("Job", "jobs", "batch/v1", True), Resource("CronJob", "cronjobs", "batch/v1", True))
+        for r in (
+            Resource("Job", "jobs", "batch/v1", True),
+            Resource("CronJob", "cronjobs", "batch/v1", True),
+        )
     },
     "/apis/autoscaling/v2": {
         "horizontalpodautoscalers": Resource(
@@ -304,7 +307,8 @@ class KubernetesSimulator:
         return _status(
             403,
             "Forbidden",
-            f'{plural} is forbidden: User "{_SA_USER}" cannot {verb} resource "{plural}" in API group ""{where}',
+            f'{plural} is forbidden: User "{_SA_USER}" cannot {verb} resource "{plural}"'
+            f' in API group ""{where}',
             {"kind": plural},
         )
 
@@ -361,7 +365,8 @@ class KubernetesSimulator:
                 return _status(
                     400,
                     "BadRequest",
-                    f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]",
+                    f"a container name must be specified for pod {name},"
+                    f" choose one of: [{' '.join(containers)}]",
                 )
             container = containers[0]
         if container not in containers:
@@ -385,4 +390,4 @@ class KubernetesSimulator:
         return web.Response(body=body, content_type="text/plain")
 
 
-__all__ = ["KubernetesSimulator", "Scenario", "label_selector_matches", "field_selector_matches"]
+__all__ = ["KubernetesSimulator", "Scenario", "field_selector_matches", "label_selector_matches"]

@@ -83,11 +83,11 @@ class KubernetesClient:
             if self._api_client is None:
                 cfg = k8s.Configuration()
                 if self._kubeconfig:
-                    k8s_config.load_kube_config(
+                    k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
                         config_file=self._kubeconfig, context=self._context, client_configuration=cfg
                     )
                 else:
-                    k8s_config.load_incluster_config(client_configuration=cfg)
+                    k8s_config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
                 self._api_client = k8s.ApiClient(configuration=cfg)
             if name not in self._apis:
                 self._apis[name] = getattr(k8s, name)(api_client=self._api_client)
@@ -112,6 +112,7 @@ class KubernetesClient:
         """Items of `kind` in `namespace` (None: all namespaces / a cluster-scoped kind)."""
         spec = KINDS[kind]
         kwargs: dict[str, Any] = {}
+        args: tuple[str, ...] = ()
         if label_selector:
             kwargs["label_selector"] = label_selector
         if field_selector:
@@ -129,6 +130,7 @@ class KubernetesClient:
     async def get(self, kind: str, name: str, namespace: str | None) -> dict[str, Any] | None:
         """One object, or None when it does not exist."""
         spec = KINDS[kind]
+        args: tuple[str, ...]
         if spec.namespaced:
             if namespace is None:
                 raise ValueError("namespace required for a namespaced kind")

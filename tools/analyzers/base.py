@@ -1,0 +1,95 @@
+"""The analyzer contract: a pure function from the scoped cluster state to findings.
+
+`ClusterState` holds *summaries* (tools/kubernetes/summarize.py), already restricted to the job's
+scope, so an analyzer can neither see nor report anything outside it. Adding an analyzer = one
+function + one line in `registry.ANALYZERS` + a scenario in sim/scenarios/ and a test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["critical", "warning", "info"]
+SEVERITY_RANK: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Finding:
+    analyzer: str
+    severity: Severity
+    namespace: str | None
+    """None for cluster-scoped resources (nodes) and cluster-wide alerts."""
+    kind: str
+    name: str
+    summary: str
+    evidence: tuple[str, ...]
+    next_query: str
+    """A tool call (`k8s_pod_logs {...}`) or PromQL the agent or the user can run next."""
+
+    def to_json(self) -> Obj:
+        return {
+            "analyzer": self.analyzer,
+            "severity": self.severity,
+            "namespace": self.namespace,
+            "kind": self.kind,
+            "name": self.name,
+            "summary": self.summary,
+            "evidence": list(self.evidence),
+            "next_query": self.next_query,
+        }
+
+    def sort_key(self) -> tuple[int, str, str, str, str]:
+        return (SEVERITY_RANK[self.severity], self.namespace or "", self.kind, self.name, self.analyzer)
+
+
+@dataclass
+class ClusterState:
+    pods: list[Obj] = field(default_factory=list)
+    deployments: list[Obj] = field(default_factory=list)
+    statefulsets: list[Obj] = field(default_factory=list)
+    daemonsets: list[Obj] = field(default_factory=list)
+    jobs: list[Obj] = field(default_factory=list)
+    pvcs: list[Obj] = field(default_factory=list)
+    events: list[Obj] = field(default_factory=list)
+    """Warning events only."""
+    nodes: list[Obj] = field(default_factory=list)
+    """Empty unless the scope is cluster-wide."""
+    alerts: list[Obj] = field(default_factory=list)
+    """Firing alerts, already restricted to the scope."""
+    previous_logs: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    """(namespace, pod, container) → last lines of the crashed instance, for crash-looping containers."""
+
+    def events_for(self, namespace: str | None, kind: str, name: str) -> list[Obj]:
+        ref = f"{kind}/{name}"
+        return [
+            e
+            for e in self.events
+            if e["involved_object"] == ref and (namespace is None or e["namespace"] == namespace)
+        ]
+
+
+Analyzer = Callable[[ClusterState], list[Finding]]
+
+
+def tool_call(tool: str, **args: Any) -> str:
+    """`k8s_pod_logs {"namespace": "shop", ...}` — how a next query is written."""
+    return f"{tool} {json.dumps(args, ensure_ascii=False)}"
+
+
+def promql_str(value: str) -> str:
+    """A PromQL double-quoted string literal (Go escapes; JSON's are a compatible subset)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def event_lines(events: list[Obj], limit: int = 3) -> list[str]:
+    """Newest first: `Warning FailedScheduling (x9, 2026-…): message`."""
+    newest = sorted(events, key=lambda e: e["last_timestamp"] or "", reverse=True)[:limit]
+    return [
+        f"event {e['type']} {e['reason']} (x{e['count']}, last {e['last_timestamp'] or '?'}): "
+        f"{e['message'] or ''}"
+        for e in newest
+    ]
