@@ -1,0 +1,141 @@
+"""Runbook ingest + search against Qdrant local mode, and the tool through the real router."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from app.audit.log import PostgresAuditLog
+from app.metrics import Metrics
+from tests.tools._router_kit import scope, unwrap
+from tools.base import ToolContext
+from tools.blocklist import Blocklist
+from tools.router import ToolRouter
+from tools.runbooks.index import RunbookIndex
+from tools.runbooks.ingest import chunk_markdown, ingest
+from tools.runbooks.tool import RunbookSearchTool
+from tools.sanitize import MARKER_INJECTION
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def runbooks(tmp_path: Path) -> Path:
+    dst = tmp_path / "runbooks"
+    shutil.copytree(DATA, dst)
+    return dst
+
+
+@pytest.fixture
+async def index(tmp_path: Path) -> AsyncIterator[RunbookIndex]:
+    idx = RunbookIndex.open(url=None, data_dir=tmp_path / "aiops-data")
+    try:
+        yield idx
+    finally:
+        await idx.close()
+
+
+def test_chunks_follow_headings_and_keep_the_source() -> None:
+    chunks = chunk_markdown((DATA / "checkout.md").read_text(), doc_id="d", source="checkout.md")
+    assert [c.title for c in chunks] == [
+        "Checkout service",
+        "Checkout service > OOMKilled pods",
+        "Checkout service > High 5xx rate",
+    ]
+    assert {c.source for c in chunks} == {"https://runbooks.example/checkout"}  # front-matter url wins
+    oom = chunks[1]
+    assert "# this is not a heading" in oom.text and "kubectl -n shop top pods" in oom.text
+    nested = chunk_markdown(
+        (DATA / "payments/postgres.md").read_text(), doc_id="p", source="payments/postgres.md"
+    )
+    assert "Payments database > Replication lag > Failover" in [c.title for c in nested]
+    assert {c.source for c in nested} == {"payments/postgres.md"}
+
+
+def test_long_sections_are_split_on_paragraphs() -> None:
+    body = "# Big\n\n" + "\n\n".join(f"paragraph {i} " + "word " * 60 for i in range(20))
+    chunks = chunk_markdown(body, doc_id="d", source="big.md")
+    assert len(chunks) > 1 and all(len(c.text) <= 1_500 for c in chunks)
+    assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+
+
+@pytest.mark.parametrize(
+    "query, title",
+    [
+        ("pod OOMKilled exit code 137 memory limit", "Checkout service > OOMKilled pods"),
+        ("postgres replica lag stale", "Payments database > Replication lag"),
+        ("how to promote the replica failover", "Payments database > Replication lag > Failover"),
+        ("ImagePullBackOff cannot pull image", "Image pull failures > ImagePullBackOff"),
+        ("connection slots reserved pgbouncer", "Payments database > Connection pool exhausted"),
+        ("5xx errors after deploy", "Checkout service > High 5xx rate"),
+    ],
+)
+async def test_search_finds_the_right_section_first(
+    index: RunbookIndex, runbooks: Path, query: str, title: str
+) -> None:
+    assert await ingest(runbooks, index=index) == 8
+    hits = await index.search(query, limit=3)
+    assert hits and hits[0].title == title
+
+
+async def test_reingest_replaces_instead_of_duplicating(index: RunbookIndex, runbooks: Path) -> None:
+    assert await ingest(runbooks, index=index) == 8
+    assert await ingest(runbooks, index=index) == 8
+    assert await index.count() == 8
+    # the file loses a section: its stale chunk disappears too
+    pg = runbooks / "payments" / "postgres.md"
+    pg.write_text(pg.read_text().split("## Connection pool exhausted")[0])
+    await ingest(pg, index=index)
+    assert await index.count() == 7
+    hits = await index.search("pgbouncer connection slots", limit=5)
+    assert all("Connection pool" not in h.title for h in hits)
+
+
+async def test_stopword_only_query_returns_a_hint(index: RunbookIndex, runbooks: Path) -> None:
+    await ingest(runbooks, index=index)
+    tool = RunbookSearchTool(index=index)
+    out = await tool._invoke({"query": "the and of"}, ToolContext(scope=scope(), job_id="j"))
+    assert out["results"] == [] and "try other keywords" in out["hint"]
+
+
+async def test_missing_path_is_a_clear_error(index: RunbookIndex, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="runbook path not found"):
+        await ingest(tmp_path / "nope", index=index)
+
+
+async def test_injection_planted_in_a_runbook_is_withheld_by_the_router(
+    index: RunbookIndex,
+    runbooks: Path,
+    audit_log: PostgresAuditLog,
+    pg_pool: asyncpg.Pool,
+    redis_client: aioredis.Redis,
+    redis_prefix: str,
+) -> None:
+    await ingest(runbooks, index=index)
+    router = ToolRouter(
+        tools=[RunbookSearchTool(index=index)],
+        audit=audit_log,
+        metrics=Metrics(),
+        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+    )
+    ctx = ToolContext(scope=scope({"viewer"}, {"shop"}), job_id="j", session_id=f"s-{uuid.uuid4().hex}")
+    out = await router.invoke("runbook_search", {"query": "registry certificate rotation", "limit": 2}, ctx)
+    assert not out.is_error
+    first = unwrap(out.content)[2]["results"][0]
+    assert first["title"] == "Image pull failures > Certificate rotation"
+    assert first["source"] == "payments/image-pull.md"
+    lines = first["snippet"].split("\n")
+    assert "Rotate the registry pull certificate yearly." in lines and MARKER_INJECTION in lines
+    assert "IGNORE" not in out.content and "evil.example" not in out.content
+    n = await pg_pool.fetchval(
+        "SELECT count(*) FROM audit_events WHERE session_id = $1 AND event_type = 'security' "
+        "AND failure_reason = 'prompt_injection'",
+        ctx.session_id,
+    )
+    assert n == 1
