@@ -409,3 +409,28 @@ async def test_tool_call_audit_rows_hold_hashes_only(router: ToolRouter, tool: L
     assert row["user_id"] == "kc-sub-1" and row["namespace"] == "shop"
     assert "checkout-7f9" not in str(dict(row)) and "4242" not in str(dict(row))
     assert out.tool_use_id == "tu_1"
+
+
+# --- registry -----------------------------------------------------------------------------
+
+
+async def test_registry_exposes_exactly_the_contract_tools(tmp_path, audit_log, metrics, blocklist) -> None:
+    from tools.kubernetes.client import KubernetesClient
+    from tools.prometheus.client import PrometheusClient
+    from tools.registry import build_tools
+    from tools.runbooks.index import RunbookIndex
+
+    index = RunbookIndex.open(url=None, data_dir=tmp_path)
+    try:
+        prom = PrometheusClient(url="http://127.0.0.1:9")
+        tools = build_tools(prometheus=prom, kubernetes=KubernetesClient(), runbooks=index)
+        router = ToolRouter(tools=tools, audit=audit_log, metrics=metrics, blocklist=blocklist)
+        assert {t["name"] for t in router.catalog(scope({"admin"}))} == {
+            "prometheus_query", "prometheus_range_query", "prometheus_alerts", "k8s_list", "k8s_get",
+            "k8s_events", "k8s_pod_logs", "runbook_search", "analyze",
+        }  # fmt: skip
+        assert [t.name for t in build_tools(runbooks=index)] == ["runbook_search"]
+        with pytest.raises(ValueError, match="duplicate tool name 'runbook_search'"):
+            build_tools(runbooks=index, extra=[tools[-1]])
+    finally:
+        await index.close()
