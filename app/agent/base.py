@@ -44,6 +44,9 @@ class AgentAnswer:
     recommendations: str | None = None
     artifacts: list[Artifact] = field(default_factory=list)
     offline: bool = False
+    evidence: list[str] = field(default_factory=list)
+    """Compact descriptions of the queries/resources read (PromQL strings, kind/namespace/name),
+    taken from the model's tool inputs — shown in the answer's evidence line."""
 
 
 class AnswerSurface(Protocol):

@@ -119,7 +119,8 @@ class ClaudeAgent:
         if self._usage is not None:
             await self._usage.charge(scope.user_id, result.usage.total)
         return AgentAnswer(
-            text=text, usage=result.usage, tool_calls=result.tool_calls, artifacts=result.artifacts
+            text=text, usage=result.usage, tool_calls=result.tool_calls, artifacts=result.artifacts,
+            evidence=result.evidence,
         )
 
     async def _offline_answer(

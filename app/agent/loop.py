@@ -20,6 +20,7 @@ import anthropic
 from app.agent import texts
 from app.agent.base import TokenUsage
 from app.agent.budget import TokenBudget, estimate_tokens
+from app.agent.evidence import describe_call
 from app.agent.prompt import CACHE, render
 from app.agent.retry import Deadline, call_with_retry
 from app.audit.events import canonical_hash
@@ -39,6 +40,7 @@ class LoopResult:
     rounds: int = 0
     stopped: str | None = None
     """None (model finished), "round_limit" or "deadline"."""
+    evidence: list[str] = field(default_factory=list)
     capped_results: int = 0
     refused_duplicates: int = 0
 
@@ -185,6 +187,7 @@ class ToolLoop:
                 result.refused_duplicates += 1
                 return _result(use.id, render("duplicate_call", name=use.name), True)
             seen.add(key)
+            result.evidence.append(describe_call(use.name, dict(use.input or {})))
             if self._router is None:
                 return _result(use.id, f"Unknown tool `{use.name}`: no tools are available.", True)
             async with sem:

@@ -16,6 +16,7 @@ from typing import Any
 
 from app.agent import texts
 from app.agent.base import AgentAnswer
+from app.agent.evidence import describe_call
 from app.identity.scope import EffectiveScope
 from tools.base import ToolContext
 
@@ -141,4 +142,6 @@ class OfflineResponder:
         if not findings and not alerts and not problems:
             parts.append(texts.OFFLINE_NO_FINDINGS)
         parts += problems
-        return AgentAnswer(text="\n\n".join(parts), tool_calls=audit, artifacts=artifacts, offline=True)
+        evidence = [describe_call(name, args) for name, args in calls]
+        return AgentAnswer(text="\n\n".join(parts), tool_calls=audit, artifacts=artifacts, offline=True,
+                           evidence=evidence)

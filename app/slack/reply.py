@@ -1,62 +1,193 @@
-"""One answer in one Slack thread — idempotent across worker crashes.
+"""One answer in one Slack thread — streamed where Slack allows it, idempotent across crashes.
 
-The placeholder message's ts is recorded in the job state before anything else is shown,
-so a reclaimed job updates that message instead of posting a second answer.
-(Minimal version; the agent issue adds streaming, splitting at Slack limits, graphs and
-feedback buttons behind the same methods.)
+open():   start a native stream (chat.startStream) or, where streaming is unavailable, post a
+          placeholder; the message ts goes into the job state *before* any answer text is shown,
+          so a reclaimed job rewrites that message (chat.update) instead of posting again.
+set_status(): `assistant.threads.setStatus` ("Querying Prometheus…"); in fallback mode the
+          placeholder shows it too.
+append(): streamed markdown (appendStream, or throttled chat.update).
+finish(): stop the stream and rewrite the message with the final rendering (split at Slack's
+          limits; evidence, feedback buttons and the audit ref on the last part), attach graphs.
+fail():   the same message says what went wrong, with the audit ref — the answer is never lost.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from uuid import UUID
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.agent.base import AgentAnswer
 from app.jobs import Job, JobStateStore
+from app.slack import strings
+from app.slack.render import SlackMessage, render_answer, render_failure
+from app.slack.stream import StreamWriter, UpdateWriter
 
-PLACEHOLDER = "_Looking into it…_"
+PLACEHOLDER = strings.PLACEHOLDER
+log = logging.getLogger(__name__)
 
 
 class ThreadReply:
-    def __init__(self, *, client: AsyncWebClient, job: Job, state: JobStateStore, thread_ts: str) -> None:
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        job: Job,
+        state: JobStateStore,
+        thread_ts: str,
+        streaming: bool = True,
+        update_interval_s: float = 1.0,
+    ) -> None:
         self._client = client
         self._job = job
         self._state = state
         self.channel_id = job.channel_id
         self.thread_ts = thread_ts
         self.message_ts: str | None = None
-        self._buffer: list[str] = []
+        self._streaming_allowed = streaming
+        self._interval = update_interval_s
+        self._stream: StreamWriter | None = None
+        self._updater: UpdateWriter | None = None
+        self._status_ok = True
+        self.reclaimed = False
+
+    @property
+    def mode(self) -> str:
+        return "stream" if self._stream is not None else "update"
 
     async def open(self) -> None:
         st = await self._state.get(self._job.job_id)
         if st.message_ts:
-            self.message_ts = st.message_ts
+            # A reclaimed job: its stream (if any) died with the old worker; rewrite the message.
+            self.message_ts, self.reclaimed = st.message_ts, True
+            self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=st.message_ts,
+                                         min_interval_s=self._interval)
             return
-        resp = await self._client.chat_postMessage(
-            channel=self.channel_id, thread_ts=self.thread_ts, text=PLACEHOLDER
-        )
-        self.message_ts = str(resp["ts"])
+        if self._streaming_allowed and self._job.team_id and self._job.user_id.startswith(("U", "W")):
+            try:
+                self._stream = await StreamWriter.start(
+                    client=self._client, channel=self.channel_id, thread_ts=self.thread_ts,
+                    user_id=self._job.user_id, team_id=self._job.team_id,
+                )
+                self.message_ts = self._stream.ts
+            except SlackApiError as exc:
+                log.info("streaming unavailable (%s); falling back to chat.update", _error_code(exc))
+        if self.message_ts is None:
+            resp = await self._client.chat_postMessage(
+                channel=self.channel_id, thread_ts=self.thread_ts, text=PLACEHOLDER
+            )
+            self.message_ts = str(resp["ts"])
+            self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=self.message_ts,
+                                         min_interval_s=self._interval)
         await self._state.update(self._job.job_id, message_ts=self.message_ts, thread_ts=self.thread_ts)
 
     async def set_status(self, text: str) -> None:
-        await self._client.chat_update(channel=self.channel_id, ts=self._ts(), text=f"_{text}_")
+        if self._status_ok:
+            try:
+                await self._client.assistant_threads_setStatus(
+                    channel_id=self.channel_id, thread_ts=self.thread_ts, status=text
+                )
+            except SlackApiError as exc:
+                # Not an assistant thread (e.g. a channel): don't try again for this job.
+                self._status_ok = False
+                log.debug("setStatus unavailable (%s)", _error_code(exc))
+        if self._updater is not None:
+            with contextlib.suppress(SlackApiError):
+                await self._updater.show_status(text)
 
     async def append(self, markdown: str) -> None:
-        self._buffer.append(markdown)
+        if self._stream is not None:
+            try:
+                await self._stream.append(markdown)
+                return
+            except SlackApiError as exc:
+                # The stream broke (expired, rate limited): carry on rewriting the same message.
+                log.info("stream append failed (%s); switching to chat.update", _error_code(exc))
+                await self._degrade()
+        if self._updater is not None:
+            with contextlib.suppress(SlackApiError):
+                await self._updater.append(markdown)
 
     async def finish(self, answer: AgentAnswer, *, audit_id: UUID) -> None:
-        text = f"{answer.text}\n\n_audit ref: `{audit_id}`_"
-        await self._client.chat_update(channel=self.channel_id, ts=self._ts(), text=text)
+        messages = render_answer(answer, audit_id)
+        await self._close_live()
+        await self._show(messages[0])
+        for extra in messages[1:]:
+            await self._client.chat_postMessage(
+                channel=self.channel_id, thread_ts=self.thread_ts, text=extra.text, blocks=extra.blocks
+            )
+        if answer.artifacts:
+            await self._attach(answer)
+        await self._clear_status()
         await self._state.update(self._job.job_id, answered=True)
 
     async def fail(self, message: str, *, audit_id: UUID) -> None:
-        await self._client.chat_update(
-            channel=self.channel_id, ts=self._ts(), text=f"{message}\n\n_audit ref: `{audit_id}`_"
-        )
+        await self._close_live()
+        await self._show(render_failure(message, audit_id))
+        await self._clear_status()
         await self._state.update(self._job.job_id, answered=True)
+
+    # --- internals ---------------------------------------------------------------------------
+    async def _degrade(self) -> None:
+        if self._stream is None:
+            return
+        ts = self._stream.ts
+        with contextlib.suppress(SlackApiError):
+            await self._stream.stop()
+        self._stream = None
+        self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=ts,
+                                     min_interval_s=self._interval)
+
+    async def _close_live(self) -> None:
+        if self._stream is not None:
+            with contextlib.suppress(SlackApiError):
+                await self._stream.stop()
+        if self._updater is not None:
+            await self._updater.stop()
+
+    async def _show(self, message: SlackMessage) -> None:
+        try:
+            await self._client.chat_update(
+                channel=self.channel_id, ts=self._ts(), text=message.text, blocks=message.blocks
+            )
+        except SlackApiError as exc:
+            if _error_code(exc) != "streaming_state_conflict":
+                raise
+            # A reclaimed job whose dead worker left the stream open: close it, then rewrite.
+            await self._client.chat_stopStream(channel=self.channel_id, ts=self._ts())
+            await self._client.chat_update(
+                channel=self.channel_id, ts=self._ts(), text=message.text, blocks=message.blocks
+            )
+
+    async def _attach(self, answer: AgentAnswer) -> None:
+        uploads = [{"content": a.content, "filename": a.filename, "title": a.title} for a in answer.artifacts]
+        try:
+            await self._client.files_upload_v2(
+                channel=self.channel_id, thread_ts=self.thread_ts, file_uploads=uploads,
+                initial_comment=strings.GRAPH_COMMENT,
+            )
+        except SlackApiError as exc:
+            # A missing graph must not lose the answer that was already posted.
+            log.warning("graph upload failed (%s)", _error_code(exc))
+
+    async def _clear_status(self) -> None:
+        if self._status_ok:
+            with contextlib.suppress(SlackApiError):
+                await self._client.assistant_threads_setStatus(
+                    channel_id=self.channel_id, thread_ts=self.thread_ts, status=""
+                )
 
     def _ts(self) -> str:
         if self.message_ts is None:
             raise RuntimeError("ThreadReply.open() must be called first")
         return self.message_ts
+
+
+def _error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error", "unknown"))
+    except AttributeError:
+        return "unknown"
