@@ -46,6 +46,12 @@ async def test_post_thread_update_and_replies(sim: SlackSimulator, client: Async
     assert float(second["ts"]) > float(first["ts"]) > float(root.ts)  # unique, increasing
     await client.chat_update(channel=CHANNEL, ts=first["ts"], text="checkout pods are OOMKilled")
 
+    # The manifest grants im:history only: reading a channel thread fails like in production.
+    with pytest.raises(SlackApiError) as err:
+        await client.conversations_replies(channel=CHANNEL, ts=root.ts)
+    assert err.value.response["error"] == "missing_scope"
+    assert err.value.response["needed"] == "channels:history"
+    sim.scopes = (sim.scopes or frozenset()) | {"channels:history"}
     replies = await client.conversations_replies(channel=CHANNEL, ts=root.ts)
     texts = [m["text"] for m in replies["messages"]]
     assert texts == ["<@U0AIOPS> why is checkout 500ing?", "checkout pods are OOMKilled"]
@@ -228,3 +234,89 @@ async def test_wait_for_sees_changes_and_times_out(sim: SlackSimulator, client: 
     await task
     with pytest.raises(TimeoutError, match="nothing here"):
         await sim.wait_for(lambda: sim.messages("C0EMPTY"), timeout=0.2, what="nothing here")
+
+
+async def test_scopes_come_from_the_manifest(sim: SlackSimulator, client: AsyncWebClient) -> None:
+    resp = await client.auth_test()
+    granted = set(resp.headers["X-OAuth-Scopes"].split(","))
+    assert {"chat:write", "files:write", "users:read.email"} <= granted
+    root = sim.post_user_message(CHANNEL, "U0ALICE", "hi")
+    with pytest.raises(SlackApiError) as err:  # reactions:write is not in manifest.yaml
+        await client.reactions_add(channel=CHANNEL, timestamp=root.ts, name="eyes")
+    assert err.value.response["error"] == "missing_scope"
+    assert sim.message(CHANNEL, root.ts).reactions == {}  # type: ignore[union-attr]
+
+
+async def test_email_needs_users_read_email() -> None:
+    async with SlackSimulator(users=[SlackUser("U0ALICE", "alice", email="alice@example.com")],
+                              scopes={"users:read"}) as sim:
+        client = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token)
+        alice = await client.users_info(user="U0ALICE")
+        assert "email" not in alice["user"]["profile"]
+
+
+async def test_posting_to_a_user_id_lands_in_the_dm(sim: SlackSimulator, client: AsyncWebClient) -> None:
+    resp = await client.chat_postMessage(channel="U0ALICE", text="your login link")
+    assert resp["channel"].startswith("D")
+    assert [m.text for m in sim.messages(resp["channel"])] == ["your login link"]
+    link = await client.chat_getPermalink(channel=resp["channel"], message_ts=resp["ts"])
+    assert resp["ts"].replace(".", "") in link["permalink"]
+
+
+async def test_all_scopes_mode_allows_reactions() -> None:
+    async with SlackSimulator(scopes="all") as sim:
+        client = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token)
+        root = sim.post_user_message(CHANNEL, "U0ALICE", "hi")
+        await client.reactions_add(channel=CHANNEL, timestamp=root.ts, name="eyes")
+        assert ":eyes: 1" in sim.render_conversation(CHANNEL)
+
+
+async def _open_stream(sim: SlackSimulator, client: AsyncWebClient, **kw: object) -> str:
+    root = sim.post_user_message(CHANNEL, "U0ALICE", "status?")
+    resp = await client.chat_startStream(channel=CHANNEL, thread_ts=root.ts, recipient_team_id=sim.team_id,
+                                         recipient_user_id="U0ALICE", **kw)  # type: ignore[arg-type]
+    return str(resp["ts"])
+
+
+async def test_a_streaming_message_cannot_be_edited(sim: SlackSimulator, client: AsyncWebClient) -> None:
+    ts = await _open_stream(sim, client, markdown_text="Looking")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_update(channel=CHANNEL, ts=ts, text="replaced")
+    assert err.value.response["error"] == "streaming_state_conflict"
+    await client.chat_appendStream(channel=CHANNEL, ts=ts, markdown_text=" into it")
+    await client.chat_stopStream(channel=CHANNEL, ts=ts)
+    await client.chat_update(channel=CHANNEL, ts=ts, text="final")  # allowed once stopped
+    assert sim.message(CHANNEL, ts).text == "final"  # type: ignore[union-attr]
+    assert sim.message(CHANNEL, ts).edits == [{"text": "Looking into it", "blocks": []}]  # type: ignore[union-attr]
+
+
+async def test_a_stream_keeps_the_shape_it_opened_with(sim: SlackSimulator, client: AsyncWebClient) -> None:
+    ts = await _open_stream(sim, client, markdown_text="text mode")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_appendStream(channel=CHANNEL, ts=ts,
+                                       chunks=[{"type": "markdown_text", "text": "chunk"}])
+    assert err.value.response["error"] == "streaming_mode_mismatch"
+    assert sim.message(CHANNEL, ts).text == "text mode"  # type: ignore[union-attr]
+
+
+async def test_stream_stopped_by_user_or_expired(client: AsyncWebClient, sim: SlackSimulator) -> None:
+    ts = await _open_stream(sim, client, markdown_text="a")
+    sim.stop_stream_by_user(CHANNEL, ts)
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_appendStream(channel=CHANNEL, ts=ts, markdown_text="b")
+    assert err.value.response["error"] == "stopped_by_user"
+
+    sim.stream_lifetime = -1.0  # every stream is already past Slack's lifetime
+    ts2 = await _open_stream(sim, client, markdown_text="a")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_stopStream(channel=CHANNEL, ts=ts2, markdown_text="b")
+    assert err.value.response["error"] == "message_not_in_streaming_state"
+
+
+async def test_markdown_over_12000_chars_is_refused(sim: SlackSimulator, client: AsyncWebClient) -> None:
+    ts = await _open_stream(sim, client, markdown_text="a")
+    with pytest.raises(SlackApiError) as err:
+        await client.chat_appendStream(channel=CHANNEL, ts=ts, markdown_text="x" * 12_001)
+    assert err.value.response["error"] == "msg_too_long"
+    await client.chat_appendStream(channel=CHANNEL, ts=ts, markdown_text="x" * 12_000)
+    assert len(sim.message(CHANNEL, ts).text) == 12_001  # type: ignore[union-attr]
