@@ -1,7 +1,8 @@
 """Ack-path benchmark: signed `app_mention` events into the real `POST /slack/events`.
 
 Measures what Slack sees — time from sending a signed event to its HTTP 200 — for the real
-ingest stack (our signature check → Bolt → listener → Redis dedup + XADD) next to a bare
+app as `app.bootstrap` composes it (our signature check → Bolt → listener → Redis dedup +
+XADD; Slack's Web API played by the simulator, PostgreSQL and Redis real) next to a bare
 aiohttp endpoint that answers 200 to any POST, both in the same run on the same machine and
 under the same load. Then counts the stream entries: every accepted event must be on the
 stream exactly once (redeliveries with `X-Slack-Retry-Num` are deduplicated, not lost).
@@ -16,16 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
-from uuid import UUID
+from pathlib import Path
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -43,38 +47,31 @@ USER = "U0BENCH"
 # ---- servers (child processes) -----------------------------------------------------------------
 
 
-class _DiscardAudit:
-    """The benchmark sends only correctly signed events, so nothing is ever refused and no
-    audit row is due; this sink only satisfies RejectionRecorder's constructor."""
+async def _build_aiops_app(
+    redis_url: str, database_url: str, prefix: str, sim: SlackSimulator, workdir: Path
+) -> tuple[web.Application, Callable[[], Awaitable[None]]]:
+    """The production composition root (`app.bootstrap.build_runtime` → `Runtime.web_app()`),
+    configured like a real process: secrets as files, settings from an environment mapping."""
+    from app.bootstrap import build_runtime
+    from app.config import load_secrets, load_settings
 
-    async def write(self, event: Any) -> UUID:
-        return uuid.uuid4()
-
-
-async def _build_aiops_app(redis_url: str, prefix: str, sim: SlackSimulator) -> tuple[web.Application, Any]:
-    # The same composition as the app's bootstrap for the HTTP side (Redis queue + Bolt).
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    from app.http import build_web_app
-    from app.metrics import Metrics
-    from app.queue import JobQueue
-    from handlers.alerts import AlertmanagerEndpoint
-    from handlers.health import HealthEndpoints
-    from handlers.slack import RejectionRecorder, SlackEndpoint, build_bolt_app
-
-    redis = aioredis.Redis.from_url(redis_url)
-    metrics = Metrics()
-    queue = JobQueue(redis=redis, prefix=prefix)
-    client = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token)
-    bolt = build_bolt_app(client=client, signing_secret=SIGNING_SECRET, queue=queue, metrics=metrics)
-    rejections = RejectionRecorder(audit=_DiscardAudit(), metrics=metrics)
-    app = build_web_app(
-        slack=SlackEndpoint(bolt=bolt, signing_secret=SIGNING_SECRET, rejections=rejections),
-        alerts=AlertmanagerEndpoint(token=ALERT_TOKEN, queue=queue, metrics=metrics, rejections=rejections,
-                                    incident_channel=None),
-        health=HealthEndpoints(checks={}, metrics=metrics),
-    )
-    return app, redis
+    secrets_dir = workdir / "secrets"
+    secrets_dir.mkdir()
+    for name, value in {"slack_bot_token": sim.bot_token, "slack_signing_secret": SIGNING_SECRET,
+                        "alertmanager_token": ALERT_TOKEN}.items():
+        (secrets_dir / name).write_text(value + "\n")
+    identities = workdir / "identities.yaml"
+    identity = {"slack_user_id": USER, "sub": "kc-bench", "preferred_username": "bench",
+                "aiops_namespaces": ["default"], "aiops_roles": ["viewer"]}
+    identities.write_text(json.dumps([identity]))  # JSON is YAML
+    settings = load_settings({
+        "SLACK_API_URL": sim.base_url, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+        "AIOPS_REDIS_PREFIX": prefix, "AIOPS_SECRETS_DIR": str(secrets_dir),
+        "AIOPS_DATA_DIR": str(workdir / "data"), "AIOPS_IDENTITY_MODE": "static", "AIOPS_ENV": "dev",
+        "AIOPS_STATIC_IDENTITIES": str(identities), "AIOPS_AGENT_VERSION": "bench",
+    })
+    runtime = await build_runtime(settings, load_secrets(settings.secrets_dir))
+    return runtime.web_app(), runtime.aclose
 
 
 async def _bare(request: web.Request) -> web.Response:
@@ -82,13 +79,14 @@ async def _bare(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
-async def _serve(kind: str, conn: Connection, redis_url: str, prefix: str) -> None:
+async def _serve(kind: str, conn: Connection, redis_url: str, database_url: str, prefix: str) -> None:
     sim: SlackSimulator | None = None
-    redis = None
+    close: Callable[[], Awaitable[None]] | None = None
+    workdir = Path(tempfile.mkdtemp(prefix="aiops-bench-"))
     if kind == "aiops":
         sim = SlackSimulator()  # Bolt's auth.test and any Web API call go here, never to slack.com
         await sim.start()
-        app, redis = await _build_aiops_app(redis_url, prefix, sim)
+        app, close = await _build_aiops_app(redis_url, database_url, prefix, sim, workdir)
     else:
         app = web.Application()
         app.router.add_post("/{tail:.*}", _bare)
@@ -99,14 +97,15 @@ async def _serve(kind: str, conn: Connection, redis_url: str, prefix: str) -> No
     conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # wait for "stop"
     await runner.cleanup()
-    if redis is not None:
-        await redis.aclose()
+    if close is not None:
+        await close()
     if sim is not None:
         await sim.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _serve_process(kind: str, conn: Connection, redis_url: str, prefix: str) -> None:
-    asyncio.run(_serve(kind, conn, redis_url, prefix))
+def _serve_process(kind: str, conn: Connection, redis_url: str, database_url: str, prefix: str) -> None:
+    asyncio.run(_serve(kind, conn, redis_url, database_url, prefix))
 
 
 # ---- load generator ----------------------------------------------------------------------------
@@ -217,14 +216,15 @@ async def _cleanup(redis_url: str, prefix: str) -> None:
 Proc = multiprocessing.process.BaseProcess
 
 
-def _start(kind: str, redis_url: str, prefix: str) -> tuple[Proc, Connection, int]:
+def _start(kind: str, args: argparse.Namespace, prefix: str) -> tuple[Proc, Connection, int]:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_serve_process, args=(kind, child, redis_url, prefix), daemon=True)
+    proc = ctx.Process(target=_serve_process, daemon=True,
+                       args=(kind, child, args.redis_url, args.database_url, prefix))
     proc.start()
     if not parent.poll(60):
         proc.kill()
-        raise RuntimeError(f"{kind} server did not start within 60 s")
+        raise RuntimeError(f"{kind} server did not start within 60 s (exit code {proc.exitcode})")
     return proc, parent, int(parent.recv())
 
 
@@ -265,7 +265,7 @@ async def _main(args: argparse.Namespace) -> int:
           f"{os.cpu_count()} CPUs, loopback")
     runs: dict[str, Run] = {}
     for kind, name in (("bare", "bare aiohttp (200 on any POST)"), ("aiops", "aiops POST /slack/events")):
-        proc, conn, port = await asyncio.to_thread(_start, kind, args.redis_url, prefix)
+        proc, conn, port = await asyncio.to_thread(_start, kind, args, prefix)
         try:
             url = f"http://127.0.0.1:{port}/slack/events"
             runs[kind] = await _load(name, url, payloads, concurrency=args.concurrency,
@@ -287,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry-every", type=int, default=10,
                         help="redeliver every Nth event with X-Slack-Retry-Num (0 = never; default 10)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests first (default 50)")
+    parser.add_argument("--database-url",
+                        default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+                        help="PostgreSQL the runtime connects to (nothing is written on the ack path)")
     parser.add_argument("--redis-url", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
                         help="Redis for the job stream (keys use a unique prefix, deleted afterwards)")
     args = parser.parse_args(argv)
