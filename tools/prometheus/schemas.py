@@ -57,16 +57,7 @@ _SERIES: JSON = {
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
         "namespace": {"type": "string"},
         "stats": _STATS,
-        "points": {
-            "type": "array",
-            "maxItems": 100,
-            "items": {
-                "type": "array",
-                "minItems": 2,
-                "maxItems": 2,
-                "items": _NUMBER_OR_NULL,
-            },
-        },
+        "values": {"type": "array", "maxItems": 100, "items": _NUMBER_OR_NULL},
     },
     "required": ["labels", "stats"],
     "additionalProperties": False,
@@ -96,10 +87,12 @@ RANGE_OUTPUT: JSON = {
         "start": {"type": "string"},
         "end": {"type": "string"},
         "step_s": {"type": "number", "exclusiveMinimum": 0},
+        "timestamps": {"type": "array", "maxItems": 100, "items": {"type": "number"}},
         "graph": {"type": ["string", "null"]},
     },
     "required": [
-        "query_sent", "result_type", "series_total", "series", "truncated", "start", "end", "step_s"
+        "query_sent", "result_type", "series_total", "series", "truncated", "start", "end", "step_s",
+        "timestamps",
     ],
     "additionalProperties": False,
 }

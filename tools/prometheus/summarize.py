@@ -7,6 +7,10 @@ aggregate or a relabelling of in-scope data; node-level raw series never reach i
 
 Each item carries `namespace` only when the series has that label, so the router's generic
 filter checks it again; values that are not finite (NaN, ±Inf) become null (not JSON numbers).
+
+Range data is put on one shared time grid (the query's start + k·step, which is where
+Prometheus evaluates), bucketed to ≤ `max_points`: the output lists the bucket timestamps once
+and each series' values in the same order — half the tokens of [ts, value] pairs.
 """
 
 from __future__ import annotations
@@ -57,20 +61,50 @@ def stats(points: list[Point]) -> dict[str, float | None]:
     if not values:
         return {"min": None, "max": None, "avg": None, "last": None}
     last = next((v for _, v in reversed(points) if v is not None), None)
-    return {"min": min(values), "max": max(values), "avg": sum(values) / len(values), "last": last}
+    raw = {"min": min(values), "max": max(values), "avg": sum(values) / len(values), "last": last}
+    return {k: _round(v) for k, v in raw.items()}
 
 
-def downsample(points: list[Point], max_points: int) -> list[Point]:
-    """At most `max_points` points: bucket means (timestamps at bucket ends); stats use raw data."""
-    if len(points) <= max_points:
-        return points
-    size = math.ceil(len(points) / max_points)
-    out: list[Point] = []
-    for i in range(0, len(points), size):
-        bucket = points[i : i + size]
-        vals = [v for _, v in bucket if v is not None]
-        out.append((bucket[-1][0], sum(vals) / len(vals) if vals else None))
-    return out
+def _round(v: float | None) -> float | None:
+    """6 significant digits: plenty for the model, and fewer tokens."""
+    return None if v is None else float(f"{v:.6g}")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Evaluation timestamps of a range query, bucketed to at most `max_points`."""
+
+    start: float
+    step: float
+    count: int
+    max_points: int
+
+    @classmethod
+    def of(cls, start: float, end: float, step: float, max_points: int) -> Grid:
+        return cls(start, step, math.floor((end - start) / step + 1e-9) + 1, max_points)
+
+    @property
+    def bucket(self) -> int:
+        return max(1, math.ceil(self.count / self.max_points))
+
+    def timestamps(self) -> list[float]:
+        """The last grid time of each bucket."""
+        n_buckets = math.ceil(self.count / self.bucket)
+        return [self.start + min((b + 1) * self.bucket, self.count) * self.step - self.step
+                for b in range(n_buckets)]
+
+    def values(self, points: list[Point]) -> list[float | None]:
+        """Bucket means of `points` (None where a bucket has no sample); stats use raw data."""
+        n_buckets = math.ceil(self.count / self.bucket)
+        sums = [0.0] * n_buckets
+        counts = [0] * n_buckets
+        for ts, v in points:
+            k = round((ts - self.start) / self.step)
+            if v is None or not 0 <= k < self.count:
+                continue
+            sums[k // self.bucket] += v
+            counts[k // self.bucket] += 1
+        return [_round(s / c) if c else None for s, c in zip(sums, counts, strict=True)]
 
 
 def top(series: list[Series], max_series: int) -> tuple[list[Series], bool]:
@@ -90,23 +124,25 @@ def summarize(
     scope: EffectiveScope,
     query_sent: str,
     result_type: str,
-    with_points: bool,
+    grid: Grid | None = None,
     max_series: int = DEFAULT_MAX_SERIES,
-    max_points: int = DEFAULT_MAX_POINTS,
 ) -> tuple[dict[str, Any], list[Series]]:
-    """(tool output, the shown series downsampled — for the graph)."""
+    """(tool output, the shown series on the bucketed grid — for the graph).
+
+    With a `grid` (range queries) the output has `timestamps` and each series `values`."""
     visible = in_scope(series, scope)
     shown, truncated = top(visible, max_series)
     items: list[dict[str, Any]] = []
     graphed: list[Series] = []
+    stamps = grid.timestamps() if grid is not None else []
     for s in shown:
         item: dict[str, Any] = {"labels": s.labels, "stats": stats(s.points)}
         if "namespace" in s.labels:
             item["namespace"] = s.labels["namespace"]
-        if with_points:
-            pts = downsample(s.points, max_points)
-            item["points"] = [[ts, v] for ts, v in pts]
-            graphed.append(Series(s.labels, pts))
+        if grid is not None:
+            values = grid.values(s.points)
+            item["values"] = values
+            graphed.append(Series(s.labels, list(zip(stamps, values, strict=True))))
         items.append(item)
     out: dict[str, Any] = {
         "query_sent": query_sent,
@@ -115,6 +151,8 @@ def summarize(
         "series": items,
         "truncated": truncated,
     }
+    if grid is not None:
+        out["timestamps"] = [int(t) if float(t).is_integer() else t for t in stamps]
     if truncated:
         out["hint"] = messages.TRUNCATED_HINT.format(total=len(visible), shown=len(shown))
     return out, graphed

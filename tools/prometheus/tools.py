@@ -23,6 +23,7 @@ from tools.prometheus.graph import render_png_async
 from tools.prometheus.summarize import (
     DEFAULT_MAX_POINTS,
     DEFAULT_MAX_SERIES,
+    Grid,
     parse_series,
     scalar,
     summarize,
@@ -50,6 +51,8 @@ class PrometheusQueryTool(Tool):
     input_schema: ClassVar[JSON] = schemas.QUERY_INPUT
     output_schema: ClassVar[JSON] = schemas.QUERY_OUTPUT
     namespace_arg: ClassVar[str | None] = None
+    audit_args: ClassVar[frozenset[str]] = frozenset({"query", "time"})
+    """PromQL strings may be kept in the audit log (seed); metric values never."""
 
     def __init__(
         self, *, client: PrometheusClient, max_series: int = DEFAULT_MAX_SERIES, clock: Clock = time.time
@@ -71,7 +74,6 @@ class PrometheusQueryTool(Tool):
                 scope=ctx.scope,
                 query_sent=sent,
                 result_type=res.result_type,
-                with_points=False,
                 max_series=self._max_series,
             )
         if at is not None:
@@ -89,6 +91,7 @@ class PrometheusRangeQueryTool(Tool):
     input_schema: ClassVar[JSON] = schemas.RANGE_INPUT
     output_schema: ClassVar[JSON] = schemas.RANGE_OUTPUT
     namespace_arg: ClassVar[str | None] = None
+    audit_args: ClassVar[frozenset[str]] = frozenset({"query", "start", "end", "step"})
 
     def __init__(
         self,
@@ -107,7 +110,9 @@ class PrometheusRangeQueryTool(Tool):
 
     def _window(self, args: JSON) -> tuple[float, float, float]:
         now = self._clock()
-        start, end = parse_time(args["start"], now=now), parse_time(args["end"], now=now)
+        # Whole seconds: the client sends whole seconds, and the output grid must match Prometheus's.
+        start = float(math.floor(parse_time(args["start"], now=now)))
+        end = float(math.ceil(parse_time(args["end"], now=now)))
         if end <= start:
             raise SchemaInvalid(messages.BAD_RANGE.format(start=_iso(start), end=_iso(end)))
         if end - start > MAX_RANGE_S:
@@ -130,9 +135,8 @@ class PrometheusRangeQueryTool(Tool):
             scope=ctx.scope,
             query_sent=sent,
             result_type="matrix",
-            with_points=True,
+            grid=Grid.of(start, end, step, self._max_points),
             max_series=self._max_series,
-            max_points=self._max_points,
         )
         out.update(start=_iso(start), end=_iso(end), step_s=step, graph=None)
         if self._render_graph and graphed:
@@ -152,6 +156,7 @@ class PrometheusAlertsTool(Tool):
     input_schema: ClassVar[JSON] = schemas.ALERTS_INPUT
     output_schema: ClassVar[JSON] = schemas.ALERTS_OUTPUT
     namespace_arg: ClassVar[str | None] = "namespace"
+    audit_args: ClassVar[frozenset[str]] = frozenset({"namespace"})
     long_text_fields: ClassVar[frozenset[str]] = frozenset({"summary", "description"})
 
     def __init__(self, *, client: PrometheusClient, max_alerts: int = DEFAULT_MAX_ALERTS) -> None:

@@ -169,8 +169,10 @@ async def test_range_query_is_capped_at_100_points_and_attaches_a_png(
     out = await tool._invoke(args, c)
     assert {s["namespace"] for s in out["series"]} == {"team-a"}
     assert len(out["series"]) == 2
+    assert 50 <= len(out["timestamps"]) <= 100
+    assert out["timestamps"][-1] <= prometheus_server.end
     for s in out["series"]:
-        assert 50 <= len(s["points"]) <= 100
+        assert len(s["values"]) == len(out["timestamps"])
         assert s["stats"]["min"] is not None and s["stats"]["max"] >= s["stats"]["min"]
     web2 = next(s for s in out["series"] if s["labels"]["pod"] == "web-2")
     assert web2["stats"]["last"] == pytest.approx(2.0)  # 2 * 60 per minute
@@ -188,7 +190,8 @@ async def test_range_query_default_step_gives_at_most_100_points(
         {"query": "up", "start": "now-2h", "end": "now"}, ctx(ADMIN)
     )
     assert out["step_s"] >= 72
-    assert all(len(s["points"]) <= 100 for s in out["series"])
+    assert len(out["timestamps"]) <= 100
+    assert all(len(s["values"]) == len(out["timestamps"]) for s in out["series"])
     assert any("namespace" not in s for s in out["series"])  # admin sees node-level series
 
 
