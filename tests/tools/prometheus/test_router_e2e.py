@@ -87,12 +87,13 @@ async def test_viewer_never_sees_other_namespaces_or_nodes_through_any_tool(
     router: ToolRouter, prometheus_server: PrometheusServer
 ) -> None:
     ctx = new_ctx(VIEWER_A)
-    for name, args in [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("prometheus_query", {"query": "up or node_load1 or http_requests_total"}),
         ("prometheus_range_query", {"query": "up or node_load1", "start": prometheus_server.start,
                                     "end": prometheus_server.end}),
         ("prometheus_alerts", {}),
-    ]:
+    ]
+    for name, args in calls:
         _, outcome = await call(router, name, args, ctx)
         for other in ("team-b", "kube-system", "node-1", "api-1", "coredns", "NodeLoadHigh", "TeamBDown"):
             assert other not in outcome.content, (name, other)
