@@ -70,17 +70,30 @@ def enforce(query: str, namespaces: frozenset[str] | None) -> str:
 
 
 def selectors(expr: object) -> list[pp.VectorSelector]:
-    """Every vector selector in the tree, including those inside matrix selectors."""
-    found: list[pp.VectorSelector] = []
+    """Every vector selector in the tree (those inside matrix selectors too), in print order.
 
-    def visit(node: object) -> bool:
+    Our own walk rather than the library's `walk()`: the verification must not depend on the
+    library visiting every child, and an unknown node type fails closed here as well."""
+    found: list[pp.VectorSelector] = []
+    stack: list[object] = [expr]
+    while stack:
+        node = stack.pop()
         if isinstance(node, pp.VectorSelector):
             found.append(node)
         elif isinstance(node, pp.MatrixSelector):
             found.append(node.vector_selector)
-        return True
-
-    pp.walk(expr, visit)  # type: ignore[arg-type]
+        elif isinstance(node, pp.Call):
+            stack.extend(reversed(list(node.args)))
+        elif isinstance(node, pp.AggregateExpr):
+            stack.append(node.expr)
+            if node.param is not None:
+                stack.append(node.param)
+        elif isinstance(node, pp.BinaryExpr):
+            stack.extend([node.rhs, node.lhs])
+        elif isinstance(node, pp.SubqueryExpr | pp.ParenExpr | pp.UnaryExpr):
+            stack.append(node.expr)
+        elif not isinstance(node, pp.NumberLiteral | pp.StringLiteral):
+            raise UnsafeQuery(messages.UNSUPPORTED_NODE.format(node=type(node).__name__))
     return found
 
 

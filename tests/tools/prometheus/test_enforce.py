@@ -89,7 +89,7 @@ def test_every_selector_is_enforced_in_nested_queries() -> None:
     )
     sent = enforce(q, frozenset({"team-a", "team-b"}))
     sels = all_matchers(sent)
-    assert len(sels) == 5
+    assert len(sels) == 4
     assert all(("=~", "namespace", "team-a|team-b") in m for m in sels)
 
 
@@ -141,3 +141,10 @@ def test_hostile_values_never_add_selectors(payload: str) -> None:
     sels = all_matchers(enforce(q, TEAM_A))
     assert len(sels) == 2
     assert all(m.count(ENFORCED_A) == 1 for m in sels)
+
+
+def test_selector_walk_covers_every_child_and_refuses_strangers() -> None:
+    q = "topk(scalar(a), b) + on(x) -max_over_time((c)[5m:1m] offset 1m) / count_values(\"v\", rate(d[5m]))"
+    assert [vs.name for vs in selectors(pp.parse(q))] == ["a", "b", "c", "d"]
+    with pytest.raises(UnsafeQuery):
+        selectors(object())
