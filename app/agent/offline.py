@@ -23,11 +23,11 @@ from tools.base import ToolContext
 JSON = dict[str, Any]
 MAX_ITEMS = 15
 MAX_NAMESPACES = 10
-_WRAPPER = re.compile(r"^\s*<tool_result[^>]*>(?P<body>.*)</tool_result>\s*$", re.DOTALL)
+_WRAPPER = re.compile(r"^\s*<(?P<tag>tool_result|tool_error)[^>]*>(?P<body>.*)</(?P=tag)>\s*$", re.DOTALL)
 
 
 def unwrap(content: str) -> Any:
-    """The router's `<tool_result>` wrapper → the JSON value (or text) it carries."""
+    """The router's `<tool_result>`/`<tool_error>` wrapper → the JSON value (or text) it carries."""
     m = _WRAPPER.match(content)
     body = html.unescape(m.group("body") if m else content).strip()
     try:
@@ -59,10 +59,12 @@ def format_findings(data: Any) -> list[str]:
             lines.append(f"• {_slack_safe(f)}")
             continue
         sev = _first(f, "severity", "level")
-        title = _first(f, "title", "summary", "message", "reason", "analyzer") or "finding"
+        title = _first(f, "summary", "title", "message", "reason", "analyzer") or "finding"
         res = _first(f, "resource", "object", "name")
         if isinstance(res, dict):
-            res = "/".join(str(res[k]) for k in ("kind", "namespace", "name") if res.get(k))
+            res = "/".join(str(res[k]) for k in ("kind", "name") if res.get(k))
+        elif res and f.get("kind") and "/" not in str(res):
+            res = f"{f['kind']}/{res}"
         ns = f.get("namespace")
         where = " — " + "/".join(_slack_safe(x, 120) for x in (ns, res) if x) if (ns or res) else ""
         line = f"• {'*' + _slack_safe(sev, 20) + '* ' if sev else ''}{_slack_safe(title)}{where}"

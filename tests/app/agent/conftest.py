@@ -7,6 +7,7 @@ from anthropic import AsyncAnthropic
 
 from app.metrics import Metrics
 from sim.anthropic import AnthropicSim
+from tests.fixtures.kubernetes import k8s_cluster  # noqa: F401  (shared fixture)
 
 
 @pytest.fixture
