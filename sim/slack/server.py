@@ -187,7 +187,10 @@ class SlackSimulator(WebApi):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 name = what or getattr(predicate, "__name__", "predicate")
-                raise TimeoutError(f"SlackSimulator.wait_for timed out after {timeout}s: {name}")
+                # Say what the app did get wrong: the usual cause of a missing answer.
+                failed = [f"{c.method}→{c.error}" for c in self.calls if not c.ok][-8:]
+                raise TimeoutError(f"SlackSimulator.wait_for timed out after {timeout}s: {name}; "
+                                   f"{len(self.calls)} Web API calls, failed: {failed or 'none'}")
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
             except TimeoutError:

@@ -232,7 +232,10 @@ async def test_wait_for_sees_changes_and_times_out(sim: SlackSimulator, client: 
     msgs = await sim.wait_for(lambda: sim.messages(CHANNEL), timeout=5)
     assert msgs[0].text == "eventually"
     await task
-    with pytest.raises(TimeoutError, match="nothing here"):
+    with pytest.raises(SlackApiError):
+        await client.chat_update(channel=CHANNEL, ts="1.000001", text="x")
+    # A timeout names what was awaited and which Web API calls the app got wrong.
+    with pytest.raises(TimeoutError, match=r"nothing here.*chat\.update→message_not_found"):
         await sim.wait_for(lambda: sim.messages("C0EMPTY"), timeout=0.2, what="nothing here")
 
 
