@@ -60,6 +60,14 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def backoff_delay(
+    attempt: int, retry_after: float | None, *, base_s: float, cap_s: float, rng: random.Random
+) -> float:
+    """Full-jitter exponential backoff, never shorter than the server's `retry-after`."""
+    backoff = rng.uniform(0, min(cap_s, base_s * 2**attempt))
+    return max(backoff, retry_after) if retry_after is not None else backoff
+
+
 async def call_with_retry(
     fn: Callable[[], Awaitable[T]],
     *,
@@ -95,9 +103,7 @@ async def call_with_retry(
             wait = None
         if attempt == max_attempts - 1:
             break
-        # Full jitter, but never shorter than the server asked for.
-        backoff = rand.uniform(0, min(cap_s, base_s * 2**attempt))
-        delay = max(backoff, wait) if wait is not None else backoff
+        delay = backoff_delay(attempt, wait, base_s=base_s, cap_s=cap_s, rng=rand)
         if delay >= deadline.remaining():
             break
         await asyncio.sleep(delay)
