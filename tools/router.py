@@ -304,24 +304,30 @@ def _strings(obj: Any) -> list[str]:
         elif isinstance(cur, dict):
             out.extend(k for k in cur if isinstance(k, str))
             stack.extend(cur.values())
-        elif isinstance(cur, list):
+        elif isinstance(cur, list | tuple):
             stack.extend(cur)
     return out
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Exact types handled inline; anything else (dict/list subclasses too) goes through `_walk`."""
 
 
 def _walk(
     obj: Any, scope: EffectiveScope, blocked: set[str], counts: list[int], *, in_list: bool
 ) -> tuple[Any, bool, bool]:
     """Returns (value, out_of_scope, blocked). Flags bubble up to the nearest list item, which
-    is dropped; an out-of-scope dict outside every list raises `_OutOfScope`."""
+    is dropped; an out-of-scope dict outside every list raises `_OutOfScope`.
+    (Hot path: scalars are handled inline instead of by recursion.)"""
     if isinstance(obj, str):
-        if obj in blocked:
-            return sanitize.MARKER_BLOCKED, False, True
-        return obj, False, False
-    if isinstance(obj, list):
+        return (sanitize.MARKER_BLOCKED, False, True) if obj in blocked else (obj, False, False)
+    if isinstance(obj, list | tuple):
         kept = []
         for item in obj:
-            value, oos, blk = _walk(item, scope, blocked, counts, in_list=True)
+            if type(item) in _SCALARS:
+                value, oos, blk = item, False, item in blocked
+            else:
+                value, oos, blk = _walk(item, scope, blocked, counts, in_list=True)
             if oos:
                 counts[0] += 1
             elif blk:
@@ -337,11 +343,17 @@ def _walk(
                 oos = not scope.allows(ns)
         out: dict[str, Any] = {}
         for key, value in obj.items():
-            if isinstance(key, str) and key in blocked:
+            if key in blocked:
                 blk = True
-            new, child_oos, child_blk = _walk(value, scope, blocked, counts, in_list=in_list)
-            oos, blk = oos or child_oos, blk or child_blk
-            out[key] = new
+            if type(value) in _SCALARS:
+                if value in blocked:
+                    out[key], blk = sanitize.MARKER_BLOCKED, True
+                else:
+                    out[key] = value
+            else:
+                new, child_oos, child_blk = _walk(value, scope, blocked, counts, in_list=in_list)
+                oos, blk = oos or child_oos, blk or child_blk
+                out[key] = new
         if oos and not in_list:
             raise _OutOfScope
         return out, oos, blk

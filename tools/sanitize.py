@@ -130,9 +130,32 @@ def _b64_text(blob: str) -> str | None:
     return text if text and printable / len(text) > 0.95 else None
 
 
+# Every pattern above needs one of these words (as a whole word) or characters; checking
+# for them first skips the big regex for the common case (pod names, images, numbers).
+_TRIGGER_WORDS = frozenset(
+    """ignore disregard forget override bypass skip new system you from pretend act do developer
+    begin start reveal print show output repeat leak ai llm assistant claude chatbot agent human
+    javascript onerror onload onclick onmouseover union curl wget rm send post upload forward
+    exfiltrate email""".split()
+)
+_TRIGGER_CHARS = frozenset("<[;'${|")
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+def _may_inject(text: str) -> bool:
+    low = text.lower()
+    return (
+        not _TRIGGER_CHARS.isdisjoint(low)
+        or "jailbr" in low
+        or not _TRIGGER_WORDS.isdisjoint(_WORD_RE.findall(low))
+    )
+
+
 def find_injection(text: str) -> str | None:
     """Name of the first injection pattern found in `text` (or its decoded views), else None."""
     for variant in _variants(text):
+        if not _may_inject(variant):
+            continue
         m = _INJECTION_RE.search(variant)
         if m:
             return m.lastgroup or "injection"
@@ -169,14 +192,25 @@ _SECRET_KEY_WORDS = (
 )
 
 
+@lru_cache(maxsize=4_096)
 def is_secret_key(key: str) -> bool:
     """Is a dict key / env var name one whose value must never reach the model?"""
     k = key.lower()
     return any(w in k for w in _SECRET_KEY_WORDS) or k == "key" or k.endswith(("_key", "-key", ".key"))
 
 
+# Each secret pattern contains one of these (lowercased) substrings: a cheap pre-check.
+_SECRET_HINTS = (
+    "-----begin", "authoriz", "bearer", "eyj", "akia", "asia", "xox", "xapp-", "sk-", "ghp_", "gho_",
+    "ghu_", "ghs_", "ghr_", "://", "passw", "pwd", "secret", "token", "key", "credential",
+)  # fmt: skip
+
+
 @lru_cache(maxsize=65_536)
 def redact_secrets(text: str) -> str:
+    low = text.lower()
+    if not any(h in low for h in _SECRET_HINTS):
+        return text
     for pattern, repl in _SECRET_SUBS:
         text = pattern.sub(repl, text)
     return text
@@ -276,9 +310,12 @@ def _clean(obj: Any, key: str | None, long: frozenset[str], cap: int, rep: Repor
             else:
                 out[new_key] = _clean(v, str(k), long, cap, rep)
         return out
-    if isinstance(obj, list):
+    if isinstance(obj, list | tuple):
         return [_clean(v, key, long, cap, rep) for v in obj]
-    return obj
+    if obj is None or isinstance(obj, bool | int | float):
+        return obj
+    # Anything else would reach the model as json.dumps(default=str): sanitize that string.
+    return _clean(str(obj), key, long, cap, rep)
 
 
 def _is_secret_env(d: dict[str, Any]) -> bool:
