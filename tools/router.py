@@ -9,6 +9,7 @@ on, and anything unexpected fails closed (no data passes).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -118,12 +119,14 @@ class ToolRouter:
         reg = self._tools.get(name)
         safe_name = name if reg is not None else "unknown"
         namespace = _requested_namespace(reg.tool, args) if reg is not None else None
-        n_artifacts = len(ctx.artifacts)
+        # Own context per call: the agent runs tools in parallel on one job context, and a
+        # graph must be attributed to (and withheld with) the call that drew it.
+        ctx = dataclasses.replace(ctx, artifacts=[])
         outcome = "ok"
         try:
             if reg is None:
                 raise SchemaInvalid(f"unknown tool; available tools: {', '.join(self._tools)}")
-            payload = await self._run(reg, args, ctx, namespace, n_artifacts)
+            payload = await self._run(reg, args, ctx, namespace)
             content = sanitize.wrap(safe_name, payload)
             if len(content) > self._max_result_chars:
                 raise ResultTooLarge(_too_large(name, args, len(content), self._max_result_chars))
@@ -162,7 +165,7 @@ class ToolRouter:
 
         self._metrics.tool_calls.labels(safe_name, outcome).inc()
         self._metrics.tool_latency.labels(safe_name).observe(time.perf_counter() - started)
-        artifacts = () if is_error else tuple(ctx.artifacts[n_artifacts:])
+        artifacts = () if is_error else tuple(ctx.artifacts)
         return ToolOutcome(tool_use_id, safe_name, content, is_error, entry, artifacts)
 
     @staticmethod
@@ -172,7 +175,7 @@ class ToolRouter:
         return sanitize.wrap(name, {"error": f"{name} failed internally; no data was returned"}, error=True)
 
     async def _run(
-        self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None, n_artifacts: int
+        self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None
     ) -> Any:
         tool, scope = reg.tool, ctx.scope
         _validate(reg.inputs, args, f"invalid arguments for {tool.name}", echo=True)
@@ -197,7 +200,7 @@ class ToolRouter:
         result, out_of_scope, _ = await self._filter(result, scope)
         if out_of_scope:
             # The tool's own enforcement failed: a graph drawn from that data may show it too.
-            del ctx.artifacts[n_artifacts:]
+            ctx.artifacts.clear()
             self._metrics.scope_denials.labels(tool.name).inc(out_of_scope)
             await self._security(tool.name, ctx, namespace, "filtered_out_of_scope", args)
         cleaned, report = sanitize.clean(

@@ -207,6 +207,17 @@ async def test_filtered_items_are_audited_and_graphs_discarded(
     assert [a.filename for a in ok.artifacts] == ["g.png"]
 
 
+async def test_parallel_calls_on_one_job_context_keep_their_own_graphs(router: ToolRouter) -> None:
+    import asyncio
+
+    graph = router._tools["fake_graph"].tool
+    assert isinstance(graph, GraphTool)
+    graph.output = {"items": [{"name": "a", "namespace": "shop"}]}
+    ctx = ctx_for(scope({"viewer"}, {"shop"}))
+    outs = await asyncio.gather(*(router.invoke("fake_graph", {}, ctx) for _ in range(3)))
+    assert [len(o.artifacts) for o in outs] == [1, 1, 1]
+
+
 async def test_out_of_scope_top_level_object_is_withheld(router: ToolRouter, tool: ListTool) -> None:
     tool.output = {"items": [], "namespace": "kube-system", "note": "secret topology"}  # type: ignore[dict-item]
     tool.output_schema = {"type": "object"}  # type: ignore[misc]
