@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -23,14 +23,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.agent.base import Agent, AgentAnswer, AnswerSurface, TokenUsage, Turn
+from app.agent.base import Agent
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
 from app.errors import ConfigError
 from app.http import build_web_app
-from app.identity.scope import EffectiveScope
-from app.jobs import Job
 from app.metrics import Metrics
 from app.queue import JobQueue, RedisJobStateStore
 from app.sessions import SessionStore
@@ -39,6 +37,10 @@ from app.worker import IdentityResolver, Worker
 from handlers.alerts import AlertmanagerEndpoint
 from handlers.health import HealthEndpoints
 from handlers.slack import RejectionRecorder, SlackEndpoint, build_bolt_app
+from tools.base import Tool
+from tools.blocklist import Blocklist
+from tools.registry import build_tools
+from tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
 
@@ -80,45 +82,52 @@ def build_identity(settings: Settings, *, audit: PostgresAuditLog, metrics: Metr
     )
 
 
-class InterimClaudeAgent:
-    """Stand-in until app/agent/claude.py (tool-use loop) is wired: one Messages API call with
-    the thread history, no tools. Offline (no key) it says so plainly."""
+def build_tools_for(settings: Settings) -> list[Tool]:
+    """Data sources that are configured contribute their tools (runbooks: wired by the lead)."""
+    from tools.kubernetes.client import KubernetesClient
+    from tools.prometheus.client import PrometheusClient
 
-    def __init__(self, *, api_key: str | None, base_url: str | None, model: str) -> None:
-        self._model = model
-        self._client: Any = None
-        if api_key:
-            from anthropic import AsyncAnthropic
+    prometheus = PrometheusClient(url=settings.prometheus_url) if settings.prometheus_url else None
+    kubernetes = KubernetesClient(kubeconfig=str(settings.kubeconfig)) if settings.kubeconfig else None
+    return build_tools(prometheus=prometheus, kubernetes=kubernetes)
 
-            self._client = AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=2, timeout=120)
 
-    async def answer(
-        self, job: Job, scope: EffectiveScope, history: list[Turn], surface: AnswerSurface
-    ) -> AgentAnswer:
-        if self._client is None:
-            return AgentAnswer(
-                text="No Anthropic API key is configured, so I cannot analyse this yet "
-                f"(offline mode). You asked: {job.text}",
-                offline=True,
-            )
-        await surface.set_status("Thinking…")
-        messages = [{"role": t.role, "content": t.content} for t in history]
-        messages.append({"role": "user", "content": job.text})
-        resp = await self._client.messages.create(model=self._model, max_tokens=2048, messages=messages)
-        text = "".join(b.text for b in resp.content if getattr(b, "type", "") == "text")
-        u = resp.usage
-        usage = TokenUsage(
-            input_tokens=u.input_tokens,
-            output_tokens=u.output_tokens,
-            cache_read_tokens=getattr(u, "cache_read_input_tokens", 0) or 0,
-            cache_write_tokens=getattr(u, "cache_creation_input_tokens", 0) or 0,
+def build_agent(
+    settings: Settings,
+    secrets: Secrets,
+    *,
+    stores: Stores,
+    audit: PostgresAuditLog,
+    metrics: Metrics,
+    tools: Sequence[Tool],
+) -> Agent:
+    from anthropic import AsyncAnthropic
+
+    from app.agent.claude import ClaudeAgent
+
+    client = (
+        AsyncAnthropic(
+            api_key=secrets.anthropic_api_key.get_secret_value(), base_url=settings.anthropic_base_url
         )
-        return AgentAnswer(text=text, usage=usage)
-
-
-def build_agent(settings: Settings, secrets: Secrets) -> Agent:
-    key = secrets.anthropic_api_key.get_secret_value() if secrets.anthropic_api_key else None
-    return InterimClaudeAgent(api_key=key, base_url=settings.anthropic_base_url, model=settings.model)
+        if secrets.anthropic_api_key is not None
+        else None  # offline mode: the agent says so plainly
+    )
+    router = ToolRouter(
+        tools=tools,
+        audit=audit,
+        metrics=metrics,
+        blocklist=Blocklist(redis=stores.redis, prefix=settings.redis_prefix),
+    )
+    return ClaudeAgent(
+        client=client,
+        model=settings.model,
+        router=router,
+        audit=audit,
+        metrics=metrics,
+        redis=stores.redis,
+        redis_prefix=settings.redis_prefix,
+        daily_token_budget=settings.daily_token_budget,
+    )
 
 
 @dataclass
@@ -211,6 +220,7 @@ async def build_runtime(
     identity: IdentityResolver | None = None,
     slack: AsyncWebClient | None = None,
     metrics: Metrics | None = None,
+    tools: Sequence[Tool] | None = None,
 ) -> Runtime:
     """Connect everything. Overrides exist for the demo/tests (simulated Slack workspace)."""
     stores = await open_stores(
@@ -234,7 +244,15 @@ async def build_runtime(
             sessions=SessionStore(redis=stores.redis, pool=stores.pg, prefix=prefix),
             slack=slack or build_slack_client(settings, secrets),
             identity=identity or build_identity(settings, audit=audit, metrics=metrics),
-            agent=agent or build_agent(settings, secrets),
+            agent=agent
+            or build_agent(
+                settings,
+                secrets,
+                stores=stores,
+                audit=audit,
+                metrics=metrics,
+                tools=build_tools_for(settings) if tools is None else tools,
+            ),
         )
     except BaseException:
         await stores.aclose()

@@ -31,7 +31,7 @@ import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
-from app.agent.base import Agent, Turn
+from app.agent.base import Agent, AgentAnswer, Turn
 from app.audit.events import AuditEvent, AuditSink, sha256_hex
 from app.errors import AuthFailure
 from app.identity.scope import EffectiveScope
@@ -201,24 +201,32 @@ class Worker:
         reply = ThreadReply(client=self._slack, job=job, state=self._states, thread_ts=thread_ts)
         await reply.open()
         session_id = f"{job.channel_id}:{thread_ts}"
-        history = await self._sessions.load(session_id)
-        started = time.monotonic()
-        try:
-            answer = await self._agent.answer(job, scope, history, reply)
-        except Exception as exc:
-            log.error("agent failed on job %s: %s", job.job_id, type(exc).__name__)
-            await self._fail(job, reply, messages.AGENT_FAILED, "agent_error", scope.user_id, session_id)
-            return "agent_error"
-        facts = {
-            "user_id": scope.user_id,
-            "session_id": session_id,
-            "response_hash": sha256_hex(answer.text),
-            "latency_ms": int((time.monotonic() - started) * 1000),
-            "token_count": answer.usage.total,
-            "tool_calls": answer.tool_calls,
-            "answer_text": answer.text,
-        }
-        await self._states.update(job.job_id, **facts)
+        if raw.get("session_saved") == "1" and "answer_text" in raw:
+            # A previous delivery got the answer and saved the session, then died before showing
+            # it: show that same answer (text only) instead of asking the model again.
+            answer = AgentAnswer(text=raw["answer_text"])
+        else:
+            history = await self._sessions.load(session_id)
+            started = time.monotonic()
+            try:
+                answer = await self._agent.answer(job, scope, history, reply)
+            except Exception as exc:
+                log.error("agent failed on job %s: %s", job.job_id, type(exc).__name__)
+                await self._fail(job, reply, messages.AGENT_FAILED, "agent_error", scope.user_id, session_id)
+                return "agent_error"
+            await self._states.update(
+                job.job_id,
+                user_id=scope.user_id,
+                session_id=session_id,
+                response_hash=sha256_hex(answer.text),
+                latency_ms=int((time.monotonic() - started) * 1000),
+                token_count=answer.usage.total,
+                tool_calls=answer.tool_calls,
+                answer_text=answer.text,
+            )
+            # The session is saved before the answer is shown, so a follow-up the user sends
+            # the moment they see it already finds this turn.
+            await self._save_session(job, await self._states.raw(job.job_id))
         await reply.finish(answer, audit_id=job.audit_id)
         await self._complete(job, await self._states.raw(job.job_id))
         return "answered"
@@ -240,6 +248,11 @@ class Worker:
                     failure_reason=raw.get("failure_reason"),
                 )
             )
+        await self._save_session(job, raw)
+        await self._redis.hdel(f"{self._prefix}:jobstate:{job.job_id}", "answer_text")
+
+    async def _save_session(self, job: Job, raw: dict[str, str]) -> None:
+        """Append this turn to the thread session exactly once."""
         if raw.get("session_saved") != "1" and "answer_text" in raw and raw.get("session_id"):
             await self._sessions.append(
                 raw["session_id"],
@@ -248,7 +261,6 @@ class Worker:
                 audit_id=job.audit_id,
             )
             await self._states.update(job.job_id, session_saved=True)
-            await self._redis.hdel(f"{self._prefix}:jobstate:{job.job_id}", "answer_text")
 
     async def _write_audit(self, event: AuditEvent) -> None:
         try:

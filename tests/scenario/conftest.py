@@ -43,6 +43,7 @@ from app.bootstrap import Runtime, build_runtime
 from app.config import load_secrets, load_settings
 from sim.anthropic import AnthropicSim
 from sim.slack import SlackMessage, SlackSimulator
+from sim.slack.render import blocks_text
 from sim.slack_events import SlackEventSender
 from tests.conftest import REDIS_URL
 
@@ -133,6 +134,8 @@ class Harness:
     pg: asyncpg.Pool
     redis: aioredis.Redis
     prefix: str
+    started_at: Any = None
+    """Database time at start: `audit_rows` only returns rows since then (the DB is per session)."""
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -166,8 +169,8 @@ class Harness:
             await asyncio.sleep(0.05)
 
     async def audit_rows(self, event_type: str, **where: Any) -> list[asyncpg.Record]:
-        sql = "SELECT * FROM audit_events WHERE event_type = $1"
-        args: list[Any] = [event_type]
+        sql = "SELECT * FROM audit_events WHERE event_type = $1 AND timestamp >= $2"
+        args: list[Any] = [event_type, self.started_at]
         for col, value in where.items():
             args.append(value)
             sql += f" AND {col} = ${len(args)}"
@@ -177,7 +180,7 @@ class Harness:
         """The bot's final answer in the thread (the reply that carries an audit reference)."""
 
         def answered() -> SlackMessage | None:
-            return next((m for m in self.slack.bot_replies(channel, thread_ts) if AUDIT_REF in m.text), None)
+            return next((m for m in self.slack.bot_replies(channel, thread_ts) if AUDIT_REF in visible(m)), None)
 
         return await self.slack.wait_for(answered, timeout=timeout, what=f"answer in {channel}/{thread_ts}")
 
@@ -200,9 +203,14 @@ def spawn_cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+def visible(message: SlackMessage) -> str:
+    """What a person sees: the text plus the blocks' text (answer body, footer, audit ref)."""
+    return "\n".join(x for x in (message.text, blocks_text(message.blocks)) if x)
+
+
 def audit_ref(message: SlackMessage) -> str:
     """The audit id shown at the end of an answer."""
-    tail = message.text.rsplit(AUDIT_REF, 1)[1]
+    tail = visible(message).rsplit(AUDIT_REF, 1)[1]
     return tail.split("`")[1]
 
 
@@ -242,6 +250,7 @@ async def make_harness(
             pg=pg_pool,
             redis=redis_client,
             prefix=redis_prefix,
+            started_at=await pg_pool.fetchval("SELECT now()"),
         )
         for _ in range(workers):
             h.start_worker(claim_idle_ms=claim_idle_ms)
