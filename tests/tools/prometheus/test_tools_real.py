@@ -12,12 +12,12 @@ import pytest
 
 from app.errors import BackendError, SchemaInvalid, ScopeDenied, UnsafeQuery
 from app.identity.scope import EffectiveScope
-from tests.fixtures.prometheus import BIG_LABEL, INJECTION_NOTE, MANY_SERIES, PrometheusServer
+from tests.fixtures.prometheus import BIG_LABEL, INJECTION_NOTE, MANY_SERIES, QUOTE_NOTE, PrometheusServer
 from tests.tools.prometheus.scopes import make_scope
 from tools.base import ToolContext
 from tools.prometheus.client import PrometheusClient
 from tools.prometheus.enforce import selectors
-from tools.prometheus.printer import selector_matchers
+from tools.prometheus.printer import quote, selector_matchers
 from tools.prometheus.tools import PrometheusAlertsTool, PrometheusQueryTool, PrometheusRangeQueryTool
 
 VIEWER_A = make_scope("viewer", namespaces={"team-a"})
@@ -96,6 +96,17 @@ async def test_brief_escape_string_returns_nothing_from_kube_system(prom_client:
     # and for an admin the string is still the single selector it really is
     admin = await instant(prom_client, ADMIN, BRIEF_ESCAPE)
     assert admin["series"] == []
+
+
+async def test_escaped_values_mean_the_same_to_prometheus(prom_client: PrometheusClient) -> None:
+    # Our printer's escaping, read back by the real server: the hostile values match exactly.
+    sneaky = await instant(prom_client, ADMIN, f"app_info{{note={quote(QUOTE_NOTE)}}}")
+    assert pods(sneaky) == {("team-b", "sneaky")}
+    evil = await instant(prom_client, ADMIN, f"app_info{{note={quote(INJECTION_NOTE)}}}")
+    assert pods(evil) == {("team-a", "evil")}
+    assert (await instant(prom_client, VIEWER_A, f"app_info{{note={quote(QUOTE_NOTE)}}}"))["series"] == []
+    odd = "tab\there\nnewline \x01 \\ \" é 中 \u2028"
+    assert (await instant(prom_client, VIEWER_A, f"up{{job={quote(odd)}}}"))["series"] == []
 
 
 async def test_or_matchers_refused_before_any_request(prom_client: PrometheusClient) -> None:
