@@ -111,6 +111,9 @@ def _serve_process(kind: str, conn: Connection, redis_url: str, database_url: st
 # ---- load generator ----------------------------------------------------------------------------
 
 
+Payload = tuple[str, bytes, int | None]
+
+
 @dataclass
 class Run:
     name: str
@@ -133,9 +136,9 @@ class Run:
         return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
-def _payloads(count: int, retry_every: int) -> list[tuple[str, bytes, int | None]]:
+def _payloads(count: int, retry_every: int) -> list[Payload]:
     """(event_id, body, retry_num): every `retry_every`-th event is followed by its redelivery."""
-    out: list[tuple[str, bytes, int | None]] = []
+    out: list[Payload] = []
     base = time.time()
     for i in range(count):
         event_id = f"EvBENCH{i:07d}{uuid.uuid4().hex[:6]}"
@@ -148,9 +151,10 @@ def _payloads(count: int, retry_every: int) -> list[tuple[str, bytes, int | None
     return out
 
 
-async def _load(name: str, url: str, payloads: list[tuple[str, bytes, int | None]], *,
-                concurrency: int, seconds: float, warmup: int) -> Run:
-    run = Run(name)
+async def _load(run: Run, url: str, payloads: list[Payload], *, concurrency: int, seconds: float,
+                warmup: list[Payload]) -> None:
+    """Send `warmup` (unmeasured, one at a time) then `payloads` with `concurrency` in flight;
+    the results accumulate into `run`."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -178,9 +182,9 @@ async def _load(name: str, url: str, payloads: list[tuple[str, bytes, int | None
             else:
                 run.errors[err] = run.errors.get(err, 0) + 1
 
-        for event_id, body, retry in payloads[:warmup]:  # connections, auth.test, Lua script load
+        for event_id, body, retry in warmup:  # connections, auth.test, Lua script load
             await one(event_id, body, retry, record=False)
-        todo = iter(payloads[warmup:])
+        todo = iter(payloads)
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
@@ -191,8 +195,7 @@ async def _load(name: str, url: str, payloads: list[tuple[str, bytes, int | None
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        run.wall = time.perf_counter() - started
-    return run
+        run.wall += time.perf_counter() - started
 
 
 async def _stream_count(redis_url: str, prefix: str) -> int:
@@ -256,30 +259,35 @@ def _print(bare: Run, real: Run, stream: int) -> None:
           f"lost: {max(lost, 0)}, duplicated: {max(-lost, 0)}")
 
 
-async def _main(args: argparse.Namespace) -> int:
+async def run_bench(args: argparse.Namespace) -> tuple[Run, Run, int]:
+    """Both servers up, then `rounds` alternating load phases (bare, aiops, bare, aiops…) so
+    that drift in a shared machine's load hits both alike. Returns (bare, aiops, stream length)."""
     prefix = f"aiops-bench-{uuid.uuid4().hex[:10]}"
     payloads = _payloads(args.events, args.retry_every)
-    warmup = min(args.warmup, len(payloads) // 10)
-    print(f"ingest bench: {len(payloads) - warmup} requests ({args.events} events, every "
-          f"{args.retry_every}th redelivered), concurrency {args.concurrency}, limit {args.seconds:.0f} s, "
-          f"{os.cpu_count()} CPUs, loopback")
-    runs: dict[str, Run] = {}
-    for kind, name in (("bare", "bare aiohttp (200 on any POST)"), ("aiops", "aiops POST /slack/events")):
-        proc, conn, port = await asyncio.to_thread(_start, kind, args, prefix)
-        try:
-            url = f"http://127.0.0.1:{port}/slack/events"
-            runs[kind] = await _load(name, url, payloads, concurrency=args.concurrency,
-                                     seconds=args.seconds, warmup=warmup)
-        finally:
-            await asyncio.to_thread(_stop, proc, conn)
+    n_warm = min(args.warmup, len(payloads) // 10)
+    warmup, measured = payloads[:n_warm], payloads[n_warm:]
+    rounds = max(1, args.rounds)
+    size = -(-len(measured) // rounds)
+    chunks = [measured[i:i + size] for i in range(0, len(measured), size)]
+    print(f"ingest bench: {len(measured)} requests ({args.events} events, 1 in {args.retry_every} "
+          f"redelivered) in {len(chunks)} alternating rounds, concurrency {args.concurrency}, "
+          f"limit {args.seconds:.0f} s per target, {os.cpu_count()} CPUs, loopback")
+    runs = {"bare": Run("bare aiohttp (200 on any POST)"), "aiops": Run("aiops POST /slack/events")}
+    servers = {kind: await asyncio.to_thread(_start, kind, args, prefix) for kind in runs}
     try:
-        _print(runs["bare"], runs["aiops"], await _stream_count(args.redis_url, prefix))
+        for i, chunk in enumerate(chunks):
+            for kind, run in runs.items():
+                url = f"http://127.0.0.1:{servers[kind][2]}/slack/events"
+                await _load(run, url, chunk, concurrency=args.concurrency,
+                            seconds=args.seconds / len(chunks), warmup=warmup if i == 0 else [])
+        return runs["bare"], runs["aiops"], await _stream_count(args.redis_url, prefix)
     finally:
+        for proc, conn, _port in servers.values():
+            await asyncio.to_thread(_stop, proc, conn)
         await _cleanup(args.redis_url, prefix)
-    return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=2000, help="distinct events to send (default 2000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
@@ -287,13 +295,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retry-every", type=int, default=10,
                         help="redeliver every Nth event with X-Slack-Retry-Num (0 = never; default 10)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests first (default 50)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="alternating load phases per target (default 4)")
     parser.add_argument("--database-url",
                         default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
                         help="PostgreSQL the runtime connects to (nothing is written on the ack path)")
     parser.add_argument("--redis-url", default=os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
                         help="Redis for the job stream (keys use a unique prefix, deleted afterwards)")
-    args = parser.parse_args(argv)
-    return asyncio.run(_main(args))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    bare, real, stream = asyncio.run(run_bench(args))
+    _print(bare, real, stream)
+    return 0
 
 
 if __name__ == "__main__":
