@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -323,3 +326,63 @@ async def test_markdown_over_12000_chars_is_refused(sim: SlackSimulator, client:
     assert err.value.response["error"] == "msg_too_long"
     await client.chat_appendStream(channel=CHANNEL, ts=ts, markdown_text="x" * 12_000)
     assert len(sim.message(CHANNEL, ts).text) == 12_001  # type: ignore[union-attr]
+
+
+async def test_form_encoded_bodies_and_token_param_work_like_json(sim: SlackSimulator) -> None:
+    import aiohttp
+
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*form*"}}]
+    no_header = AsyncWebClient(base_url=sim.base_url)  # token travels in the form body instead
+    resp = await no_header.api_call("chat.postMessage", data={
+        "token": sim.bot_token, "channel": CHANNEL, "text": "form", "blocks": json.dumps(blocks)})
+    assert sim.message(CHANNEL, resp["ts"]).blocks == blocks  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as s, s.post(
+        sim.base_url + "chat.postMessage", data={"token": sim.bot_token, "channel": CHANNEL,
+                                                 "text": "x", "blocks": "[not json"}) as r:
+        assert (await r.json())["error"] == "invalid_blocks_format"
+    async with aiohttp.ClientSession() as s, s.post(sim.base_url + "auth.test") as r:
+        assert (await r.json()) == {"ok": False, "error": "not_authed"}
+
+
+_one_line = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
+_texts = st.text(alphabet=_one_line, min_size=1, max_size=20)
+_ops = st.lists(st.one_of(
+    st.tuples(st.just("root"), st.integers(0, 0), _texts),
+    st.tuples(st.just("reply"), st.integers(0, 30), _texts),
+    st.tuples(st.just("update"), st.integers(0, 30), _texts),
+), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=_ops)
+def test_threads_and_edits_stay_consistent(ops: list[tuple[str, int, str]]) -> None:
+    """Any mix of posts, replies and edits: ts unique and increasing, every reply under its root,
+    conversations.replies == the model, the rendering shows each message's latest text once."""
+    sim = SlackSimulator(scopes="all")
+    roots: list[str] = []
+    posted: list[str] = []
+    latest: dict[str, str] = {}
+    for op, idx, text in ops:
+        if op == "root" or not roots:
+            ts = sim.dispatch("chat.postMessage", {"channel": CHANNEL, "text": text})["ts"]
+            roots.append(ts)
+        elif op == "reply":
+            parent = roots[idx % len(roots)]
+            reply = {"channel": CHANNEL, "text": text, "thread_ts": parent}
+            ts = sim.dispatch("chat.postMessage", reply)["ts"]
+        else:
+            ts = posted[idx % len(posted)]
+            sim.dispatch("chat.update", {"channel": CHANNEL, "ts": ts, "text": text})
+        if ts not in latest:
+            posted.append(ts)
+        latest[ts] = text
+    assert posted == sorted(posted, key=float) and len(set(posted)) == len(posted)
+    view = sim.render_conversation(CHANNEL).splitlines()[1:]
+    assert len(view) == len(posted)
+    for root in roots:
+        thread = sim.dispatch("conversations.replies", {"channel": CHANNEL, "ts": root})["messages"]
+        assert [m["ts"] for m in thread] == [root] + [m.ts for m in sim.replies_in_thread(CHANNEL, root)]
+        assert [m["text"] for m in thread] == [latest[m["ts"]] for m in thread]
+    for line, ts in zip(view, [m.ts for r in sim.root_messages(CHANNEL)
+                               for m in [r, *sim.replies_in_thread(CHANNEL, r.ts)]], strict=True):
+        assert line.endswith(": " + latest[ts])
