@@ -45,8 +45,12 @@ def point_id(doc_id: str, ordinal: int) -> str:
 
 
 class RunbookIndex:
-    def __init__(self, *, client: QdrantClient, collection: str = DEFAULT_COLLECTION) -> None:
-        self._client = client
+    """`connect` builds the client on first use (in a worker thread): a locked local folder or
+    an unreachable server then becomes a tool error for that call, not a start-up crash."""
+
+    def __init__(self, *, connect: Callable[[], QdrantClient], collection: str = DEFAULT_COLLECTION) -> None:
+        self._connect = connect
+        self._client: QdrantClient | None = None
         self._collection = collection
         self._lock = asyncio.Lock()
         self._ready = False
@@ -62,25 +66,34 @@ class RunbookIndex:
     ) -> RunbookIndex:
         """`url` (QDRANT_URL) → server; otherwise local mode under `data_dir/qdrant`."""
         if url:
-            return cls(client=QdrantClient(url=url, api_key=api_key), collection=collection)
+            return cls(connect=lambda: QdrantClient(url=url, api_key=api_key), collection=collection)
         path = data_dir / "qdrant"
-        path.mkdir(parents=True, exist_ok=True)
-        return cls(client=QdrantClient(path=str(path)), collection=collection)
 
-    async def _call(self, fn: Callable[[], T]) -> T:
+        def local() -> QdrantClient:
+            path.mkdir(parents=True, exist_ok=True)
+            return QdrantClient(path=str(path))
+
+        return cls(connect=local, collection=collection)
+
+    async def _call(self, fn: Callable[[QdrantClient], T]) -> T:
+        def run() -> T:
+            if self._client is None:
+                self._client = self._connect()
+            return fn(self._client)
+
         async with self._lock:
             try:
-                return await asyncio.to_thread(fn)
-            except Exception as exc:  # connection refused, server error, …: no details (URLs, keys)
+                return await asyncio.to_thread(run)
+            except Exception as exc:  # connection refused, locked folder, …: no details (URLs, keys)
                 raise BackendError(f"runbook index unavailable ({type(exc).__name__})") from exc
 
     async def ensure(self) -> None:
         if self._ready:
             return
 
-        def create() -> None:
-            if not self._client.collection_exists(self._collection):
-                self._client.create_collection(
+        def create(client: QdrantClient) -> None:
+            if not client.collection_exists(self._collection):
+                client.create_collection(
                     self._collection,
                     vectors_config={},
                     sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
@@ -109,17 +122,17 @@ class RunbookIndex:
             for c in chunks
         ]
 
-        def write() -> None:
-            self._client.delete(self._collection, points_selector=self._doc_filter(doc_id), wait=True)
+        def write(client: QdrantClient) -> None:
+            client.delete(self._collection, points_selector=self._doc_filter(doc_id), wait=True)
             if points:
-                self._client.upsert(self._collection, points=points, wait=True)
+                client.upsert(self._collection, points=points, wait=True)
 
         await self._call(write)
         return len(points)
 
     async def count(self) -> int:
         await self.ensure()
-        return (await self._call(lambda: self._client.count(self._collection, exact=True))).count
+        return (await self._call(lambda c: c.count(self._collection, exact=True))).count
 
     async def search(self, query: str, *, limit: int = 5) -> list[Hit]:
         await self.ensure()
@@ -127,8 +140,8 @@ class RunbookIndex:
         if not indices:
             return []
 
-        def run() -> list[Any]:
-            return self._client.query_points(
+        def run(client: QdrantClient) -> list[Any]:
+            return client.query_points(
                 self._collection,
                 query=_sparse(indices, values),
                 using=SPARSE,
@@ -148,7 +161,10 @@ class RunbookIndex:
         ]
 
     async def close(self) -> None:
-        await self._call(self._client.close)
+        if self._client is not None:
+            await self._call(lambda c: c.close())
+            self._client = None
+        self._ready = False
 
 
 def _sparse(indices: list[int], values: list[float]) -> models.SparseVector:

@@ -139,3 +139,25 @@ async def test_injection_planted_in_a_runbook_is_withheld_by_the_router(
         ctx.session_id,
     )
     assert n == 1
+
+
+async def test_locked_local_index_is_a_tool_error_not_a_crash(
+    index: RunbookIndex, runbooks: Path, tmp_path: Path, audit_log: PostgresAuditLog,
+    redis_client: aioredis.Redis, redis_prefix: str,
+) -> None:  # fmt: skip
+    """A second process on the same local folder (e.g. two `aiops worker` processes without QDRANT_URL)."""
+    await ingest(runbooks, index=index)
+    second = RunbookIndex.open(url=None, data_dir=tmp_path / "aiops-data")  # same folder, still locked
+    router = ToolRouter(
+        tools=[RunbookSearchTool(index=second)],
+        audit=audit_log,
+        metrics=Metrics(),
+        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+    )
+    ctx = ToolContext(scope=scope(), job_id="j", session_id="s")
+    out = await router.invoke("runbook_search", {"query": "OOMKilled"}, ctx)
+    assert out.is_error and "runbook index unavailable" in unwrap(out.content)[2]["error"]
+    await index.close()  # lock released: the same index object now works
+    ok = await router.invoke("runbook_search", {"query": "OOMKilled"}, ctx)
+    assert not ok.is_error and unwrap(ok.content)[2]["results"]
+    await second.close()
