@@ -55,7 +55,7 @@ OUT_OF_SCOPE_A = {pod for ns, pods in NAMESPACED_PODS.items() if ns not in {"tea
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(q=expr(with_absent=False))
 def test_real_prometheus_returns_nothing_out_of_scope(prometheus_server: PrometheusServer, q: str) -> None:
