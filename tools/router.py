@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESULT_CHARS = 60_000
 MAX_ERROR_CHARS = 2_000
+WITHHELD_KEY = "_withheld"
+"""Added to a result the second layer shortened, so the model knows data was held back."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -197,7 +199,10 @@ class ToolRouter:
             ) from None
         _validate(reg.outputs, result, f"{tool.name} returned data that does not match its schema; withheld")
 
-        result, out_of_scope, _ = await self._filter(result, scope)
+        result, out_of_scope, blocked = await self._filter(result, scope)
+        if (out_of_scope or blocked) and isinstance(result, dict):
+            # Tell the model something was held back, so it does not claim "nothing there".
+            result[WITHHELD_KEY] = _withheld_note(out_of_scope, blocked)
         if out_of_scope:
             # The tool's own enforcement failed: a graph drawn from that data may show it too.
             ctx.artifacts.clear()
@@ -259,6 +264,15 @@ class ToolRouter:
                 tool_calls=[call],
             )
         )
+
+
+def _withheld_note(out_of_scope: int, blocked: int) -> str:
+    parts = []
+    if out_of_scope:
+        parts.append(f"{out_of_scope} item(s) outside your scope")
+    if blocked:
+        parts.append(f"{blocked} item(s) with a label blocked after a prompt-injection detection")
+    return "withheld: " + "; ".join(parts)
 
 
 def _requested_namespace(tool: Tool, args: Any) -> str | None:

@@ -199,6 +199,7 @@ async def test_filtered_items_are_audited_and_graphs_discarded(
     ctx = ctx_for(scope({"viewer"}, {"shop"}))
     out = await router.invoke("fake_graph", {}, ctx)
     assert [i["name"] for i in unwrap(out.content)[2]["items"]] == ["a"]
+    assert unwrap(out.content)[2]["_withheld"] == "withheld: 1 item(s) outside your scope"
     assert out.artifacts == ()  # a graph drawn from leaked data is not attached
     [sec] = await rows(pg_pool, ctx.session_id, "security")
     assert sec["failure_reason"] == "filtered_out_of_scope"
@@ -419,7 +420,9 @@ async def test_blocked_value_drops_the_item_until_the_ttl_expires(
     assert [i["name"] for i in got] == ["ok", "bad"] and got[1]["labels"]["pod"] == MARKER_INJECTION
 
     second = await router.invoke("fake_list", {"namespace": "shop"}, ctx_for(scope()))
-    assert [i["name"] for i in unwrap(second.content)[2]["items"]] == ["ok"]
+    body = unwrap(second.content)[2]
+    assert [i["name"] for i in body["items"]] == ["ok"]
+    assert "1 item(s) with a label blocked" in body["_withheld"]
 
     deadline = time.monotonic() + 10  # ttl_s=1: poll until Redis expires the block
     while time.monotonic() < deadline:
