@@ -47,7 +47,7 @@ class PrometheusClient:
         )
 
     async def query(self, promql: str, *, at: float | None = None) -> QueryResult:
-        params = {} if at is None else {"time": f"{at:.3f}"}
+        params = self._server_timeout() | ({} if at is None else {"time": f"{at:.3f}"})
         raw = await self._call(promql, lambda: self._prom.custom_query(promql, params=params))
         return QueryResult(_result_type(raw), raw)
 
@@ -55,8 +55,9 @@ class PrometheusClient:
         # custom_query_range takes datetimes and rounds them to whole seconds, which is all we need.
         start_dt = datetime.fromtimestamp(start, UTC)
         end_dt = datetime.fromtimestamp(end, UTC)
+        step, params = f"{step_s:g}", self._server_timeout()
         raw = await self._call(
-            promql, lambda: self._prom.custom_query_range(promql, start_dt, end_dt, step=f"{step_s:g}")
+            promql, lambda: self._prom.custom_query_range(promql, start_dt, end_dt, step=step, params=params)
         )
         return list(raw or [])
 
@@ -70,6 +71,10 @@ class PrometheusClient:
             return list(resp.json()["data"]["alerts"])
 
         return await self._call("/api/v1/alerts", get)
+
+    def _server_timeout(self) -> dict[str, str]:
+        """Prometheus stops evaluating when we stop waiting (an expensive query must not run on)."""
+        return {"timeout": f"{self._timeout_s:g}s"}
 
     def close(self) -> None:
         self._session.close()
