@@ -23,13 +23,16 @@ import itertools
 import json
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 JSON = dict[str, Any]
+
+CACHE_LOOKBACK = 20
+"""Block boundaries checked for an earlier cache entry before each breakpoint (API docs: ~20)."""
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -127,6 +130,8 @@ class AnthropicSim:
         self._host = host
         self._port = port
         self.requests: list[JSON] = []
+        self.usages: list[JSON] = []
+        """The `usage` of every answered request, in order (benchmarks compare token counts)."""
         self.handler: Handler | None = None
         self._script: deque[SimReply | JSON | str] = deque()
         self._failures: deque[tuple[int, float | None]] = deque()
@@ -139,7 +144,7 @@ class AnthropicSim:
         self.base_url = ""
 
     # --- scripting -------------------------------------------------------------------------
-    def script(self, replies: list[SimReply | JSON | str]) -> None:
+    def script(self, replies: Sequence[SimReply | JSON | str]) -> None:
         self._script.extend(replies)
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
@@ -163,6 +168,7 @@ class AnthropicSim:
         self._script.clear()
         self._failures.clear()
         self.requests.clear()
+        self.usages.clear()
         self._cache.clear()
         self.handler = None
         self.release()
@@ -253,25 +259,28 @@ class AnthropicSim:
 
     # --- message building ------------------------------------------------------------------
     def _usage(self, body: JSON) -> JSON:
-        """Input tokens split into cache read / cache write / uncached, like the real API."""
+        """Input tokens split into cache read / cache write / uncached, like the real API.
+
+        As documented for the API, a cache entry is written for the prefix ending at each
+        `cache_control` breakpoint, and a lookup checks each breakpoint and the block boundaries up
+        to `CACHE_LOOKBACK` blocks before it, taking the longest prefix seen before.
+        """
         segs = _segments(body)
         sizes = [estimate_tokens(s) for s in segs]
         breakpoints = [i for i, s in enumerate(segs) if isinstance(s, dict) and s.get("cache_control")]
-        prefix_hashes: dict[int, str] = {}
+        hashes: list[str] = []
         running = hashlib.sha256()
-        for i, seg in enumerate(segs):
+        for seg in segs:
             running.update(json.dumps(_strip_cache(seg), sort_keys=True).encode())
-            if i in breakpoints:
-                prefix_hashes[i] = running.copy().hexdigest()
-        read_upto = -1
-        for i in reversed(breakpoints):
-            if prefix_hashes[i] in self._cache:
-                read_upto = i
-                break
+            hashes.append(running.copy().hexdigest())
+        candidates = sorted(
+            {i for bp in breakpoints for i in range(max(0, bp - CACHE_LOOKBACK), bp + 1)}, reverse=True
+        )
+        read_upto = next((i for i in candidates if hashes[i] in self._cache), -1)
         last_bp = breakpoints[-1] if breakpoints else -1
         cache_read = sum(sizes[: read_upto + 1])
         cache_write = sum(sizes[read_upto + 1 : last_bp + 1])
-        self._cache.update(prefix_hashes.values())
+        self._cache.update(hashes[i] for i in breakpoints)
         return {
             "input_tokens": sum(sizes[last_bp + 1 :]),
             "output_tokens": 0,
@@ -294,6 +303,7 @@ class AnthropicSim:
         stop = reply.stop_reason or ("max_tokens" if cut else "tool_use" if reply.tool_uses else "end_turn")
         usage = self._usage(body)
         usage["output_tokens"] = sum(estimate_tokens(_strip_cache(b)) for b in content) or 1
+        self.usages.append(dict(usage))
         return {
             "id": f"msg_sim_{next(self._ids):06d}",
             "type": "message",

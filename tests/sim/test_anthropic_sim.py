@@ -192,3 +192,28 @@ async def test_prompt_cache_second_request_reads_prefix(sim):
     system2 = [{"type": "text", "text": "Different. " * 200, "cache_control": {"type": "ephemeral"}}]
     third = await c.messages.create(model="m", max_tokens=50, tools=tools, system=system2, messages=follow)
     assert 0 < third.usage.cache_read_input_tokens < second.usage.cache_read_input_tokens
+
+
+async def test_moving_breakpoint_reads_previous_turns_from_cache(sim):
+    """Like the API: a lookup also checks block boundaries before the breakpoint, so the
+    previous request's prefix (breakpoint on its last message) is read when the breakpoint moves."""
+    c = client_for(sim)
+    first_msgs = [
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "q " * 400, "cache_control": {"type": "ephemeral"}}],
+        }
+    ]
+    first = await c.messages.create(model="m", max_tokens=50, messages=first_msgs)
+    assert first.usage.cache_creation_input_tokens > 0
+    second_msgs = [
+        {"role": "user", "content": [{"type": "text", "text": "q " * 400}]},
+        {"role": "assistant", "content": "a " * 100},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "more", "cache_control": {"type": "ephemeral"}}],
+        },
+    ]
+    second = await c.messages.create(model="m", max_tokens=50, messages=second_msgs)
+    assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
+    assert 0 < second.usage.cache_creation_input_tokens < first.usage.cache_creation_input_tokens
