@@ -54,6 +54,7 @@ def test_every_selector_sent_carries_the_enforced_matcher(q: str, ns: frozenset[
 OUT_OF_SCOPE_A = {pod for ns, pods in NAMESPACED_PODS.items() if ns not in {"team-a", "a.b"} for pod in pods}
 
 
+@pytest.mark.prometheus
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

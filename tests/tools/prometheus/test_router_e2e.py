@@ -25,6 +25,8 @@ from tools.prometheus.tools import PrometheusAlertsTool, PrometheusQueryTool, Pr
 from tools.router import ToolRouter
 from tools.sanitize import MARKER_INJECTION
 
+pytestmark = pytest.mark.prometheus
+
 VIEWER_A = make_scope("viewer", namespaces={"team-a"})
 
 

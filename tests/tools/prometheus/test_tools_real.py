@@ -20,6 +20,8 @@ from tools.prometheus.enforce import selectors
 from tools.prometheus.printer import quote, selector_matchers
 from tools.prometheus.tools import PrometheusAlertsTool, PrometheusQueryTool, PrometheusRangeQueryTool
 
+pytestmark = pytest.mark.prometheus
+
 VIEWER_A = make_scope("viewer", namespaces={"team-a"})
 ANALYST_AB = make_scope("analyst", namespaces={"team-a", "team-b"})
 ADMIN = make_scope("admin")
