@@ -128,6 +128,7 @@ class DeviceFlowProvider:
     # --- login / logout --------------------------------------------------------------------
     async def start_login(self, slack_user_id: str) -> DeviceLogin:
         try:
+            started = self._clock()
             body = await self._kc.device_authorization()
             return DeviceLogin(
                 user_code=str(body["user_code"]),
@@ -138,6 +139,7 @@ class DeviceFlowProvider:
                 expires_in=int(body.get("expires_in", 600)),
                 interval=int(body.get("interval", 5)),
                 device_code=str(body["device_code"]),
+                started_at=started,
             )
         except (IdpUnavailable, OidcError, KeyError, TypeError, ValueError) as exc:
             log.error("identity: device authorization failed (%s)", type(exc).__name__)
@@ -145,7 +147,7 @@ class DeviceFlowProvider:
 
     async def complete_login(self, slack_user_id: str, login: DeviceLogin) -> Identity:
         interval = float(max(1, login.interval))
-        deadline = self._clock() + login.expires_in
+        deadline = (login.started_at or self._clock()) + login.expires_in
         transient = 0
         while True:
             await self._sleep(interval)

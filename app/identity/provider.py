@@ -46,6 +46,8 @@ class DeviceLogin:
     expires_in: int
     interval: int
     device_code: str = field(repr=False)
+    started_at: float = 0.0
+    """Provider clock when the code was issued: the code's lifetime counts from here."""
 
 
 @runtime_checkable
