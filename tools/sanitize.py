@@ -335,4 +335,7 @@ def escaped_json(obj: Any) -> str:
 
 def wrap(name: str, obj: Any, *, error: bool = False) -> str:
     tag = "tool_error" if error else "tool_result"
-    return f'<{tag} name="{name}">{escaped_json(obj)}</{tag}>'
+    body = escaped_json(obj)
+    if not body.isascii():  # lone surrogates cannot be sent (or hashed) as UTF-8: replace them
+        body = body.encode("utf-8", "replace").decode("utf-8")
+    return f'<{tag} name="{name}">{body}</{tag}>'
