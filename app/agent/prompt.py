@@ -19,6 +19,8 @@ from app.identity.scope import EffectiveScope
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 CACHE = {"type": "ephemeral"}
+MAX_ALERTS = 10
+MAX_ALERT_CHARS = 8000
 
 
 @cache
@@ -44,8 +46,17 @@ def escape_data(text: str) -> str:
 
 def alert_question(alert: dict[str, Any], namespace: str | None) -> str:
     """The opening user turn of an alert-triggered triage; labels/annotations stay data."""
-    data = {k: alert.get(k) for k in ("status", "labels", "annotations", "startsAt", "alerts") if k in alert}
-    body = escape_data(json.dumps(data or alert, indent=1, sort_keys=True, default=str)[:8000])
+    keep = ("status", "groupLabels", "commonLabels", "commonAnnotations", "labels", "annotations", "startsAt")
+    data: dict[str, Any] = {k: alert[k] for k in keep if k in alert}
+    alerts = alert.get("alerts")
+    if isinstance(alerts, list):
+        data["alerts"] = [
+            {k: a.get(k) for k in ("status", "labels", "annotations", "startsAt") if isinstance(a, dict)}
+            for a in alerts[:MAX_ALERTS]
+        ]
+        if len(alerts) > MAX_ALERTS:
+            data["more_alerts"] = len(alerts) - MAX_ALERTS
+    body = escape_data(json.dumps(data or alert, indent=1, sort_keys=True, default=str)[:MAX_ALERT_CHARS])
     return render("alert_triage", namespace=namespace or "its namespace", alert=body)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from typing import Any
 
@@ -33,7 +34,7 @@ class StreamWriter:
         self._interval = min_interval_s
         self._buffer = ""
         self._sent = 0
-        self._last = 0.0
+        self._last = -math.inf
         self.active = True
 
     @classmethod
@@ -81,7 +82,7 @@ class UpdateWriter:
         self._interval = min_interval_s
         self._text = prefix
         self._shown = ""
-        self._last = 0.0
+        self._last = -math.inf
         self._pending: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
