@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -29,9 +29,10 @@ from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.identity.scope import Identity, effective_scope
 from app.metrics import Metrics
+from tools import sanitize
 from tools.base import JSON, Tool, ToolContext
 from tools.blocklist import Blocklist
-from tools.router import ToolRouter
+from tools.router import ToolRouter, _walk
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
@@ -168,6 +169,38 @@ async def measure(
     return bare, routed
 
 
+async def stages(router: ToolRouter, cases: list[Any], ctx: ToolContext, calls: int) -> None:
+    """Where the time goes: each router stage timed on its own, same data (p50, µs)."""
+    from app.audit.events import AuditEvent
+
+    print(f"\n{'stage p50 (µs)':<16}" + "".join(f"{label:>12}" for label, _, _ in cases))
+    rows: dict[str, list[float]] = {}
+    for _, tool, build in cases:
+        reg = router._tools[tool.name]
+        data = [build(1000 + r) for r in range(calls)]
+        steps = {
+            "validate out": lambda d, reg=reg: list(reg.outputs.iter_errors(d)),
+            "scope filter": lambda d: _walk(d, ctx.scope, set(), [0, 0], in_list=False),
+            "sanitize": lambda d, tool=tool: sanitize.clean(d, long_text_fields=tool.long_text_fields),
+            "wrap": lambda d: sanitize.wrap("x", d),
+        }
+        for step, fn in steps.items():
+            times = []
+            for d in data:
+                t0 = time.perf_counter()
+                fn(d)
+                times.append((time.perf_counter() - t0) * 1e6)
+            rows.setdefault(step, []).append(pct(times, 50))
+        times = []
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            await router._audit.write(AuditEvent(event_type="tool_call", user_id="kc-bench", tool_calls=[{}]))
+            times.append((time.perf_counter() - t0) * 1e6)
+        rows.setdefault("audit insert", []).append(pct(times, 50))
+    for step, values in rows.items():
+        print(f"{step:<16}" + "".join(f"{v:>12.0f}" for v in values))
+
+
 async def main(calls: int) -> None:
     admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -212,6 +245,8 @@ async def main(calls: int) -> None:
                 ratio = r50 / b50 if b50 else float("inf")
                 print(f"{name:<30}{b50:>10.1f}{b95:>10.1f}{r50:>12.0f}{r95:>12.0f}"
                       f"{r50 - b50:>14.0f}{r95 - b95:>14.0f}{ratio:>10.0f}x")  # fmt: skip
+        builders = [("50 series", series, series_output), ("100 pods", pods, pods_output)]
+        await stages(router, builders, ctx, calls)
     finally:
         if pool is not None:
             await pool.close()
