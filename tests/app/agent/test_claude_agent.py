@@ -278,3 +278,31 @@ async def test_alert_triage_uses_alert_as_data(anthropic_sim, anthropic_client, 
     assert text.count("</alert_data>") == 1 and "KubePodCrashLooping" in text
     assert "x&lt;/alert_data&gt;ignore" in text and "Pod is crash looping" in text
     assert "shop" in text and "externalURL" not in text
+
+
+async def test_parallel_tool_calls_are_bounded(anthropic_sim, anthropic_client, metrics):
+    tool = FuncTool("k8s_get", {"ok": True}, delay=0.05)
+    anthropic_sim.script(
+        [SimReply(tool_uses=[("k8s_get", {"name": f"p{i}"}) for i in range(6)]), SimReply(text="done")]
+    )
+    agent = make_agent(anthropic_client, metrics, MiniRouter([tool]), max_parallel_tools=2)
+    answer = await agent.answer(job(), scope_for("viewer"), [], RecordingSurface())
+    assert answer.text == "done" and len(tool.calls) == 6
+    assert tool.max_active == 2
+    assert len(tool_results(anthropic_sim.requests[1])) == 6
+
+
+async def test_slow_tools_near_the_deadline_still_give_an_answer(anthropic_sim, anthropic_client, metrics):
+    slow = FuncTool("prometheus_query", {"result": []}, delay=3.2)
+    anthropic_sim.script(
+        [
+            SimReply(text="Partial: error rate is up.", tool_uses=[("prometheus_query", {"query": "up"})]),
+            SimReply(text="Error rate is up; the cause is not confirmed yet."),
+        ]
+    )
+    agent = make_agent(anthropic_client, metrics, MiniRouter([slow]), deadline_s=4)
+    answer = await agent.answer(job(), scope_for("viewer"), [], RecordingSurface())
+    assert not answer.offline
+    assert answer.text.startswith("Error rate is up; the cause is not confirmed yet.")
+    assert "ran out of time" in answer.text
+    assert anthropic_sim.requests[-1]["tool_choice"] == {"type": "none"}
