@@ -25,7 +25,11 @@ async def kc() -> AsyncIterator[KeycloakSim]:
 
 @pytest.fixture
 async def kc_client(kc: KeycloakSim) -> AsyncIterator[KeycloakClient]:
-    client = KeycloakClient(base_url=kc.base_url, realm=kc.realm, client_id=kc.client_id,
-                            client_secret=SecretStr(kc.client_secret or ""))
+    client = KeycloakClient(
+        base_url=kc.base_url,
+        realm=kc.realm,
+        client_id=kc.client_id,
+        client_secret=SecretStr(kc.client_secret or ""),
+    )
     yield client
     await client.aclose()

@@ -63,8 +63,8 @@ class Rig:
     told: list[tuple[str, str]] = field(default_factory=list)
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_until(predicate: Callable[[], bool], within_s: float = 5.0) -> None:
+    deadline = time.monotonic() + within_s
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
@@ -72,22 +72,33 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> Non
 
 
 @pytest.fixture
-async def rig(kc: KeycloakSim, kc_client: KeycloakClient, pg_pool: asyncpg.Pool,
-              audit_log: PostgresAuditLog, metrics: Metrics) -> AsyncIterator[Rig]:
+async def rig(
+    kc: KeycloakSim,
+    kc_client: KeycloakClient,
+    pg_pool: asyncpg.Pool,
+    audit_log: PostgresAuditLog,
+    metrics: Metrics,
+) -> AsyncIterator[Rig]:
     kc.add_user("vera", email="vera@example.com", namespaces=["team-a"], roles=["viewer"])
     kc.add_user("adam", email="adam@example.com", namespaces=[], roles=["admin"])
     ticker, clock = Ticker(), Clock()
     links = PostgresLinkStore(pool=pg_pool, cipher=LinkCipher(key=KEY))
     verifier = TokenVerifier(jwks=JwksCache(fetch=kc_client.jwks), issuer=kc.issuer, audience=kc.audience)
-    provider = DeviceFlowProvider(keycloak=kc_client, verifier=verifier, links=links,
-                                  clock=clock, sleep=ticker.sleep)
+    provider = DeviceFlowProvider(
+        keycloak=kc_client, verifier=verifier, links=links, clock=clock, sleep=ticker.sleep
+    )
     told: list[tuple[str, str]] = []
 
     async def notify(user: str, text: str) -> None:
         told.append((user, text))
 
-    service = IdentityService(provider=provider, channel_scopes={"C0TEAMA": frozenset({"team-a"})},
-                              audit=audit_log, metrics=metrics, notify=notify)
+    service = IdentityService(
+        provider=provider,
+        channel_scopes={"C0TEAMA": frozenset({"team-a"})},
+        audit=audit_log,
+        metrics=metrics,
+        notify=notify,
+    )
     r = Rig(kc, service, provider, links, ticker, clock, told)
     yield r
     await service.aclose()
@@ -98,8 +109,15 @@ def slack_user() -> str:
 
 
 def job(user: str, channel: str = "C0OPEN", command: str | None = None) -> Job:
-    return Job(job_id=uuid.uuid4().hex, kind="command" if command else "mention", channel_id=channel,
-               user_id=user, text="q", command=command, event_ts="1.0")
+    return Job(
+        job_id=uuid.uuid4().hex,
+        kind="command" if command else "mention",
+        channel_id=channel,
+        user_id=user,
+        text="q",
+        command=command,
+        event_ts="1.0",
+    )
 
 
 async def start_login(r: Rig, user: str) -> str:
@@ -139,7 +157,7 @@ async def test_login_pending_slow_down_approved(rig: Rig, pg_pool: asyncpg.Pool)
     # the link is stored, the refresh token only encrypted
     row = await pg_pool.fetchrow("SELECT * FROM identity_links WHERE slack_user_id = $1", user)
     assert row is not None and row["subject"] == rig.kc.users["vera"].id
-    stored = (await rig.links.get(user))
+    stored = await rig.links.get(user)
     assert stored is not None and stored.refresh_token.get_secret_value() in rig.kc.refresh_tokens
     assert stored.refresh_token.get_secret_value().encode() not in bytes(row["refresh_token_enc"])
     scope = await rig.service.scope_for(job(user))
@@ -153,8 +171,9 @@ async def test_login_code_expires(rig: Rig, pg_pool: asyncpg.Pool, metrics: Metr
     rig.kc.expire(code)
     rig.ticker.tick()
     await asyncio.wait_for(rig.service.wait_logins(), 10)
-    assert rig.told == [(user, "The login code expired before it was confirmed. "
-                               "Run `/aiops login` to get a new one.")]
+    assert rig.told == [
+        (user, "The login code expired before it was confirmed. Run `/aiops login` to get a new one.")
+    ]
     assert await auth_failures(pg_pool, user) == ["token_expired"]
     assert counter(metrics, "token_expired") == 1
     assert await rig.links.get(user) is None
@@ -191,7 +210,7 @@ async def test_unlinked_user_is_told_how_to_link(rig: Rig, pg_pool: asyncpg.Pool
 async def test_refresh_when_access_token_expires(rig: Rig) -> None:
     user = slack_user()
     await login(rig, user, "vera")
-    before = (await rig.links.get(user))
+    before = await rig.links.get(user)
     assert before is not None
     token_posts = len([r for r in rig.kc.requests if r[1].endswith("/token")])
     await rig.service.scope_for(job(user))  # cached access token: no Keycloak call
@@ -277,12 +296,16 @@ async def test_stored_link_does_not_decrypt_with_another_key_or_user(rig: Rig, p
     # a row copied onto another Slack user does not decrypt (bound by associated data)
     await pg_pool.execute(
         "INSERT INTO identity_links (slack_user_id, subject, refresh_token_enc)"
-        " SELECT $2, subject, refresh_token_enc FROM identity_links WHERE slack_user_id = $1", user, other)
+        " SELECT $2, subject, refresh_token_enc FROM identity_links WHERE slack_user_id = $1",
+        user,
+        other,
+    )
     with pytest.raises(AuthFailure) as info:
         await rig.service.scope_for(job(other))
     assert info.value.reason == "token_invalid"
     wrong = PostgresLinkStore(pool=pg_pool, cipher=LinkCipher(key=SecretStr("another key entirely 12345")))
     from app.identity.links import LinkUnreadable
+
     with pytest.raises(LinkUnreadable):
         await wrong.get(user)
 

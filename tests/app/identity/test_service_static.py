@@ -24,14 +24,34 @@ LOCKED_CHANNEL = "C0LOCKED"
 
 def _users(suffix: str) -> list[dict[str, object]]:
     return [
-        {"slack_user_id": f"UVIEW{suffix}", "sub": f"sub-viewer-{suffix}", "preferred_username": "vera",
-         "aiops_namespaces": ["team-a", "team-c"], "aiops_roles": ["viewer"]},
-        {"slack_user_id": f"UANA{suffix}", "sub": f"sub-analyst-{suffix}", "preferred_username": "anna",
-         "aiops_namespaces": ["team-b"], "aiops_roles": ["analyst"]},
-        {"slack_user_id": f"UADM{suffix}", "sub": f"sub-admin-{suffix}", "preferred_username": "adam",
-         "aiops_namespaces": [], "aiops_roles": ["admin"]},
-        {"slack_user_id": f"UNOROLE{suffix}", "sub": f"sub-norole-{suffix}", "preferred_username": "nora",
-         "aiops_namespaces": ["team-a"], "aiops_roles": ["superuser"]},
+        {
+            "slack_user_id": f"UVIEW{suffix}",
+            "sub": f"sub-viewer-{suffix}",
+            "preferred_username": "vera",
+            "aiops_namespaces": ["team-a", "team-c"],
+            "aiops_roles": ["viewer"],
+        },
+        {
+            "slack_user_id": f"UANA{suffix}",
+            "sub": f"sub-analyst-{suffix}",
+            "preferred_username": "anna",
+            "aiops_namespaces": ["team-b"],
+            "aiops_roles": ["analyst"],
+        },
+        {
+            "slack_user_id": f"UADM{suffix}",
+            "sub": f"sub-admin-{suffix}",
+            "preferred_username": "adam",
+            "aiops_namespaces": [],
+            "aiops_roles": ["admin"],
+        },
+        {
+            "slack_user_id": f"UNOROLE{suffix}",
+            "sub": f"sub-norole-{suffix}",
+            "preferred_username": "nora",
+            "aiops_namespaces": ["team-a"],
+            "aiops_roles": ["superuser"],
+        },
     ]
 
 
@@ -56,10 +76,24 @@ def service(audit_log: PostgresAuditLog, metrics: Metrics, suffix: str) -> Ident
     )
 
 
-def job(user: str, channel: str = "C0OPEN", *, kind: str = "mention", command: str | None = None,
-        alert: dict[str, object] | None = None) -> Job:
-    return Job(job_id=uuid.uuid4().hex, kind=kind, channel_id=channel, user_id=user, text="why?",  # type: ignore[arg-type]
-               command=command, alert=alert, event_ts="1.0")
+def job(
+    user: str,
+    channel: str = "C0OPEN",
+    *,
+    kind: str = "mention",
+    command: str | None = None,
+    alert: dict[str, object] | None = None,
+) -> Job:
+    return Job(
+        job_id=uuid.uuid4().hex,
+        kind=kind,
+        channel_id=channel,
+        user_id=user,
+        text="why?",  # type: ignore[arg-type]
+        command=command,
+        alert=alert,
+        event_ts="1.0",
+    )
 
 
 async def test_viewer_in_unscoped_channel_sees_own_namespaces(service: IdentityService, suffix: str) -> None:
@@ -140,22 +174,30 @@ async def test_alert_scope_is_alert_namespace_within_channel(service: IdentitySe
     assert scope.namespaces == {"team-a"} and scope.user_id == "alertmanager"
     assert not scope.may_recommend and not scope.allows(None)
     # same alert posted into a channel scoped to other namespaces: nothing readable
-    scope = await service.scope_for(job("alertmanager", SHARED_CHANNEL, kind="alert",
-                                        alert={"commonLabels": {"namespace": "team-z"}}))
+    scope = await service.scope_for(
+        job("alertmanager", SHARED_CHANNEL, kind="alert", alert={"commonLabels": {"namespace": "team-z"}})
+    )
     assert scope.namespaces == frozenset() and not scope.allows("team-z") and not scope.may_query
 
 
 async def test_alert_group_without_common_namespace_uses_each_alert(service: IdentityService) -> None:
-    alert = {"commonLabels": {"alertname": "X"}, "alerts": [
-        {"labels": {"namespace": "team-a"}}, {"labels": {"namespace": "team-b"}},
-        {"labels": {"namespace": "Bad|Name"}}, {"labels": {}}]}
+    alert = {
+        "commonLabels": {"alertname": "X"},
+        "alerts": [
+            {"labels": {"namespace": "team-a"}},
+            {"labels": {"namespace": "team-b"}},
+            {"labels": {"namespace": "Bad|Name"}},
+            {"labels": {}},
+        ],
+    }
     scope = await service.scope_for(job("alertmanager", "C0INCIDENT", kind="alert", alert=alert))
     assert scope.namespaces == {"team-a", "team-b"}
 
 
 async def test_alert_without_namespace_reads_nothing(service: IdentityService) -> None:
-    scope = await service.scope_for(job("alertmanager", "C0INCIDENT", kind="alert",
-                                        alert={"commonLabels": {"alertname": "NodeDown"}}))
+    scope = await service.scope_for(
+        job("alertmanager", "C0INCIDENT", kind="alert", alert={"commonLabels": {"alertname": "NodeDown"}})
+    )
     assert not scope.may_query and not scope.allows(None) and not scope.allows("default")
 
 
@@ -194,14 +236,17 @@ def test_static_mode_refused_outside_dev(tmp_path: Path) -> None:
     assert StaticProvider.from_file(path, env="dev").mode == "static"
 
 
-@pytest.mark.parametrize("content, fragment", [
-    ("{a: 1}", "must be a list"),
-    ("- {sub: s}", "slack_user_id"),
-    ("- {slack_user_id: U1, sub: s, aiops_roles: admin}", "list of strings"),
-    ("- {slack_user_id: U1, sub: s, aiops_namespaces: ['a|b']}", "namespace"),
-    ("- {slack_user_id: U1, sub: s}\n- {slack_user_id: U1, sub: t}", "twice"),
-    ("- [unclosed", "not valid YAML at line"),
-])
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("{a: 1}", "must be a list"),
+        ("- {sub: s}", "slack_user_id"),
+        ("- {slack_user_id: U1, sub: s, aiops_roles: admin}", "list of strings"),
+        ("- {slack_user_id: U1, sub: s, aiops_namespaces: ['a|b']}", "namespace"),
+        ("- {slack_user_id: U1, sub: s}\n- {slack_user_id: U1, sub: t}", "twice"),
+        ("- [unclosed", "not valid YAML at line"),
+    ],
+)
 def test_static_file_errors_name_the_problem(tmp_path: Path, content: str, fragment: str) -> None:
     path = tmp_path / "ids.yaml"
     path.write_text(content)

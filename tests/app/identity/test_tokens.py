@@ -43,7 +43,9 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-async def test_genuine_keycloak_token_accepted(kc: KeycloakSim, kc_client: KeycloakClient, vera: None) -> None:
+async def test_genuine_keycloak_token_accepted(
+    kc: KeycloakSim, kc_client: KeycloakClient, vera: None
+) -> None:
     claims = await make_verifier(kc, kc_client).verify(kc.token_for("vera"))
     assert claims["preferred_username"] == "vera" and claims["aiops_namespaces"] == ["team-a"]
 
@@ -60,8 +62,9 @@ def forged_tokens(kc: KeycloakSim) -> dict[str, str]:
     """One token per forgery/malformation class; each must be refused."""
     base = kc.access_claims(kc.users["vera"])
     kid, key = kc.signing_key
-    pub_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    pub_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     foreign = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = int(time.time())
     genuine = kc.mint(base)
@@ -71,6 +74,7 @@ def forged_tokens(kc: KeycloakSim) -> dict[str, str]:
     hs_body = _b64(json.dumps(base).encode())
     import hashlib
     import hmac
+
     hs_sig = _b64(hmac.new(pub_pem, f"{hs_header}.{hs_body}".encode(), hashlib.sha256).digest())
     tokens = {
         "alg_none": jwt.encode(base, None, algorithm="none", headers={"kid": kid}),
@@ -119,7 +123,9 @@ async def test_every_forged_class_refused(kc: KeycloakSim, kc_client: KeycloakCl
     assert accepted == []
 
 
-async def test_expired_refused_beyond_leeway_only(kc: KeycloakSim, kc_client: KeycloakClient, vera: None) -> None:
+async def test_expired_refused_beyond_leeway_only(
+    kc: KeycloakSim, kc_client: KeycloakClient, vera: None
+) -> None:
     v = make_verifier(kc, kc_client)
     now = int(time.time())
     with pytest.raises(TokenRejected) as info:
@@ -212,8 +218,12 @@ def _offline_sim() -> KeycloakSim:
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.one_of(st.text(max_size=300), st.lists(st.text(alphabet="ABCabc-_0123456789", max_size=60),
-                                                    min_size=2, max_size=4).map(".".join)))
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.lists(st.text(alphabet="ABCabc-_0123456789", max_size=60), min_size=2, max_size=4).map(".".join),
+    )
+)
 def test_junk_strings_never_verify(junk: str) -> None:
     kc = _offline_sim()
     with pytest.raises(TokenRejected):
@@ -223,7 +233,8 @@ def test_junk_strings_never_verify(junk: str) -> None:
 _BREAKS = {
     "iss": st.text(max_size=40).filter(lambda s: s != "http://127.0.0.1:8080/realms/aiops"),
     "aud": st.one_of(st.text(max_size=20), st.lists(st.text(max_size=10), max_size=3)).filter(
-        lambda a: a != "aiops" and not (isinstance(a, list) and "aiops" in a)),
+        lambda a: a != "aiops" and not (isinstance(a, list) and "aiops" in a)
+    ),
     "exp": st.integers(min_value=0, max_value=int(time.time()) - 60),
     "typ": st.text(max_size=10).filter(lambda t: t != "Bearer"),
     "sub": st.just(None),
@@ -261,4 +272,5 @@ def test_any_flipped_byte_is_refused(position: int, xor: int) -> None:
     # base64url has slack bits in the last char of a segment: an equivalent decoding may verify,
     # but then the decoded content must be identical to the genuine token's.
     assert [jwt.utils.base64url_decode(p) for p in mutated.split(".")] == [
-        jwt.utils.base64url_decode(p) for p in token.split(".")]
+        jwt.utils.base64url_decode(p) for p in token.split(".")
+    ]
