@@ -30,7 +30,7 @@ from app.config import Secrets, Settings
 from app.errors import ConfigError
 from app.http import build_web_app
 from app.metrics import Metrics
-from app.queue import JobQueue, RedisJobStateStore
+from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
 from app.sessions import SessionStore
 from app.stores import Stores, open_stores
 from app.worker import IdentityResolver, Worker
@@ -44,7 +44,6 @@ from tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CLAIM_IDLE_MS = 60_000
 
 
 def build_slack_client(settings: Settings, secrets: Secrets) -> AsyncWebClient:

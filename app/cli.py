@@ -20,16 +20,15 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from app import messages
-from app.audit.migrate import migrate
-from app.bootstrap import DEFAULT_CLAIM_IDLE_MS, Runtime, build_runtime
 from app.config import SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
 from app.errors import ConfigError, StoreUnavailable
-from app.stores import open_stores
+from app.queue import DEFAULT_CLAIM_IDLE_MS
+
+if TYPE_CHECKING:
+    from app.bootstrap import Runtime
 
 log = logging.getLogger("aiops")
 
@@ -107,7 +106,14 @@ async def _run_workers(
     ]
 
 
+# Heavy imports (SDKs, tools) happen inside the commands, so configuration errors are instant.
+
+
 async def cmd_serve(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    from aiohttp import web
+
+    from app.bootstrap import build_runtime
+
     runtime = await build_runtime(settings, secrets)
     stop = asyncio.Event()
     runner = web.AppRunner(runtime.web_app(), access_log=None)
@@ -151,6 +157,8 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings, secrets: Secre
 
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    from app.bootstrap import build_runtime
+
     runtime = await build_runtime(settings, secrets)
     stop = asyncio.Event()
     try:
@@ -169,6 +177,9 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings, secrets: Secr
 
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    from app.audit.migrate import migrate
+    from app.stores import open_stores
+
     stores = await open_stores(
         database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
     )

@@ -27,6 +27,8 @@ from app.jobs import Job, JobState
 log = logging.getLogger(__name__)
 
 GROUP = "workers"
+DEFAULT_CLAIM_IDLE_MS = 60_000
+"""A pending entry idle this long is taken over by another worker (its owner died or hung)."""
 DEDUP_TTL_S = 24 * 3600
 JOB_STATE_TTL_S = 7 * 24 * 3600
 
