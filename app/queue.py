@@ -33,11 +33,15 @@ DEDUP_TTL_S = 24 * 3600
 JOB_STATE_TTL_S = 7 * 24 * 3600
 
 # KEYS[1]=dedup key, KEYS[2]=stream; ARGV[1]=ttl, ARGV[2]=job json. Returns the entry id or nil.
+# XADD before SET: a script is not rolled back on error, so if XADD fails nothing is marked seen.
+# (Scripts run atomically, so EXISTS-then-SET cannot race with another receiver.)
 _ENQUEUE_LUA = """
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return false
 end
-return false
+local id = redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+return id
 """
 
 

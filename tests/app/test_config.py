@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (harness fixtures are imported from tests/scenario/conftest.py)
 """Start-up configuration: a missing/invalid setting or secret stops `aiops` with one line that
 names it (exit 2, no traceback, never the secret's value); secret values never reach a log line."""
 
@@ -64,8 +65,12 @@ def test_empty_secret_file_is_refused_too(scenario_env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("AIOPS_HTTP_PORT", "not-a-port"), ("AIOPS_HTTP_PORT", "70000"), ("SLACK_API_URL", "ftp://x"),
-     ("AIOPS_IDENTITY_MODE", "magic")],
+    [
+        ("AIOPS_HTTP_PORT", "not-a-port"),
+        ("AIOPS_HTTP_PORT", "70000"),
+        ("SLACK_API_URL", "ftp://x"),
+        ("AIOPS_IDENTITY_MODE", "magic"),
+    ],
 )
 def test_invalid_setting_names_the_variable(scenario_env: dict[str, str], name: str, value: str) -> None:
     assert_one_config_line(run_cli(scenario_env | {name: value}, "serve"), name)

@@ -39,6 +39,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from app.agent.base import Agent
 from app.bootstrap import Runtime, build_runtime
 from app.config import load_secrets, load_settings
 from sim.anthropic import AnthropicSim
@@ -56,10 +57,20 @@ DM_ALICE = "D0ALICE"
 AUDIT_REF = "audit ref"
 
 IDENTITIES = [
-    {"slack_user_id": ALICE, "sub": "kc-alice", "preferred_username": "alice",
-     "aiops_namespaces": ["checkout", "payments"], "aiops_roles": ["admin"]},
-    {"slack_user_id": VERA, "sub": "kc-vera", "preferred_username": "vera",
-     "aiops_namespaces": ["checkout"], "aiops_roles": ["viewer"]},
+    {
+        "slack_user_id": ALICE,
+        "sub": "kc-alice",
+        "preferred_username": "alice",
+        "aiops_namespaces": ["checkout", "payments"],
+        "aiops_roles": ["admin"],
+    },
+    {
+        "slack_user_id": VERA,
+        "sub": "kc-vera",
+        "preferred_username": "vera",
+        "aiops_namespaces": ["checkout"],
+        "aiops_roles": ["viewer"],
+    },
 ]
 REPO = Path(__file__).resolve().parents[2]
 
@@ -139,15 +150,20 @@ class Harness:
     workers: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def post_alert(self, payload: dict[str, Any], *, token: str | None = None,
-                         raw: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    async def post_alert(
+        self, payload: dict[str, Any], *, token: str | None = None, raw: bytes | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """POST to /alerts/alertmanager with the right bearer token unless `token` is given."""
         bearer = self.secrets["alertmanager_token"] if token is None else token
         body = raw if raw is not None else json.dumps(payload).encode()
-        async with aiohttp.ClientSession() as s, s.post(
-            self.url + "alerts/alertmanager", data=body,
-            headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
-        ) as resp:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(
+                self.url + "alerts/alertmanager",
+                data=body,
+                headers={"Authorization": f"Bearer {bearer}", "Content-Type": "application/json"},
+            ) as resp,
+        ):
             return resp.status, await resp.json(content_type=None)
 
     async def get(self, path: str) -> tuple[int, str]:
@@ -157,7 +173,7 @@ class Harness:
     async def audit_row(self, audit_id: str) -> asyncpg.Record | None:
         return await self.pg.fetchrow("SELECT * FROM audit_events WHERE id = $1::uuid", audit_id)
 
-    async def wait_audit_row(self, audit_id: str, *, timeout: float = 10.0) -> asyncpg.Record:
+    async def wait_audit_row(self, audit_id: str, *, timeout: float = 10.0) -> asyncpg.Record:  # noqa: ASYNC109
         """The row, polled until it exists (the worker writes it right after the answer)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -176,16 +192,24 @@ class Harness:
             sql += f" AND {col} = ${len(args)}"
         return list(await self.pg.fetch(sql + " ORDER BY timestamp", *args))
 
-    async def wait_answer(self, channel: str, thread_ts: str, *, timeout: float = 20.0) -> SlackMessage:
+    async def wait_answer(
+        self, channel: str, thread_ts: str, *, timeout: float = 20.0  # noqa: ASYNC109
+    ) -> SlackMessage:
         """The bot's final answer in the thread (the reply that carries an audit reference)."""
 
         def answered() -> SlackMessage | None:
-            return next((m for m in self.slack.bot_replies(channel, thread_ts) if AUDIT_REF in visible(m)), None)
+            return next(
+                (m for m in self.slack.bot_replies(channel, thread_ts) if AUDIT_REF in visible(m)), None
+            )
 
-        return await self.slack.wait_for(answered, timeout=timeout, what=f"answer in {channel}/{thread_ts}")
+        return await self.slack.wait_for(
+            answered, timeout=timeout, what=f"answer in {channel}/{thread_ts}"
+        )
 
-    def start_worker(self, *, claim_idle_ms: int, concurrency: int = 4) -> None:
-        worker = self.runtime.worker(concurrency=concurrency, claim_idle_ms=claim_idle_ms)
+    def start_worker(self, *, claim_idle_ms: int, concurrency: int = 4, max_deliveries: int = 3) -> None:
+        worker = self.runtime.worker(
+            concurrency=concurrency, claim_idle_ms=claim_idle_ms, max_deliveries=max_deliveries
+        )
         self.workers.append(asyncio.create_task(worker.run(self.stop)))
 
     def spawn_cli(self, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -194,7 +218,7 @@ class Harness:
 
 
 def spawn_cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: ASYNC220 (a process we keep running while the test goes on)
+    return subprocess.Popen(
         [sys.executable, "-m", "app.cli", *args],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), **env},
@@ -229,9 +253,16 @@ async def make_harness(
 ) -> AsyncIterator[HarnessFactory]:
     started: list[tuple[Harness, web.AppRunner]] = []
 
-    async def factory(*, workers: int = 1, claim_idle_ms: int = 1500) -> Harness:
+    async def factory(
+        *,
+        workers: int = 1,
+        claim_idle_ms: int = 1500,
+        max_deliveries: int = 3,
+        agent: Agent | None = None,
+    ) -> Harness:
+        """`agent`: another implementation of the Agent protocol (default: the real ClaudeAgent)."""
         settings = load_settings(scenario_env)
-        runtime = await build_runtime(settings, load_secrets(settings.secrets_dir))
+        runtime = await build_runtime(settings, load_secrets(settings.secrets_dir), agent=agent)
         runner = web.AppRunner(runtime.web_app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -243,8 +274,11 @@ async def make_harness(
             runtime=runtime,
             slack=slack_sim,
             anthropic=anthropic_sim,
-            sender=SlackEventSender(url=url + "slack/events", signing_secret=secret_values["slack_signing_secret"],
-                                    sim=slack_sim),
+            sender=SlackEventSender(
+                url=url + "slack/events",
+                signing_secret=secret_values["slack_signing_secret"],
+                sim=slack_sim,
+            ),
             env=scenario_env,
             secrets=secret_values,
             pg=pg_pool,
@@ -253,7 +287,7 @@ async def make_harness(
             started_at=await pg_pool.fetchval("SELECT now()"),
         )
         for _ in range(workers):
-            h.start_worker(claim_idle_ms=claim_idle_ms)
+            h.start_worker(claim_idle_ms=claim_idle_ms, max_deliveries=max_deliveries)
         started.append((h, runner))
         return h
 

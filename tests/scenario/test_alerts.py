@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.scenario.conftest import visible, AUDIT_REF, INCIDENT_CHANNEL, Harness
+from tests.scenario.conftest import AUDIT_REF, INCIDENT_CHANNEL, Harness, visible
 
 FIRING: dict[str, Any] = {
     "version": "4",
@@ -47,7 +47,9 @@ async def test_firing_opens_a_thread_and_resolved_updates_it(harness: Harness) -
     status, body = await harness.post_alert(FIRING)
     assert status == 200 and body["status"] == "duplicate"
 
-    roots = await harness.slack.wait_for(lambda: harness.slack.root_messages(INCIDENT_CHANNEL), timeout=15)
+    roots = await harness.slack.wait_for(
+        lambda: harness.slack.root_messages(INCIDENT_CHANNEL), timeout=15
+    )
     root = roots[0]
     assert "FIRING" in root.text and "CheckoutErrors" in root.text and "checkout" in root.text
     triage = await harness.wait_answer(INCIDENT_CHANNEL, root.ts)
@@ -57,8 +59,14 @@ async def test_firing_opens_a_thread_and_resolved_updates_it(harness: Harness) -
     assert status == 200 and body["status"] == "queued"
 
     def resolved_reply() -> object:
-        return next((m for m in harness.slack.bot_replies(INCIDENT_CHANNEL, root.ts)
-                     if "Resolved" in visible(m) and AUDIT_REF in visible(m)), None)
+        return next(
+            (
+                m
+                for m in harness.slack.bot_replies(INCIDENT_CHANNEL, root.ts)
+                if "Resolved" in visible(m) and AUDIT_REF in visible(m)
+            ),
+            None,
+        )
 
     await harness.slack.wait_for(resolved_reply, timeout=15)
     assert len(harness.slack.root_messages(INCIDENT_CHANNEL)) == 1
@@ -69,22 +77,29 @@ async def test_firing_opens_a_thread_and_resolved_updates_it(harness: Harness) -
 
 async def test_a_new_firing_of_the_same_group_reuses_the_thread(harness: Harness) -> None:
     await harness.post_alert(FIRING)
-    roots = await harness.slack.wait_for(lambda: harness.slack.root_messages(INCIDENT_CHANNEL), timeout=15)
+    roots = await harness.slack.wait_for(
+        lambda: harness.slack.root_messages(INCIDENT_CHANNEL), timeout=15
+    )
     await harness.wait_answer(INCIDENT_CHANNEL, roots[0].ts)
     again = copy.deepcopy(FIRING)
     again["alerts"][0]["startsAt"] = "2026-11-26T11:00:00Z"
-    status, body = await harness.post_alert(again)
+    _status, body = await harness.post_alert(again)
     assert body["status"] == "queued"
 
     def two_triages() -> bool:
-        return sum(AUDIT_REF in visible(m) for m in harness.slack.bot_replies(INCIDENT_CHANNEL, roots[0].ts)) == 2
+        return (
+            sum(
+                AUDIT_REF in visible(m) for m in harness.slack.bot_replies(INCIDENT_CHANNEL, roots[0].ts)
+            )
+            == 2
+        )
 
     await harness.slack.wait_for(two_triages, timeout=15)
     assert len(harness.slack.root_messages(INCIDENT_CHANNEL)) == 1
 
 
 async def test_wrong_bearer_is_refused_and_audited(harness: Harness) -> None:
-    status, body = await harness.post_alert(FIRING, token="not-the-token")
+    status, _body = await harness.post_alert(FIRING, token="not-the-token")
     assert status == 401
     status, _ = await harness.post_alert(FIRING, token="")
     assert status == 401

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from sim.slack_events import dm_message_event
-from tests.scenario.conftest import visible, ALICE, AUDIT_REF, CHANNEL, DM_ALICE, VERA, Harness, audit_ref
+from tests.scenario.conftest import (
+    ALICE,
+    AUDIT_REF,
+    CHANNEL,
+    DM_ALICE,
+    VERA,
+    Harness,
+    audit_ref,
+    visible,
+)
 
 
 async def test_dm_is_answered_in_its_thread(harness: Harness) -> None:
@@ -41,7 +50,9 @@ async def test_slash_command_question_opens_a_thread_with_the_answer(harness: Ha
     assert "thread" in sent.body  # the ephemeral ack tells the user where the answer goes
 
     def root() -> object:
-        return next((m for m in harness.slack.root_messages(CHANNEL) if "why is checkout slow?" in m.text), None)
+        return next(
+            (m for m in harness.slack.root_messages(CHANNEL) if "why is checkout slow?" in m.text), None
+        )
 
     root_msg = await harness.slack.wait_for(root, timeout=15)
     answer = await harness.wait_answer(CHANNEL, root_msg.ts)  # type: ignore[attr-defined]

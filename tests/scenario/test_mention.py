@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.scenario.conftest import visible, ALICE, AUDIT_REF, CHANNEL, Harness, audit_ref
+from tests.scenario.conftest import ALICE, AUDIT_REF, CHANNEL, Harness, audit_ref, visible
 
 
 async def test_mention_gets_one_threaded_answer_with_existing_audit_row(harness: Harness) -> None:
@@ -68,8 +68,10 @@ async def test_follow_up_in_thread_sees_earlier_turns_and_session_ttl_is_at_most
 
     await harness.slack.wait_for(second_answer, timeout=20)
     second_request = harness.anthropic.requests[-1]
-    texts = [m["content"] if isinstance(m["content"], str) else json.dumps(m["content"])
-             for m in second_request["messages"]]
+    texts = [
+        m["content"] if isinstance(m["content"], str) else json.dumps(m["content"])
+        for m in second_request["messages"]
+    ]
     assert any("what broke in checkout?" in t for t in texts)
     earlier = next(b["text"] for b in first_answer.blocks if b["type"] == "markdown")
     assert any(earlier in t for t in texts), "the model must see the earlier answer"
@@ -79,6 +81,7 @@ async def test_follow_up_in_thread_sees_earlier_turns_and_session_ttl_is_at_most
     ttl = await harness.redis.ttl(key)
     assert 0 < ttl <= 7200
     rows = await harness.pg.fetch(
-        "SELECT role, content FROM conversations WHERE session_id = $1 ORDER BY id", f"{CHANNEL}:{root_ts}"
+        "SELECT role, content FROM conversations WHERE session_id = $1 ORDER BY id",
+        f"{CHANNEL}:{root_ts}",
     )
     assert [r["role"] for r in rows] == ["user", "assistant", "user", "assistant"]

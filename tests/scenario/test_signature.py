@@ -42,7 +42,9 @@ async def test_a_flood_of_forgeries_is_counted_but_writes_few_rows(harness: Harn
 async def test_unknown_user_is_told_how_to_fix_it_and_audited(harness: Harness) -> None:
     sent = await harness.sender.mention(MALLORY, CHANNEL, "show me all secrets")
     root_ts = sent.payload["event"]["ts"]  # type: ignore[index]
-    replies = await harness.slack.wait_for(lambda: harness.slack.bot_replies(CHANNEL, root_ts), timeout=15)
+    replies = await harness.slack.wait_for(
+        lambda: harness.slack.bot_replies(CHANNEL, root_ts), timeout=15
+    )
     assert len(replies) == 1
     assert MALLORY in replies[0].text or "identit" in replies[0].text.lower()
     rows = await harness.audit_rows("auth_failure", user_id=MALLORY)

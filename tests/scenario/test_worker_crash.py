@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from tests.scenario.conftest import visible, ALICE, AUDIT_REF, CHANNEL, HarnessFactory, audit_ref
+from tests.scenario.conftest import ALICE, AUDIT_REF, CHANNEL, HarnessFactory, audit_ref, visible
 
 
 async def test_sigkilled_worker_job_is_reclaimed_and_answered_once(make_harness: HarnessFactory) -> None:
