@@ -121,6 +121,41 @@ def _key(obj: dict[str, Any]) -> tuple[str, str | None, str]:
     return obj["kind"], meta.get("namespace"), meta["name"]
 
 
+def _complete(obj: dict[str, Any]) -> None:
+    """Fill fields the real server always sets and the client's models require (in place on a copy)."""
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        return
+    if obj.get("kind") == "Pod":
+        obj["status"] = status = dict(status)
+        for key in ("containerStatuses", "initContainerStatuses"):
+            filled = []
+            for cs in status.get(key) or []:
+                cs = dict(cs)
+                cs.setdefault(
+                    "imageID", f"{cs.get('image', 'image')}@sha256:{zlib.crc32(str(cs).encode()):064x}"
+                )
+                cs.setdefault("containerID", f"containerd://{zlib.crc32(cs['name'].encode()):064x}")
+                filled.append(cs)
+            if key in status:
+                status[key] = filled
+    elif obj.get("kind") == "Node":
+        obj["status"] = status = dict(status)
+        info = {
+            "architecture": "amd64",
+            "bootID": "00000000-boot",
+            "containerRuntimeVersion": "containerd://1.7.20",
+            "kernelVersion": "6.1.0-26-amd64",
+            "kubeProxyVersion": "",
+            "kubeletVersion": "v1.30.4",
+            "machineID": "0" * 32,
+            "operatingSystem": "linux",
+            "osImage": "Debian GNU/Linux 12 (bookworm)",
+            "systemUUID": "00000000-uuid",
+        }
+        status["nodeInfo"] = {**info, **(status.get("nodeInfo") or {})}
+
+
 # ---------------------------------------------------------------- selectors
 
 _REQ = re.compile(
@@ -329,6 +364,7 @@ class KubernetesSimulator:
         meta.setdefault("resourceVersion", str(self.resource_version))
         meta.setdefault("creationTimestamp", "2026-11-26T08:00:00Z")
         out["metadata"] = meta
+        _complete(out)
         if in_list:  # the API server omits kind/apiVersion on list items
             out.pop("kind", None)
             out.pop("apiVersion", None)

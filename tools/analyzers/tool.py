@@ -12,6 +12,9 @@ from tools.analyzers.state import AlertSource, collect_state
 from tools.base import JSON, Tool, ToolContext
 from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.scoping import ALL, check_namespace, target_namespaces
+from tools.kubernetes.tools import within_budget
+
+MAX_FINDINGS = 100
 
 _STR: dict[str, Any] = {"type": "string"}
 _FINDING: dict[str, Any] = {
@@ -110,13 +113,19 @@ class AnalyzeTool(Tool):
         )
         if not findings:
             notes.append("No known failure pattern found. Ask about a specific workload or check metrics.")
+        shown = within_budget([f.to_json() for f in findings], max_items=MAX_FINDINGS)
+        if len(shown) < len(findings):
+            notes.append(
+                f"Showing the {len(shown)} most severe of {len(findings)} findings; "
+                "call analyze with `namespace` to see the rest."
+            )
         return {
             "namespaces": covered if covered is not None else [ALL],
             "count": len(findings),
             "by_severity": {
                 s: sum(f.severity == s for f in findings) for s in ("critical", "warning", "info")
             },
-            "findings": [f.to_json() for f in findings],
+            "findings": shown,
             "analyzers": list(self.analyzers),
             "notes": notes,
         }

@@ -7,6 +7,7 @@ namespaces of the job's scope (tools/kubernetes/scoping.py). Logs are bounded to
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, ClassVar
 
@@ -29,8 +30,29 @@ MAX_LOG_LINES = 500
 DEFAULT_LOG_LINES = 200
 MAX_LOG_BYTES = 64 * 1024
 MAX_LOG_LINE_CHARS = 4000
+RESULT_BUDGET_CHARS = 45_000
+"""Encoded size we let one result reach: the router refuses results over 60,000 characters
+(`DEFAULT_MAX_RESULT_CHARS`), after JSON encoding and `<>&` escaping — stay well inside it."""
 _OBJECT_REF = re.compile(r"^(?:([A-Za-z]+)/)?([A-Za-z0-9][A-Za-z0-9._:-]*)$")
 LONG_TEXT = frozenset({"message", "state_message", "lines"})
+
+
+def encoded_size(value: Any) -> int:
+    """Characters `value` takes in the router's wrapped result (JSON, `<>&` as 6-char escapes)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(text) + 5 * sum(text.count(ch) for ch in "<>&")
+
+
+def within_budget(items: list[JSON], *, max_items: int) -> list[JSON]:
+    """The leading items that fit both the item cap and the result budget."""
+    kept: list[JSON] = []
+    size = 0
+    for item in items[:max_items]:
+        size += encoded_size(item) + 1
+        if size > RESULT_BUDGET_CHARS:
+            break
+        kept.append(item)
+    return kept
 
 
 def _healthy(summary: JSON) -> bool:
@@ -83,16 +105,14 @@ class K8sListTool(_K8sTool):
         else:
             items.sort(key=lambda s: (_healthy(s), s.get("namespace") or "", s["name"]))
         total = len(items)
-        hint = None
-        if total > MAX_LIST_ITEMS:
-            items = items[:MAX_LIST_ITEMS]
-            hint = msg.LIST_TRUNCATED.format(shown=MAX_LIST_ITEMS, total=total, kind=kind)
+        items = within_budget(items, max_items=MAX_LIST_ITEMS)
+        cut = len(items) < total
         return {
             "kind": kind,
             "namespaces": covered,
             "count": total,
-            "truncated": total > MAX_LIST_ITEMS,
-            "hint": hint,
+            "truncated": cut,
+            "hint": msg.LIST_TRUNCATED.format(shown=len(items), total=total, kind=kind) if cut else None,
             "items": items,
         }
 
@@ -168,14 +188,14 @@ class K8sEventsTool(_K8sTool):
             (summarize("event", o) for o in raw), key=lambda e: e["last_timestamp"] or "", reverse=True
         )
         total = len(items)
+        kept = within_budget(items, max_items=MAX_EVENTS)
+        cut = len(kept) < total
         return {
             "namespaces": covered,
             "count": total,
-            "truncated": total > MAX_EVENTS,
-            "hint": msg.EVENTS_TRUNCATED.format(shown=MAX_EVENTS, total=total)
-            if total > MAX_EVENTS
-            else None,
-            "items": items[:MAX_EVENTS],
+            "truncated": cut,
+            "hint": msg.EVENTS_TRUNCATED.format(shown=len(kept), total=total) if cut else None,
+            "items": kept,
         }
 
 
@@ -200,23 +220,24 @@ def _kind_name(kind: str) -> str:
 
 
 def bound_log(text: str, *, tail_lines: int) -> tuple[list[str], bool]:
-    """The newest `tail_lines` lines within MAX_LOG_BYTES, trimmed from the oldest end on line
-    boundaries (a single overlong line is cut at MAX_LOG_LINE_CHARS). Returns (lines, trimmed)."""
+    """The newest `tail_lines` lines within MAX_LOG_BYTES (and the result budget once encoded),
+    trimmed from the oldest end on line boundaries; a single overlong line is cut at
+    MAX_LOG_LINE_CHARS. Returns (lines, trimmed)."""
     lines = text.splitlines()
     trimmed = len(lines) > tail_lines
     lines = lines[-tail_lines:] if tail_lines > 0 else []
     out: list[str] = []
-    size = 0
+    size = encoded = 0
     for line in reversed(lines):
         if len(line) > MAX_LOG_LINE_CHARS:
             line = line[:MAX_LOG_LINE_CHARS] + msg.LOG_LINE_CUT
             trimmed = True
-        cost = len(line.encode()) + 1
-        if size + cost > MAX_LOG_BYTES:
+        cost, enc = len(line.encode()) + 1, encoded_size(line) + 1
+        if size + cost > MAX_LOG_BYTES or encoded + enc > RESULT_BUDGET_CHARS:
             trimmed = True
             break
         out.append(line)
-        size += cost
+        size, encoded = size + cost, encoded + enc
     out.reverse()
     return out, trimmed
 

@@ -1,0 +1,250 @@
+"""The Kubernetes API simulator answers like the API server, checked with the official client and
+raw HTTP: envelopes, selectors, logs, Status errors, the bearer token, and no Secrets ever."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from sim.kubernetes import (
+    SCENARIO_DIR,
+    KubernetesSimulator,
+    Scenario,
+    field_selector_matches,
+    label_selector_matches,
+)
+from tests.fixtures.kubernetes import k8s_cluster  # noqa: F401
+
+
+@pytest.fixture
+async def sim():
+    async with KubernetesSimulator(scenario="crashloop") as s:
+        yield s
+
+
+async def _get(sim: KubernetesSimulator, path: str, *, token: str | None = None, method: str = "GET"):
+    headers = {"Authorization": f"Bearer {token if token is not None else sim.token}"}
+    async with aiohttp.ClientSession() as http:
+        async with http.request(method, sim.url + path, headers=headers) as resp:
+            ctype = resp.headers.get("Content-Type", "")
+            body = await resp.json() if "json" in ctype else await resp.text()
+            return resp.status, body
+
+
+async def test_list_envelope_is_what_the_api_server_sends(sim):
+    status, body = await _get(sim, "/apis/apps/v1/namespaces/shop/deployments")
+    assert status == 200
+    assert body["kind"] == "DeploymentList" and body["apiVersion"] == "apps/v1"
+    assert body["metadata"]["resourceVersion"]
+    names = {i["metadata"]["name"] for i in body["items"]}
+    assert names == {"checkout", "cart", "orders"}
+    assert all("kind" not in i for i in body["items"])  # list items carry no kind, like the real server
+
+
+async def test_all_namespaces_and_cluster_scoped_paths(sim):
+    _, pods = await _get(sim, "/api/v1/pods")
+    assert {i["metadata"]["namespace"] for i in pods["items"]} == {"shop", "payments", "monitoring"}
+    _, nodes = await _get(sim, "/api/v1/nodes")
+    assert nodes["kind"] == "NodeList" and len(nodes["items"]) == 2
+    status, node = await _get(sim, "/api/v1/nodes/node-a")
+    assert status == 200 and node["kind"] == "Node"
+
+
+async def test_missing_resource_is_a_404_status_object(sim):
+    status, body = await _get(sim, "/api/v1/namespaces/shop/pods/nope")
+    assert status == 404
+    assert body["kind"] == "Status" and body["reason"] == "NotFound" and body["code"] == 404
+    assert body["details"] == {"name": "nope", "kind": "pods"}
+
+
+async def test_bearer_token_required(sim):
+    status, body = await _get(sim, "/api/v1/pods", token="wrong")
+    assert status == 401 and body["reason"] == "Unauthorized"
+    status, _ = await _get(sim, "/api/v1/pods", token="")
+    assert status == 401
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/secrets",
+        "/api/v1/namespaces/shop/secrets",
+        "/api/v1/namespaces/shop/secrets/checkout-secrets",
+        "/api/v1/namespaces/shop/configmaps",
+    ],
+)
+async def test_secrets_and_configmaps_are_forbidden_like_the_read_only_clusterrole(sim, path):
+    status, body = await _get(sim, path)
+    assert status == 403 and body["reason"] == "Forbidden"
+
+
+async def test_writes_are_forbidden(sim):
+    for method in ("DELETE", "POST", "PATCH", "PUT"):
+        status, _ = await _get(sim, "/api/v1/namespaces/shop/pods/orders-6c9f7d5b8-r4d2k", method=method)
+        assert status == 403
+
+
+async def test_requests_are_recorded_with_query(sim):
+    await _get(sim, "/api/v1/namespaces/shop/pods?labelSelector=app%3Dorders")
+    rec = sim.requests[-1]
+    assert rec.path == "/api/v1/namespaces/shop/pods" and rec.query == {"labelSelector": "app=orders"}
+    assert rec.status == 200
+
+
+async def test_logs_tail_previous_and_container_rules(sim):
+    base = "/api/v1/namespaces/shop/pods/orders-6c9f7d5b8-r4d2k/log"
+    status, text = await _get(sim, base + "?previous=true&tailLines=2")
+    assert status == 200 and text.splitlines() == [
+        "2026-11-26T09:40:03Z ERROR dial tcp 10.96.30.4:5432: connect: connection refused",
+        "2026-11-26T09:40:03Z FATAL cannot reach database orders-db:5432, exiting",
+    ]
+    status, body = await _get(sim, "/api/v1/namespaces/shop/pods/checkout-7d9f8b6c5-m8ztw/log")
+    assert status == 400 and "choose one of: [app envoy]" in body["message"]
+    status, body = await _get(sim, "/api/v1/namespaces/shop/pods/checkout-7d9f8b6c5-x2kqp/log?previous=true")
+    assert status == 400 and "previous terminated container" in body["message"]
+    status, text = await _get(sim, base + "?previous=true&limitBytes=10")
+    assert status == 200 and text == "2026-11-26"  # the first N bytes, as the kubelet does
+
+
+async def test_official_client_round_trip(k8s_cluster):  # noqa: F811
+    """The real kubernetes client, configured from the kubeconfig the fixture writes."""
+    cluster = await k8s_cluster("crashloop")
+    # the simulator serves on this event loop: the blocking client must run in a thread
+    await asyncio.to_thread(_round_trip, str(cluster.kubeconfig))
+
+
+def _round_trip(kubeconfig: str) -> None:
+    api = k8s_config.new_client_from_config(config_file=kubeconfig)
+    try:
+        core = k8s.CoreV1Api(api)
+        pods = core.list_namespaced_pod("shop", label_selector="app=orders")
+        assert [p.metadata.name for p in pods.items] == ["orders-6c9f7d5b8-r4d2k"]
+        status = pods.items[0].status.container_statuses[0]
+        assert status.state.waiting.reason == "CrashLoopBackOff"
+        assert status.last_state.terminated.exit_code == 1
+        deploy = k8s.AppsV1Api(api).read_namespaced_deployment("orders", "shop")
+        assert deploy.status.unavailable_replicas == 1
+        jobs = k8s.BatchV1Api(api).list_namespaced_job("shop")
+        assert jobs.items[0].status.succeeded == 1
+        hpa = k8s.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler("checkout", "shop")
+        assert hpa.spec.max_replicas == 6
+        log = core.read_namespaced_pod_log("orders-6c9f7d5b8-r4d2k", "shop", previous=True, tail_lines=1)
+        assert "cannot reach database" in log
+        with pytest.raises(ApiException) as exc:
+            core.list_namespaced_secret("shop")
+        assert exc.value.status == 403
+        with pytest.raises(ApiException) as exc:
+            core.read_namespaced_pod("missing", "shop")
+        assert exc.value.status == 404
+    finally:
+        api.close()
+
+
+async def test_field_selectors_on_events(sim):
+    status, body = await _get(
+        sim, "/api/v1/namespaces/shop/events?fieldSelector=involvedObject.name%3Dorders-6c9f7d5b8-r4d2k"
+    )
+    assert status == 200 and [e["reason"] for e in body["items"]] == ["BackOff"]
+    _, warn = await _get(sim, "/api/v1/events?fieldSelector=type%3DWarning")
+    assert {e["reason"] for e in warn["items"]} == {"BackOff"}
+
+
+def test_every_scenario_loads_and_includes_the_healthy_base():
+    healthy = {
+        (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
+        for o in Scenario.load("healthy").objects
+    }
+    for path in SCENARIO_DIR.glob("*.yaml"):
+        scenario = Scenario.load(path)
+        keys = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]) for o in scenario.objects}
+        assert len(keys) >= len(healthy), path.name
+
+
+# ---------------------------------------------------------------- selector semantics
+
+LABELS = {"app": "checkout", "tier": "web", "version": "v2"}
+
+
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("app=checkout", True),
+        ("app==checkout", True),
+        ("app!=checkout", False),
+        ("app!=cart", True),
+        ("missing!=x", True),
+        ("app in (cart,checkout)", True),
+        ("app in (cart)", False),
+        ("tier notin (db, cache)", True),
+        ("tier notin (web)", False),
+        ("version", True),
+        ("!version", False),
+        ("!missing", True),
+        ("app=checkout,tier in (web),!missing", True),
+        ("app=checkout,tier=db", False),
+    ],
+)
+def test_label_selector_semantics(selector, expected):
+    assert label_selector_matches(selector, LABELS) is expected
+
+
+label_key = st.sampled_from(["app", "tier", "team", "env"])
+label_value = st.text(alphabet="abcxyz019.-_", min_size=1, max_size=6).filter(lambda v: v[0].isalnum())
+
+
+@given(
+    labels=st.dictionaries(label_key, label_value, max_size=4),
+    key=label_key,
+    values=st.lists(label_value, min_size=1, max_size=3),
+)
+def test_in_and_notin_are_complements(labels, key, values):
+    inside = label_selector_matches(f"{key} in ({','.join(values)})", labels)
+    outside = label_selector_matches(f"{key} notin ({','.join(values)})", labels)
+    assert inside != outside
+    assert inside == (labels.get(key) in values)
+
+
+def test_field_selector_semantics():
+    event = {"involvedObject": {"name": "p1", "kind": "Pod"}, "type": "Warning"}
+    assert field_selector_matches("involvedObject.name=p1,involvedObject.kind=Pod", event)
+    assert not field_selector_matches("involvedObject.name!=p1", event)
+    assert field_selector_matches("metadata.name!=x", event)
+
+
+_ALL_LISTS = [
+    ("CoreV1Api", "list_pod_for_all_namespaces"),
+    ("CoreV1Api", "list_service_for_all_namespaces"),
+    ("CoreV1Api", "list_event_for_all_namespaces"),
+    ("CoreV1Api", "list_persistent_volume_claim_for_all_namespaces"),
+    ("CoreV1Api", "list_node"),
+    ("AppsV1Api", "list_deployment_for_all_namespaces"),
+    ("AppsV1Api", "list_stateful_set_for_all_namespaces"),
+    ("AppsV1Api", "list_daemon_set_for_all_namespaces"),
+    ("AppsV1Api", "list_replica_set_for_all_namespaces"),
+    ("BatchV1Api", "list_job_for_all_namespaces"),
+    ("BatchV1Api", "list_cron_job_for_all_namespaces"),
+    ("AutoscalingV2Api", "list_horizontal_pod_autoscaler_for_all_namespaces"),
+]
+
+
+async def test_every_scenario_object_deserializes_with_the_official_models(k8s_cluster):  # noqa: F811
+    """Scenarios are only useful if the real client accepts them as it would a real server's."""
+    for path in sorted(SCENARIO_DIR.glob("*.yaml")):
+        cluster = await k8s_cluster(path.stem)
+        counts = await asyncio.to_thread(_deserialize_all, str(cluster.kubeconfig))
+        assert sum(counts) == len(Scenario.load(path.stem).objects) - 4, path.name  # minus Namespaces
+
+
+def _deserialize_all(kubeconfig: str) -> list[int]:
+    api = k8s_config.new_client_from_config(config_file=kubeconfig)
+    try:
+        return [len(getattr(getattr(k8s, cls)(api), method)().items) for cls, method in _ALL_LISTS]
+    finally:
+        api.close()
