@@ -101,14 +101,15 @@ class AlertmanagerEndpoint:
         self._rejections = rejections
         self._channel = incident_channel
 
-    def _authorized(self, header: str | None) -> bool:
+    def authorized(self, header: str | None) -> bool:
+        """True only for `Bearer <alertmanager_token>` (constant-time comparison)."""
         scheme, _, presented = (header or "").partition(" ")
         # compare_digest on bytes: constant time even for non-ASCII input
         ok = hmac.compare_digest(presented.strip().encode("utf-8", "replace"), self._token)
         return scheme.lower() == "bearer" and ok
 
     async def handle(self, request: web.Request) -> web.Response:
-        if not self._authorized(request.headers.get("Authorization")):
+        if not self.authorized(request.headers.get("Authorization")):
             await self._rejections.record("bad_bearer_token", request.remote)
             return web.json_response({"error": messages.ALERT_UNAUTHORIZED}, status=401)
         if self._channel is None:
