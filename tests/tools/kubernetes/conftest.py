@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+import redis.asyncio as aioredis
+
+from app.audit.log import PostgresAuditLog
+from app.identity.scope import EffectiveScope
+from app.metrics import Metrics
+from tests.fixtures.kubernetes import SimCluster, k8s_cluster  # noqa: F401
+from tools.analyzers.tool import AnalyzeTool
+from tools.base import ToolContext
+from tools.blocklist import Blocklist
+from tools.kubernetes.tools import kubernetes_tools
+from tools.router import ToolRouter
+
+
+def ctx_for(scope: EffectiveScope) -> ToolContext:
+    return ToolContext(scope=scope, job_id=f"job-{uuid.uuid4().hex[:8]}", session_id=f"s-{uuid.uuid4().hex}")
+
+
+@pytest.fixture
+def make_router(
+    audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redis_prefix: str
+) -> Callable[[SimCluster], ToolRouter]:
+    """The real router over the four k8s tools + analyze, pointed at one simulated cluster."""
+
+    def build(cluster: SimCluster) -> ToolRouter:
+        return ToolRouter(
+            tools=[*kubernetes_tools(client=cluster.client), AnalyzeTool(client=cluster.client)],
+            audit=audit_log,
+            metrics=Metrics(),
+            blocklist=Blocklist(redis=redis_client, prefix=redis_prefix, ttl_s=60),
+        )
+
+    return build
