@@ -185,8 +185,11 @@ class Harness:
             await asyncio.sleep(0.05)
 
     async def audit_rows(self, event_type: str, **where: Any) -> list[asyncpg.Record]:
-        sql = "SELECT * FROM audit_events WHERE event_type = $1 AND timestamp >= $2"
-        args: list[Any] = [event_type, self.started_at]
+        sql = "SELECT * FROM audit_events WHERE event_type = $1"
+        args: list[Any] = [event_type]
+        if self.started_at is not None:
+            args.append(self.started_at)
+            sql += " AND timestamp >= $2"
         for col, value in where.items():
             args.append(value)
             sql += f" AND {col} = ${len(args)}"

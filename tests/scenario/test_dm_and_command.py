@@ -74,3 +74,12 @@ async def test_slash_whoami_answers_privately(harness: Harness) -> None:
     eph = await harness.slack.wait_for(lambda: harness.slack.ephemerals(CHANNEL, VERA), timeout=15)
     assert "vera" in eph[0].text
     assert harness.slack.root_messages(CHANNEL) == []
+
+
+async def test_url_verification_and_button_clicks_are_acknowledged(harness: Harness) -> None:
+    challenge = await harness.sender.url_verification("abc123")
+    assert challenge.status == 200 and "abc123" in challenge.body
+    click = await harness.sender.click(ALICE, CHANNEL, "1.0", action_id="feedback", value="good:x")
+    assert click.status == 200
+    empty = await harness.sender.command(ALICE, CHANNEL, "   ")
+    assert empty.status == 200 and "/aiops help" in empty.body
