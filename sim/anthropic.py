@@ -136,6 +136,7 @@ class AnthropicSim:
         self._script: deque[SimReply | JSON | str] = deque()
         self._failures: deque[tuple[int, float | None]] = deque()
         self._hangs = 0
+        self._stream_errors: deque[str] = deque()
         self._release = asyncio.Event()
         self._arrived = asyncio.Condition()
         self._cache: set[str] = set()
@@ -149,6 +150,11 @@ class AnthropicSim:
 
     def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
         self._failures.extend([(status, retry_after)] * times)
+
+    def fail_stream_next(self, error_type: str = "overloaded_error", times: int = 1) -> None:
+        """The next `times` streamed replies break after `message_start` with an SSE `error`
+        event (HTTP status already 200), as the API does when it overloads mid-stream."""
+        self._stream_errors.extend([error_type] * times)
 
     def hang_next(self, times: int = 1) -> None:
         """The next `times` requests never answer until `release()` (or the client gives up)."""
@@ -167,6 +173,7 @@ class AnthropicSim:
     def reset(self) -> None:
         self._script.clear()
         self._failures.clear()
+        self._stream_errors.clear()
         self.requests.clear()
         self.usages.clear()
         self._cache.clear()
@@ -330,6 +337,11 @@ class AnthropicSim:
         start = {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}
         await send("message_start", {"type": "message_start", "message": start})
         await send("ping", {"type": "ping"})
+        if self._stream_errors:
+            kind = self._stream_errors.popleft()
+            await send("error", {"type": "error", "error": {"type": kind, "message": f"simulated {kind}"}})
+            await resp.write_eof()
+            return resp
         for index, block in enumerate(message["content"]):
             if block["type"] == "text":
                 await send("content_block_start", {"type": "content_block_start", "index": index,

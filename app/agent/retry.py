@@ -18,6 +18,16 @@ import anthropic
 T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+RETRY_ERROR_TYPES = frozenset({"overloaded_error", "rate_limit_error", "api_error", "timeout_error"})
+"""Error types that can also arrive as an SSE `error` event in a 200 stream."""
+
+
+def _retryable(exc: anthropic.APIStatusError) -> bool:
+    if exc.status_code in RETRY_STATUSES:
+        return True
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else body
+    return isinstance(error, dict) and error.get("type") in RETRY_ERROR_TYPES
 
 
 class ModelUnavailable(Exception):
@@ -52,7 +62,9 @@ def _retry_after(exc: anthropic.APIStatusError) -> float | None:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, anthropic.APIStatusError):
-        return f"HTTP {exc.status_code}"
+        body = exc.body if isinstance(exc.body, dict) else {}
+        kind = body.get("error", {}).get("type") if isinstance(body.get("error"), dict) else None
+        return f"HTTP {exc.status_code}" + (f" {kind}" if kind and exc.status_code == 200 else "")
     if isinstance(exc, anthropic.APITimeoutError | TimeoutError):
         return "timeout"
     if isinstance(exc, anthropic.APIConnectionError):
@@ -93,7 +105,7 @@ async def call_with_retry(
             last = _describe(exc)
             if on_error:
                 on_error(str(exc.status_code))
-            if exc.status_code not in RETRY_STATUSES:
+            if not _retryable(exc):
                 raise ModelUnavailable(last) from exc
             wait = _retry_after(exc)
         except (anthropic.APIConnectionError, TimeoutError) as exc:  # APITimeoutError is a subclass

@@ -217,3 +217,14 @@ async def test_moving_breakpoint_reads_previous_turns_from_cache(sim):
     second = await c.messages.create(model="m", max_tokens=50, messages=second_msgs)
     assert second.usage.cache_read_input_tokens == first.usage.cache_creation_input_tokens
     assert 0 < second.usage.cache_creation_input_tokens < first.usage.cache_creation_input_tokens
+
+
+async def test_mid_stream_error_event(sim):
+    sim.fail_stream_next("overloaded_error")
+    c = client_for(sim)
+    with pytest.raises(anthropic.APIStatusError) as info:
+        async with c.messages.stream(
+            model="m", max_tokens=200, messages=[{"role": "user", "content": "x"}]
+        ) as s:
+            await s.get_final_message()
+    assert info.value.body["error"]["type"] == "overloaded_error"

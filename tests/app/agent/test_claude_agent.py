@@ -306,3 +306,12 @@ async def test_slow_tools_near_the_deadline_still_give_an_answer(anthropic_sim, 
     assert answer.text.startswith("Error rate is up; the cause is not confirmed yet.")
     assert "ran out of time" in answer.text
     assert anthropic_sim.requests[-1]["tool_choice"] == {"type": "none"}
+
+
+async def test_mid_stream_overload_is_retried(anthropic_sim, anthropic_client, metrics):
+    anthropic_sim.fail_stream_next("overloaded_error", times=2)
+    anthropic_sim.script([SimReply(text="lost"), SimReply(text="lost"), SimReply(text="Third time lucky.")])
+    answer = await make_agent(anthropic_client, metrics).answer(
+        job(), scope_for("viewer"), [], RecordingSurface()
+    )
+    assert answer.text == "Third time lucky." and not answer.offline
