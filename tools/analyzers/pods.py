@@ -42,8 +42,12 @@ def crashloop(state: ClusterState) -> list[Finding]:
         ]
         logs = state.previous_logs.get((ns, name, c["name"]), [])
         if logs:
-            evidence.append(f"last {min(len(logs), CRASH_LOG_LINES)} log lines of the crashed instance:")
-            evidence.extend(f"  {line}" for line in logs[-CRASH_LOG_LINES:])
+            # one evidence item, so the router checks the lines together (split payloads)
+            tail = logs[-CRASH_LOG_LINES:]
+            evidence.append(
+                f"last {len(tail)} log lines of the crashed instance:\n"
+                + "\n".join(f"  {line}" for line in tail)
+            )
         evidence += event_lines(state.events_for(ns, "Pod", name))
         out.append(
             Finding(

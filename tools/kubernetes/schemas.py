@@ -350,7 +350,10 @@ LOGS_OUTPUT: S = obj(
         "pod": STR,
         "container": STR,
         "previous": BOOL,
-        "lines": STR_LIST,
+        # one string, newline-separated: the router sanitizes it line by line *and* as a whole,
+        # so a payload split across two log lines is caught (a list would be checked per item)
+        "lines": STR,
+        "line_count": INT,
         "truncated": BOOL,
         "note": OPT_STR,
     }

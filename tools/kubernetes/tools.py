@@ -275,7 +275,8 @@ class K8sPodLogsTool(_K8sTool):
             "pod": pod,
             "container": container,
             "previous": previous,
-            "lines": lines,
+            "lines": "\n".join(lines),
+            "line_count": len(lines),
             "truncated": trimmed,
             "note": " ".join(notes) or None,
         }

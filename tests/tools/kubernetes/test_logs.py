@@ -36,7 +36,7 @@ async def test_default_tail_is_200_newest_lines(k8s_cluster):
     lines = [f"line {i:05d}" for i in range(1000)]
     cluster = await k8s_cluster(_scenario_with_log(lines))
     out = await _logs(cluster, pod="chatty-0")
-    assert out["lines"] == lines[-200:]
+    assert out["lines"].split("\n") == lines[-200:]
     assert cluster.sim.requests[-1].query["tailLines"] == "200"
 
 
@@ -44,7 +44,7 @@ async def test_tail_lines_is_capped_at_500(k8s_cluster):
     lines = [f"l{i}" for i in range(2000)]
     cluster = await k8s_cluster(_scenario_with_log(lines))
     out = await _logs(cluster, pod="chatty-0", tail_lines=5000)  # the router's schema refuses this too
-    assert out["lines"] == lines[-500:]
+    assert out["lines"].split("\n") == lines[-500:]
     assert cluster.sim.requests[-1].query["tailLines"] == "500"
 
 
@@ -52,7 +52,8 @@ async def test_big_logs_are_trimmed_from_the_oldest_end_on_line_boundaries(k8s_c
     lines = [f"{i:05d} " + "x" * 994 for i in range(500)]  # 500 KB
     cluster = await k8s_cluster(_scenario_with_log(lines))
     out = await _logs(cluster, pod="chatty-0", tail_lines=500)
-    kept = out["lines"]
+    kept = out["lines"].split("\n")
+    assert out["line_count"] == len(kept)
     assert kept and kept[-1] == lines[-1]  # the newest line is always there
     assert kept == lines[-len(kept) :]  # a contiguous suffix of whole lines
     assert sum(len(line.encode()) + 1 for line in kept) <= MAX_LOG_BYTES
@@ -63,8 +64,10 @@ async def test_big_logs_are_trimmed_from_the_oldest_end_on_line_boundaries(k8s_c
 async def test_one_enormous_line_is_cut_not_dropped(k8s_cluster):
     cluster = await k8s_cluster(_scenario_with_log(["start", "y" * 200_000]))
     out = await _logs(cluster, pod="chatty-0")
-    assert out["lines"][0] == "start"
-    assert out["lines"][1].startswith("yyyy") and out["lines"][1].endswith("[line cut]")
+    assert out["lines"].split("\n")[0] == "start"
+    assert out["lines"].split("\n")[1].startswith("yyyy") and out["lines"].split("\n")[1].endswith(
+        "[line cut]"
+    )
     assert out["truncated"] is True
 
 
@@ -72,7 +75,7 @@ async def test_previous_instance_logs(k8s_cluster):
     cluster = await k8s_cluster("crashloop")
     out = await _logs(cluster, pod="orders-6c9f7d5b8-r4d2k", previous=True, tail_lines=2)
     assert out["previous"] is True and out["container"] == "app"
-    assert out["lines"][-1].endswith("FATAL cannot reach database orders-db:5432, exiting")
+    assert out["lines"].split("\n")[-1].endswith("FATAL cannot reach database orders-db:5432, exiting")
     assert cluster.sim.requests[-1].query["previous"] == "true"
 
 
@@ -86,7 +89,7 @@ async def test_multi_container_pod_defaults_to_the_first_container_and_says_so(k
     cluster = await k8s_cluster("healthy")
     out = await _logs(cluster, pod="checkout-7d9f8b6c5-m8ztw")
     assert out["container"] == "app" and "envoy" in out["note"]
-    assert out["lines"] == ["2026-11-26T08:04:41Z INFO starting checkout service version=1.4.2"]
+    assert out["lines"].split("\n") == ["2026-11-26T08:04:41Z INFO starting checkout service version=1.4.2"]
 
 
 async def test_missing_pod_names_how_to_find_it(k8s_cluster):
@@ -106,7 +109,7 @@ async def test_log_lines_pass_the_router_schema_and_reach_the_model(k8s_cluster,
     )
     assert not outcome.is_error, outcome.content
     _, _, body = unwrap(outcome.content)
-    assert "FATAL cannot reach database" in body["lines"][-1]
+    assert "FATAL cannot reach database" in body["lines"].split("\n")[-1]
     refused = await router.invoke(
         "k8s_pod_logs", {"namespace": "shop", "pod": "x", "tail_lines": 501}, ctx_for(SHOP), "tu-2"
     )
