@@ -142,6 +142,8 @@ class ClaudeAgent:
         if not scope.may_recommend:
             # The prompt told the model not to write them; this is the guard.
             answer.text = body or texts.EMPTY_ANSWER
+            if recs:
+                answer.text += "\n\n" + texts.VIEWER_REMOVED_NOTE
             answer.recommendations = None
             return answer
         answer.recommendations = recs

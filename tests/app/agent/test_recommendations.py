@@ -82,9 +82,11 @@ async def test_viewer_never_sees_recommendations(
         "viewer", slack, anthropic_sim, anthropic_client, audit_log, metrics, redis_client, redis_prefix
     )
     for shown in (streamed, final, answer.text):
-        assert "Recommendations" not in shown and "kubectl set" not in shown and "512Mi" not in shown
+        assert "## Recommendations" not in shown and "kubectl set" not in shown and "512Mi" not in shown
         assert "OOM-killed" in shown and "Runbooks" in shown
     assert answer.recommendations is None
+    assert final.endswith("_Recommendations are only shown to analysts and admins._")
+    assert "Raise the memory limit" not in final
     n = await pg_pool.fetchval(
         "SELECT count(*) FROM audit_events WHERE event_type='recommendation' AND user_id=$1", scope.user_id
     )

@@ -169,3 +169,26 @@ async def test_answer_cannot_ping_the_channel(slack_sim, slack_client, job_state
     await reply.finish(AgentAnswer(text="pod name was <!channel> and <!here|here>"), audit_id=AUDIT)
     md = markdown_of(bot_msgs(slack_sim, ts)[0])
     assert "<!channel>" not in md and "<!here" not in md
+
+
+async def test_expired_stream_degrades_to_update_and_still_finishes(job_state):
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from sim.slack import SlackSimulator
+
+    async with SlackSimulator(scopes="all", stream_lifetime=0.0) as sim:
+        sim.add_user("U1", "alice")
+        sim.add_channel("C1")
+        client = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token)
+        ts = root(sim)
+        reply = ThreadReply(
+            client=client, job=make_job(), state=job_state, thread_ts=ts, update_interval_s=0.0
+        )
+        await reply.open()
+        assert reply.mode == "stream"
+        await reply.append("x" * 200)  # flushes → Slack says the stream is gone
+        assert reply.mode == "update"
+        await reply.append(" more")
+        await reply.finish(AgentAnswer(text="Complete answer."), audit_id=AUDIT)
+        msgs = bot_msgs(sim, ts)
+        assert len(msgs) == 1 and markdown_of(msgs[0]) == "Complete answer."
