@@ -20,6 +20,7 @@ for forged tokens, `revoke_refresh_tokens()`, `fail_next(n, status)`, and `reque
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import uuid
@@ -93,6 +94,9 @@ class KeycloakSim:
         self.devices: dict[str, DeviceCode] = {}
         self.refresh_tokens: dict[str, tuple[str, float]] = {}  # token → (username, expires_at)
         self.admin_tokens: set[str] = set()
+        self.revoked: list[str] = []
+        self.token_delay_s = 0.0
+        """Latency of the token endpoint (lets tests overlap concurrent refreshes)."""
         self.requests: list[tuple[str, str]] = []
         self._failures: list[int] = []
         self.rotate_keys(keep_old=False)
@@ -106,6 +110,7 @@ class KeycloakSim:
         app.router.add_get(f"{oidc}/certs", self._certs)
         app.router.add_post(f"{oidc}/token", self._token)
         app.router.add_post(f"{oidc}/auth/device", self._device)
+        app.router.add_post(f"{oidc}/revoke", self._revoke)
         app.router.add_get(f"/admin/realms/{self.realm}/users", self._admin_users)
         app.router.add_get(f"/admin/realms/{self.realm}/users/{{id}}/groups", self._admin_groups)
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -261,6 +266,8 @@ class KeycloakSim:
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
+        if self.token_delay_s:
+            await asyncio.sleep(self.token_delay_s)
         if not self._client_ok(form):
             return self._error(401, "unauthorized_client", "Invalid client or Invalid client credentials")
         grant = form.get("grant_type")
@@ -282,6 +289,15 @@ class KeycloakSim:
                                       "refresh_expires_in": 0, "token_type": "Bearer",
                                       "not-before-policy": 0, "scope": "profile email"})
         return self._error(400, "unsupported_grant_type", "Unsupported grant_type")
+
+    async def _revoke(self, request: web.Request) -> web.Response:
+        """RFC 7009: 200 with an empty body whether or not the token was known."""
+        form = await request.post()
+        if not self._client_ok(form):
+            return self._error(401, "unauthorized_client", "Invalid client or Invalid client credentials")
+        self.refresh_tokens.pop(str(form.get("token", "")), None)
+        self.revoked.append(str(form.get("token", "")))
+        return web.Response(status=200)
 
     def _device_grant(self, device_code: str) -> web.Response:
         d = self.devices.get(device_code)

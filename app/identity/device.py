@@ -58,37 +58,52 @@ class DeviceFlowProvider:
         self._sleep = sleep
         self._margin = refresh_margin_s
         self._access: dict[str, tuple[str, float]] = {}  # slack user → (access token, exp)
+        self._locks: dict[str, asyncio.Lock] = {}
 
     # --- identify --------------------------------------------------------------------------
     async def identify(self, slack_user_id: str) -> Identity:
-        cached = self._access.get(slack_user_id)
-        if cached is not None and cached[1] - self._margin > self._clock():
-            try:
-                return await self._identity(slack_user_id, cached[0], expected_sub=None)
-            except AuthFailure:
-                self._access.pop(slack_user_id, None)  # refresh below; a real problem shows again
-        try:
-            link = await self._links.get(slack_user_id)
-        except LinkUnreadable:
-            raise AuthFailure("token_invalid", messages.TOKEN_INVALID) from None
-        if link is None:
-            raise AuthFailure("unlinked", messages.UNLINKED)
-        return await self._refresh(link)
+        identity = await self._from_cache(slack_user_id)
+        if identity is not None:
+            return identity
+        # One refresh at a time per user: in this process (asyncio lock), and across workers
+        # (the store's lock) — a job that waited reuses the token the other one obtained.
+        async with self._locks.setdefault(slack_user_id, asyncio.Lock()):
+            identity = await self._from_cache(slack_user_id)
+            if identity is not None:
+                return identity
+            refused: AuthFailure
+            async with self._links.locked(slack_user_id) as links:
+                try:
+                    return await self._refresh(links, await _link(links, slack_user_id))
+                except AuthFailure as exc:
+                    refused = exc  # leave the block normally so its writes (the link's removal) commit
+            raise refused
 
-    async def _refresh(self, link: Link) -> Identity:
+    async def _from_cache(self, slack_user_id: str) -> Identity | None:
+        """The identity from the cached access token, re-verified; None → refresh."""
+        cached = self._access.get(slack_user_id)
+        if cached is None or cached[1] - self._margin <= self._clock():
+            return None
+        try:
+            return await self._identity(slack_user_id, cached[0], expected_sub=None)
+        except AuthFailure:
+            self._access.pop(slack_user_id, None)  # refresh; a real problem shows up there again
+            return None
+
+    async def _refresh(self, links: LinkStore, link: Link) -> Identity:
         try:
             body = await self._kc.token(
                 {"grant_type": "refresh_token", "refresh_token": link.refresh_token.get_secret_value()}
             )
         except OidcError as exc:
             if exc.error == "invalid_grant":  # expired, revoked, user disabled, session ended
-                await self._links.delete(link.slack_user_id)
+                await links.delete(link.slack_user_id)
                 raise AuthFailure("token_expired", messages.TOKEN_EXPIRED) from None
             log.error("identity: keycloak refused the refresh grant (%s)", exc.error)
             raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
         except IdpUnavailable:
             raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
-        return await self._accept(link.slack_user_id, body, expected_sub=link.subject)
+        return await self._accept(links, link.slack_user_id, body, expected_sub=link.subject)
 
     async def _identity(self, slack_user_id: str, token: str, *, expected_sub: str | None) -> Identity:
         try:
@@ -109,7 +124,7 @@ class DeviceFlowProvider:
         return identity
 
     async def _accept(
-        self, slack_user_id: str, body: dict[str, Any], *, expected_sub: str | None
+        self, links: LinkStore, slack_user_id: str, body: dict[str, Any], *, expected_sub: str | None
     ) -> Identity:
         """Verify a token response; store the (rotated) refresh token and cache the access token."""
         identity = await self._identity(slack_user_id, str(body["access_token"]), expected_sub=expected_sub)
@@ -120,7 +135,7 @@ class DeviceFlowProvider:
                 datetime.now(UTC) + timedelta(seconds=float(lifetime))
                 if isinstance(lifetime, int | float) and lifetime > 0 else None
             )
-            await self._links.put(Link(slack_user_id, identity.subject, SecretStr(refresh), expires))
+            await links.put(Link(slack_user_id, identity.subject, SecretStr(refresh), expires))
         if identity.token_expires_at is not None:
             self._access[slack_user_id] = (str(body["access_token"]), identity.token_expires_at.timestamp())
         return identity
@@ -173,11 +188,30 @@ class DeviceFlowProvider:
                 log.error("identity: device token poll refused (%s)", exc.error)
                 why = "Keycloak refused the login code."
                 raise AuthFailure("token_invalid", messages.LOGIN_FAILED.format(why=why)) from None
-            return await self._accept(slack_user_id, body, expected_sub=None)
+            return await self._accept(self._links, slack_user_id, body, expected_sub=None)
 
     async def logout(self, slack_user_id: str) -> bool:
         self._access.pop(slack_user_id, None)
+        try:
+            link = await self._links.get(slack_user_id)
+        except LinkUnreadable:
+            link = None
+        if link is not None:
+            try:  # best effort: the link goes away even if Keycloak can't be told
+                await self._kc.revoke_refresh_token(link.refresh_token.get_secret_value())
+            except (IdpUnavailable, OidcError) as exc:
+                log.warning("identity: could not revoke the refresh token at logout (%s)", type(exc).__name__)
         return await self._links.delete(slack_user_id)
 
     async def aclose(self) -> None:
         await self._kc.aclose()
+
+
+async def _link(links: LinkStore, slack_user_id: str) -> Link:
+    try:
+        link = await links.get(slack_user_id)
+    except LinkUnreadable:
+        raise AuthFailure("token_invalid", messages.TOKEN_INVALID) from None
+    if link is None:
+        raise AuthFailure("unlinked", messages.UNLINKED)
+    return link

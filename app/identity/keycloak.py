@@ -82,7 +82,7 @@ class KeycloakClient:
 
     async def _request(
         self, method: str, url: str, *, data: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None, bearer: str | None = None,
+        params: Mapping[str, str] | None = None, bearer: str | None = None, empty_ok: bool = False,
     ) -> Any:
         headers = {"Accept": "application/json"}
         if bearer is not None:
@@ -98,6 +98,8 @@ class KeycloakClient:
                     body = None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise IdpUnavailable(f"keycloak unreachable ({type(exc).__name__})") from None
+        if empty_ok and status < 300:
+            return body
         if status >= 500 or body is None:
             raise IdpUnavailable(f"keycloak answered {status}")
         if status >= 400:
@@ -124,6 +126,11 @@ class KeycloakClient:
         if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             raise IdpUnavailable("keycloak token answer has no access_token")
         return body
+
+    async def revoke_refresh_token(self, refresh_token: str) -> None:
+        """RFC 7009 revocation at Keycloak (ends that client session); errors are the caller's."""
+        form = {**self._client_auth(), "token": refresh_token, "token_type_hint": "refresh_token"}
+        await self._request("POST", f"{self._oidc}/revoke", data=form, empty_ok=True)
 
     async def _admin_bearer(self) -> str:
         """The bot's own client-credentials token, reused until 30 s before it expires."""

@@ -8,6 +8,8 @@ user does not decrypt. Only the refresh token is secret; access tokens are never
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -70,11 +72,31 @@ class LinkStore(Protocol):
 
     async def delete(self, slack_user_id: str) -> bool: ...
 
+    def locked(self, slack_user_id: str) -> AbstractAsyncContextManager[LinkStore]:
+        """Exclusive use of one user's link across processes (for the refresh round trip):
+        the store yielded reads and writes under that lock."""
+        ...
+
+
+_LOCK_CLASS = 0x4C_49_4E_4B  # "LINK": advisory-lock namespace of identity links
+
 
 class PostgresLinkStore:
-    def __init__(self, *, pool: asyncpg.Pool, cipher: LinkCipher) -> None:
+    def __init__(self, *, pool: asyncpg.Pool | asyncpg.Connection, cipher: LinkCipher) -> None:
         self._pool = pool
         self._cipher = cipher
+
+    @asynccontextmanager
+    async def locked(self, slack_user_id: str) -> AsyncIterator[LinkStore]:
+        # Two workers refreshing one user at once would both present the same refresh token;
+        # with rotation on, the second is refused and the user logged out. A transaction-level
+        # advisory lock serialises them; reads/writes use the same connection (no pool deadlock).
+        if not isinstance(self._pool, asyncpg.Pool):
+            yield self  # already inside a locked scope
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, slack_user_id)
+            yield PostgresLinkStore(pool=conn, cipher=self._cipher)
 
     async def get(self, slack_user_id: str) -> Link | None:
         row = await self._pool.fetchrow(

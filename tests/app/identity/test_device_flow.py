@@ -314,3 +314,78 @@ async def test_start_login_when_keycloak_down(rig: Rig) -> None:
     rig.kc.fail_next(1, status=503)
     text = await rig.service.command(job(slack_user(), command="login"))
     assert "can't reach Keycloak" in text
+
+
+def token_posts(kc: KeycloakSim) -> int:
+    return len([r for r in kc.requests if r[1].endswith("/token")])
+
+
+async def test_concurrent_jobs_share_one_refresh(rig: Rig) -> None:
+    user = slack_user()
+    rig.kc.access_ttl = 40  # first token: stale (inside the 30 s margin) once 15 s have passed
+    await login(rig, user, "vera")
+    rig.kc.access_ttl = 300
+    rig.clock.offset = 15
+    before = token_posts(rig.kc)
+    scopes = await asyncio.gather(*(rig.service.scope_for(job(user)) for _ in range(5)))
+    assert all(s.namespaces == {"team-a"} for s in scopes)
+    assert token_posts(rig.kc) - before == 1
+
+
+async def test_two_workers_refreshing_at_once_both_succeed(
+    rig: Rig, kc_client: KeycloakClient, pg_pool: asyncpg.Pool
+) -> None:
+    """Keycloak rotates refresh tokens (the simulator always does): without the cross-process
+    lock the second worker would present a spent token and log the user out."""
+    user = slack_user()
+    await login(rig, user, "vera")
+    verifier = TokenVerifier(
+        jwks=JwksCache(fetch=kc_client.jwks), issuer=rig.kc.issuer, audience=rig.kc.audience
+    )
+    other_worker = DeviceFlowProvider(
+        keycloak=kc_client,
+        verifier=verifier,
+        links=PostgresLinkStore(pool=pg_pool, cipher=LinkCipher(key=KEY)),
+        clock=rig.clock,
+    )
+    rig.clock.offset = 400
+    rig.kc.token_delay_s = 0.2  # both refresh requests are in flight at once unless serialised
+    a, b = await asyncio.gather(rig.provider.identify(user), other_worker.identify(user))
+    assert a.subject == b.subject == rig.kc.users["vera"].id
+    assert await rig.links.get(user) is not None
+
+
+async def test_logout_revokes_the_refresh_token_at_keycloak(rig: Rig) -> None:
+    user = slack_user()
+    await login(rig, user, "vera")
+    link = await rig.links.get(user)
+    assert link is not None
+    await rig.service.command(job(user, command="logout"))
+    assert link.refresh_token.get_secret_value() in rig.kc.revoked
+    assert link.refresh_token.get_secret_value() not in rig.kc.refresh_tokens
+
+
+async def test_no_token_or_secret_in_logs(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    user = slack_user()
+    await login(rig, user, "vera")
+    link = await rig.links.get(user)
+    assert link is not None
+    issued = [link.refresh_token.get_secret_value(), rig.kc.client_secret or "x"]
+    rig.kc.fail_next(1, 503)
+    rig.clock.offset = 400
+    with pytest.raises(AuthFailure):
+        await rig.service.scope_for(job(user))
+    forged = rig.kc.mint({**rig.kc.access_claims(rig.kc.users["vera"]), "aud": "evil"})
+    rig.provider._access[user] = (forged, time.time() + 10_000)
+    rig.kc.revoke_refresh_tokens()
+    with pytest.raises(AuthFailure):
+        await rig.service.scope_for(job(user))
+    code = await start_login(rig, user)
+    rig.kc.deny(code)
+    rig.ticker.tick()
+    await asyncio.wait_for(rig.service.wait_logins(), 10)
+    issued += [forged, code]
+    assert caplog.records  # something was logged …
+    for value in issued:  # … but never a token, a code or the client secret
+        assert value not in caplog.text
