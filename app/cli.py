@@ -22,6 +22,9 @@ import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+from redis.exceptions import RedisError
+
 from app import messages
 from app.config import SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
 from app.errors import ConfigError, StoreUnavailable
@@ -81,6 +84,8 @@ def setup_logging(secrets: Secrets | None, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # pgserver narrates initdb/pg_ctl at INFO; keep start-up output readable.
+    logging.getLogger("pgserver").setLevel(max(logging.WARNING, root.level))
 
 
 # ---- commands --------------------------------------------------------------------------------
@@ -260,6 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except StoreUnavailable as exc:
         print(f"aiops: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except (OSError, asyncpg.PostgresError, RedisError) as exc:
+        # e.g. the port is taken, a migration fails: one line, not a traceback
+        print(messages.startup_failed(exc), file=sys.stderr)
         return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 130

