@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from app.audit.log import PostgresAuditLog
@@ -389,3 +391,35 @@ async def test_no_token_or_secret_in_logs(rig: Rig, caplog: pytest.LogCaptureFix
     assert caplog.records  # something was logged …
     for value in issued:  # … but never a token, a code or the client secret
         assert value not in caplog.text
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.sampled_from(["pending", "slow_down"]), max_size=6),
+    st.sampled_from(["approve", "deny", "expire"]),
+)
+async def test_polling_honours_every_answer_sequence(rig: Rig, answers: list[str], end: str) -> None:
+    """Whatever Keycloak answers while the user hesitates, the bot waits `interval` (+5 s per
+    slow_down) between polls and ends exactly as the final answer says."""
+    rig.ticker.requested.clear()
+    rig.told.clear()
+    user = slack_user()
+    code = await start_login(rig, user)
+    expected = [5.0]
+    for answer in answers:
+        if answer == "slow_down":
+            rig.kc.slow_down(code)
+        await poll(rig, code)
+        expected.append(expected[-1] + (5 if answer == "slow_down" else 0))
+    {"approve": lambda: rig.kc.approve(code, "vera"), "deny": lambda: rig.kc.deny(code),
+     "expire": lambda: rig.kc.expire(code)}[end]()
+    rig.ticker.tick()
+    await asyncio.wait_for(rig.service.wait_logins(), 10)
+    assert rig.ticker.requested == expected
+    assert rig.kc.device(code).polls == len(answers) + 1
+    (told,) = [text for who, text in rig.told if who == user]
+    linked = await rig.links.get(user)
+    if end == "approve":
+        assert "logged in as *vera*" in told and linked is not None
+    else:
+        assert ("denied" if end == "deny" else "expired") in told and linked is None
