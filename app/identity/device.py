@@ -62,13 +62,16 @@ class DeviceFlowProvider:
 
     # --- identify --------------------------------------------------------------------------
     async def identify(self, slack_user_id: str) -> Identity:
-        identity = await self._from_cache(slack_user_id)
+        # The link is read on every job (one primary-key lookup): a logout or a new login in
+        # any worker takes effect at once, not when this worker's cached access token expires.
+        subject = (await _link(self._links, slack_user_id)).subject
+        identity = await self._from_cache(slack_user_id, subject)
         if identity is not None:
             return identity
         # One refresh at a time per user: in this process (asyncio lock), and across workers
         # (the store's lock) — a job that waited reuses the token the other one obtained.
         async with self._locks.setdefault(slack_user_id, asyncio.Lock()):
-            identity = await self._from_cache(slack_user_id)
+            identity = await self._from_cache(slack_user_id, subject)
             if identity is not None:
                 return identity
             refused: AuthFailure
@@ -79,16 +82,17 @@ class DeviceFlowProvider:
                     refused = exc  # leave the block normally so its writes (the link's removal) commit
             raise refused
 
-    async def _from_cache(self, slack_user_id: str) -> Identity | None:
+    async def _from_cache(self, slack_user_id: str, subject: str) -> Identity | None:
         """The identity from the cached access token, re-verified; None → refresh."""
         cached = self._access.get(slack_user_id)
         if cached is None or cached[1] - self._margin <= self._clock():
             return None
         try:
-            return await self._identity(slack_user_id, cached[0], expected_sub=None)
+            identity = await self._identity(slack_user_id, cached[0], expected_sub=subject)
         except AuthFailure:
             self._access.pop(slack_user_id, None)  # refresh; a real problem shows up there again
             return None
+        return identity
 
     async def _refresh(self, links: LinkStore, link: Link) -> Identity:
         try:

@@ -411,8 +411,11 @@ async def test_polling_honours_every_answer_sequence(rig: Rig, answers: list[str
             rig.kc.slow_down(code)
         await poll(rig, code)
         expected.append(expected[-1] + (5 if answer == "slow_down" else 0))
-    {"approve": lambda: rig.kc.approve(code, "vera"), "deny": lambda: rig.kc.deny(code),
-     "expire": lambda: rig.kc.expire(code)}[end]()
+    {
+        "approve": lambda: rig.kc.approve(code, "vera"),
+        "deny": lambda: rig.kc.deny(code),
+        "expire": lambda: rig.kc.expire(code),
+    }[end]()
     rig.ticker.tick()
     await asyncio.wait_for(rig.service.wait_logins(), 10)
     assert rig.ticker.requested == expected
@@ -423,3 +426,23 @@ async def test_polling_honours_every_answer_sequence(rig: Rig, answers: list[str
         assert "logged in as *vera*" in told and linked is not None
     else:
         assert ("denied" if end == "deny" else "expired") in told and linked is None
+
+
+async def test_logout_in_another_worker_takes_effect_at_once(
+    rig: Rig, kc_client: KeycloakClient, pg_pool: asyncpg.Pool
+) -> None:
+    user = slack_user()
+    await login(rig, user, "vera")
+    await rig.service.scope_for(job(user))  # this worker now holds a cached access token
+    verifier = TokenVerifier(
+        jwks=JwksCache(fetch=kc_client.jwks), issuer=rig.kc.issuer, audience=rig.kc.audience
+    )
+    other_worker = DeviceFlowProvider(
+        keycloak=kc_client,
+        verifier=verifier,
+        links=PostgresLinkStore(pool=pg_pool, cipher=LinkCipher(key=KEY)),
+    )
+    assert await other_worker.logout(user)
+    with pytest.raises(AuthFailure) as info:
+        await rig.service.scope_for(job(user))
+    assert info.value.reason == "unlinked"
