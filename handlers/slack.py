@@ -28,12 +28,12 @@ from app.audit.events import AuditEvent, AuditSink
 from app.jobs import Job
 from app.metrics import Metrics
 from app.queue import JobQueue
+from app.worker import IDENTITY_COMMANDS
 
 log = logging.getLogger(__name__)
 
 MAX_SKEW_S = 300
 """Slack's (and Bolt's) replay window: older or future timestamps are refused."""
-IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout"})
 
 
 class RejectionRecorder:

@@ -3,10 +3,11 @@ updates that thread instead of opening a new one."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
-from tests.scenario.conftest import AUDIT_REF, INCIDENT_CHANNEL, Harness, visible
+from tests.scenario.conftest import AUDIT_REF, INCIDENT_CHANNEL, Harness, HarnessFactory, visible
 
 FIRING: dict[str, Any] = {
     "version": "4",
@@ -118,3 +119,27 @@ async def test_malformed_bodies_get_400_with_a_reason(harness: Harness) -> None:
     status, body = await harness.post_alert(no_alerts)
     assert status == 400 and "alerts" in body["error"]
     assert await harness.redis.xlen(f"{harness.prefix}:jobs") == 0
+
+
+async def test_concurrent_notifications_of_one_group_share_one_thread(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness(workers=2)
+    variants = []
+    for hour in range(3):
+        p = copy.deepcopy(FIRING)
+        p["alerts"][0]["startsAt"] = f"2026-11-26T1{hour}:00:00Z"
+        variants.append(p)
+    results = await asyncio.gather(*(h.post_alert(p) for p in variants))
+    assert [body["status"] for _, body in results] == ["queued"] * 3
+
+    def three_triages() -> bool:
+        roots = h.slack.root_messages(INCIDENT_CHANNEL)
+        return (
+            bool(roots)
+            and sum(AUDIT_REF in visible(m) for m in h.slack.bot_replies(INCIDENT_CHANNEL, roots[0].ts))
+            == 3
+        )
+
+    await h.slack.wait_for(three_triages, timeout=30)
+    assert len(h.slack.root_messages(INCIDENT_CHANNEL)) == 1

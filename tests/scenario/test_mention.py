@@ -85,3 +85,17 @@ async def test_follow_up_in_thread_sees_earlier_turns_and_session_ttl_is_at_most
         f"{CHANNEL}:{root_ts}",
     )
     assert [r["role"] for r in rows] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_health_readiness_and_metrics_of_the_running_app(harness: Harness) -> None:
+    assert (await harness.get("healthz"))[0] == 200
+    status, body = await harness.get("readyz")
+    assert status == 200 and json.loads(body) == {"status": "ready", "redis": "ok", "postgres": "ok"}
+    sent = await harness.sender.mention(ALICE, CHANNEL, "count me")
+    await harness.wait_answer(CHANNEL, sent.payload["event"]["ts"])  # type: ignore[index]
+    registry = harness.runtime.metrics.registry
+    labels = {"kind": "mention", "outcome": "answered"}
+    await harness.slack.wait_for(lambda: registry.get_sample_value("aiops_jobs_total", labels) == 1.0)
+    _, metrics = await harness.get("metrics")
+    assert 'aiops_events_received_total{source="mention"} 1.0' in metrics
+    assert 'aiops_jobs_total{kind="mention",outcome="answered"} 1.0' in metrics
