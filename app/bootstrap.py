@@ -13,7 +13,9 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import asyncpg
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -27,7 +29,6 @@ from app.agent.base import Agent
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
-from app.errors import ConfigError
 from app.http import build_web_app
 from app.metrics import Metrics
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
@@ -36,14 +37,13 @@ from app.stores import Stores, open_stores
 from app.worker import IdentityResolver, Worker
 from handlers.alerts import AlertmanagerEndpoint
 from handlers.health import HealthEndpoints
-from handlers.slack import RejectionRecorder, SlackEndpoint, build_bolt_app
+from handlers.slack import ActionHandler, RejectionRecorder, SlackEndpoint, build_bolt_app
 from tools.base import Tool
 from tools.blocklist import Blocklist
 from tools.registry import build_tools
 from tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
-
 
 
 def build_slack_client(settings: Settings, secrets: Secrets) -> AsyncWebClient:
@@ -59,26 +59,32 @@ def build_slack_client(settings: Settings, secrets: Secrets) -> AsyncWebClient:
     )
 
 
-def build_identity(settings: Settings, *, audit: PostgresAuditLog, metrics: Metrics) -> IdentityResolver:
-    from app.identity.channels import load_channel_scopes
-    from app.identity.service import IdentityService
-    from app.identity.static import StaticProvider
+def build_identity(
+    settings: Settings,
+    secrets: Secrets,
+    *,
+    audit: PostgresAuditLog,
+    metrics: Metrics,
+    stores: Stores,
+    slack: AsyncWebClient,
+) -> IdentityResolver:
+    from app.identity.factory import build_identity_service
 
-    if settings.identity_mode != "static":
-        # Device/directory providers are wired by the identity issue (needs Keycloak clients).
-        raise ConfigError(
-            "AIOPS_IDENTITY_MODE",
-            f"'{settings.identity_mode}' is not wired in this build yet; use 'static' with AIOPS_ENV=dev",
-        )
-    assert settings.static_identities is not None  # load_settings enforces it
-    provider = StaticProvider.from_file(settings.static_identities, env=settings.env)
-    return IdentityService(
-        provider=provider,
-        channel_scopes=load_channel_scopes(settings.channel_scopes),
-        audit=audit,
-        metrics=metrics,
-        incident_channel=settings.incident_channel,
+    return build_identity_service(
+        settings, secrets, audit=audit, metrics=metrics, pool=stores.pg, slack=slack
     )
+
+
+def feedback_recorder(pool: asyncpg.Pool) -> ActionHandler:
+    """Feedback buttons under answers → one `feedback` row per click."""
+    from app.slack.feedback import parse_feedback, record_feedback
+
+    async def on_action(body: dict[str, Any]) -> None:
+        click = parse_feedback(body)
+        if click is not None:
+            await record_feedback(pool=pool, click=click)
+
+    return on_action
 
 
 def build_tools_for(settings: Settings) -> list[Tool]:
@@ -154,6 +160,7 @@ class Runtime:
                 signing_secret=self.secrets.slack_signing_secret.get_secret_value(),
                 queue=self.queue,
                 metrics=self.metrics,
+                on_action=feedback_recorder(self.stores.pg),
             )
         return self._bolt
 
@@ -232,6 +239,7 @@ async def build_runtime(
         metrics = metrics or Metrics()
         audit = PostgresAuditLog(pool=stores.pg, agent_version=settings.agent_version)
         prefix = settings.redis_prefix
+        slack = slack or build_slack_client(settings, secrets)
         return Runtime(
             settings=settings,
             secrets=secrets,
@@ -241,8 +249,11 @@ async def build_runtime(
             queue=JobQueue(redis=stores.redis, prefix=prefix),
             states=RedisJobStateStore(redis=stores.redis, prefix=prefix),
             sessions=SessionStore(redis=stores.redis, pool=stores.pg, prefix=prefix),
-            slack=slack or build_slack_client(settings, secrets),
-            identity=identity or build_identity(settings, audit=audit, metrics=metrics),
+            slack=slack,
+            identity=identity
+            or build_identity(
+                settings, secrets, audit=audit, metrics=metrics, stores=stores, slack=slack
+            ),
             agent=agent
             or build_agent(
                 settings,

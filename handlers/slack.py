@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -134,8 +134,17 @@ class SlackEndpoint:
         return await to_aiohttp_response(bolt_resp)
 
 
+ActionHandler = Callable[[dict[str, Any]], Awaitable[None]]
+"""Called with an interactivity payload after the ack (e.g. recording a feedback click)."""
+
+
 def build_bolt_app(
-    *, client: AsyncWebClient, signing_secret: str, queue: JobQueue, metrics: Metrics
+    *,
+    client: AsyncWebClient,
+    signing_secret: str,
+    queue: JobQueue,
+    metrics: Metrics,
+    on_action: ActionHandler | None = None,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
@@ -143,7 +152,7 @@ def build_bolt_app(
         process_before_response=True,  # the XADD happens before Slack gets its 200
         logger=logging.getLogger("aiops.bolt"),
     )
-    register_listeners(app, queue=queue, metrics=metrics)
+    register_listeners(app, queue=queue, metrics=metrics, on_action=on_action)
     return app
 
 
@@ -153,7 +162,9 @@ def _strip_mention(text: str, bot_user_id: str | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def register_listeners(app: AsyncApp, *, queue: JobQueue, metrics: Metrics) -> None:
+def register_listeners(
+    app: AsyncApp, *, queue: JobQueue, metrics: Metrics, on_action: ActionHandler | None = None
+) -> None:
     async def enqueue(job: Job, source: str) -> None:
         if await queue.enqueue(job):
             metrics.events_received.labels(source).inc()
@@ -220,8 +231,14 @@ def register_listeners(app: AsyncApp, *, queue: JobQueue, metrics: Metrics) -> N
         await ack(text=messages.IDENTITY_COMMAND_ACK if sub else messages.COMMAND_ACK)
 
     @app.action(re.compile(".*"))
-    async def on_action(ack: AsyncAck) -> None:
-        await ack()  # interactivity (feedback buttons) is handled by the agent issue
+    async def on_any_action(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        if on_action is None:
+            return
+        try:
+            await on_action(body)
+        except Exception as exc:  # a click must never turn into an error for the user
+            log.warning("interactivity handler failed (%s)", type(exc).__name__)
 
     @app.event(re.compile(".*"))
     async def on_other_event() -> None:

@@ -83,3 +83,17 @@ async def test_url_verification_and_button_clicks_are_acknowledged(harness: Harn
     assert click.status == 200
     empty = await harness.sender.command(ALICE, CHANNEL, "   ")
     assert empty.status == 200 and "/aiops help" in empty.body
+
+
+async def test_feedback_click_under_an_answer_is_recorded(harness: Harness) -> None:
+    sent = await harness.sender.mention(ALICE, CHANNEL, "rate me")
+    root_ts = sent.payload["event"]["ts"]  # type: ignore[index]
+    answer = await harness.wait_answer(CHANNEL, root_ts)
+    buttons = next(b for b in answer.blocks if b["type"] == "context_actions")["elements"][0]
+    value = buttons["negative_button"]["value"]
+    click = await harness.sender.click(
+        VERA, CHANNEL, answer.ts, action_id=buttons["action_id"], value=value, thread_ts=root_ts
+    )
+    assert click.status == 200
+    rows = await harness.pg.fetch("SELECT * FROM feedback WHERE audit_id = $1::uuid", audit_ref(answer))
+    assert [(r["rating"], r["slack_user_id"]) for r in rows] == [("bad", VERA)]
