@@ -132,8 +132,8 @@ class ToolLoop:
                 "messages": with_message_cache(messages),
             }
             if cached_tools:
-                params["tools"] = cached_tools
-                if final and round_no > 1:
+                params["tools"] = cached_tools  # kept on the final round too: the cached prefix stays intact
+                if final:
                     params["tool_choice"] = {"type": "none"}
             joiner.next_round()
             msg = await call_with_retry(
@@ -148,7 +148,7 @@ class ToolLoop:
             if text:
                 best_text = text
             uses = [b for b in msg.content if b.type == "tool_use"]
-            if not uses or msg.stop_reason != "tool_use" or (final and round_no > 1):
+            if not uses or msg.stop_reason != "tool_use" or final:
                 if uses and result.stopped is None:
                     result.stopped = "round_limit"
                 break
@@ -192,7 +192,8 @@ class ToolLoop:
                 return _result(use.id, f"Unknown tool `{use.name}`: no tools are available.", True)
             async with sem:
                 try:
-                    async with asyncio.timeout(max(0.1, deadline.remaining())):
+                    # Tools may not eat the time reserved for the final, tool-less answer round.
+                    async with asyncio.timeout(max(0.1, deadline.remaining() - self._cfg.final_reserve_s)):
                         outcome = await self._router.invoke(use.name, dict(use.input or {}), ctx, use.id)
                 except TimeoutError:
                     msg = f"`{use.name}` did not finish before the investigation deadline."

@@ -315,3 +315,13 @@ async def test_mid_stream_overload_is_retried(anthropic_sim, anthropic_client, m
         job(), scope_for("viewer"), [], RecordingSurface()
     )
     assert answer.text == "Third time lucky." and not answer.offline
+
+
+async def test_single_round_budget_never_runs_tools(anthropic_sim, anthropic_client, metrics):
+    tool = FuncTool("k8s_list", {"items": []})
+    anthropic_sim.script([SimReply(text="Pods look fine.", tool_uses=[("k8s_list", {"kind": "pod"})])])
+    agent = make_agent(anthropic_client, metrics, MiniRouter([tool]), max_rounds=1)
+    answer = await agent.answer(job(), scope_for("viewer"), [], RecordingSurface())
+    assert anthropic_sim.requests[0]["tool_choice"] == {"type": "none"}
+    assert tool.calls == [] and answer.text.startswith("Pods look fine.")
+    assert "stopped after 1 investigation rounds" in answer.text
