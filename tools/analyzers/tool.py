@@ -68,6 +68,7 @@ class AnalyzeTool(Tool):
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 63,
+                "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
                 "description": "Only this namespace. Omit to check every namespace you may read.",
             }
         },

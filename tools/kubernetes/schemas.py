@@ -256,10 +256,16 @@ KIND_NAMES = list(SUMMARY_SCHEMAS)
 
 # ---------------------------------------------------------------- tool inputs / outputs
 
+# Kubernetes' own name rules: nothing that could bend a URL path ("/", "..", "%") gets through.
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+OBJECT_NAME = r"^[A-Za-z0-9]([-A-Za-z0-9._:]*[A-Za-z0-9])?$"
+NAME_IN: S = {"type": "string", "minLength": 1, "maxLength": 253, "pattern": OBJECT_NAME}
+
 NAMESPACE_IN: S = {
     "type": "string",
     "minLength": 1,
     "maxLength": 63,
+    "pattern": DNS_LABEL,
     "description": "Namespace. Omit to cover every namespace you may read.",
 }
 KIND_IN: S = {
@@ -294,7 +300,7 @@ LIST_OUTPUT: S = obj(
 GET_INPUT: S = obj(
     {
         "kind": KIND_IN,
-        "name": {"type": "string", "minLength": 1, "maxLength": 253},
+        "name": NAME_IN,
         "namespace": NAMESPACE_IN,
     },
     optional=("namespace",),
@@ -328,11 +334,9 @@ EVENTS_OUTPUT: S = obj(
 LOGS_INPUT: S = obj(
     {
         "namespace": {**NAMESPACE_IN, "description": "Namespace of the pod."},
-        "pod": {"type": "string", "minLength": 1, "maxLength": 253},
+        "pod": NAME_IN,
         "container": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 253,
+            **NAME_IN,
             "description": "Container name; defaults to the pod's default/first container.",
         },
         "tail_lines": {"type": "integer", "minimum": 1, "maximum": 500, "default": 200},

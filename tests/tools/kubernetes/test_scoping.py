@@ -155,3 +155,25 @@ async def test_api_server_down_is_a_tool_error_without_details(k8s_cluster, make
     outcome = await make_router(cluster).invoke("k8s_list", {"kind": "pod"}, ctx_for(SHOP), "tu")
     assert outcome.is_error and "Kubernetes API" in outcome.content
     assert cluster.sim.token not in outcome.content
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("k8s_get", {"kind": "pod", "name": "../../payments/pods/payments-db-0", "namespace": "shop"}),
+        ("k8s_get", {"kind": "pod", "name": "x%2F..%2Fpayments", "namespace": "shop"}),
+        ("k8s_list", {"kind": "pod", "namespace": "shop/../payments"}),
+        ("k8s_pod_logs", {"namespace": "shop", "pod": "a/../../payments/pods/payments-db-0"}),
+        ("k8s_events", {"namespace": "SHOP"}),
+        ("k8s_list", {"kind": "secret", "namespace": "shop"}),
+        ("k8s_list", {"kind": "configmap", "namespace": "shop"}),
+        ("analyze", {"namespace": "shop,payments"}),
+    ],
+)
+async def test_path_bending_and_unknown_kinds_are_refused_before_any_request(
+    k8s_cluster, make_router, tool, args
+):
+    cluster = await k8s_cluster("healthy")
+    outcome = await make_router(cluster).invoke(tool, args, ctx_for(SHOP), "tu")
+    assert outcome.is_error and "invalid arguments" in outcome.content
+    assert cluster.sim.requests == []
