@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -44,6 +45,8 @@ from tools.registry import build_tools
 from tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
+
+IN_CLUSTER_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
 def build_slack_client(settings: Settings, secrets: Secrets) -> AsyncWebClient:
@@ -88,13 +91,20 @@ def feedback_recorder(pool: asyncpg.Pool) -> ActionHandler:
 
 
 def build_tools_for(settings: Settings) -> list[Tool]:
-    """Data sources that are configured contribute their tools (runbooks: wired by the lead)."""
+    """Configured data sources contribute their tools; runbooks always (Qdrant local mode
+    under AIOPS_DATA_DIR when QDRANT_URL is not set; connected lazily, on first search)."""
     from tools.kubernetes.client import KubernetesClient
     from tools.prometheus.client import PrometheusClient
+    from tools.runbooks.index import RunbookIndex
 
     prometheus = PrometheusClient(url=settings.prometheus_url) if settings.prometheus_url else None
-    kubernetes = KubernetesClient(kubeconfig=str(settings.kubeconfig)) if settings.kubeconfig else None
-    return build_tools(prometheus=prometheus, kubernetes=kubernetes)
+    kubernetes = None
+    if settings.kubeconfig:
+        kubernetes = KubernetesClient(kubeconfig=str(settings.kubeconfig))
+    elif IN_CLUSTER_TOKEN.exists():  # running in a pod: the service account's read-only RBAC
+        kubernetes = KubernetesClient(kubeconfig=None)
+    runbooks = RunbookIndex.open(url=settings.qdrant_url, data_dir=settings.data_dir)
+    return build_tools(prometheus=prometheus, kubernetes=kubernetes, runbooks=runbooks)
 
 
 def build_agent(
