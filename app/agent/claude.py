@@ -77,10 +77,10 @@ class ClaudeAgent:
     ) -> AgentAnswer:
         if not scope.may_query:
             return AgentAnswer(text=texts.NO_QUERY_ACCESS)
+        if self._client is None:  # offline mode spends no model tokens: no budget check
+            return await self._offline_answer(job, scope, texts.OFFLINE_REASON_NO_KEY, surface)
         if self._usage is not None and await self._usage.exceeded(scope.user_id):
             return AgentAnswer(text=texts.BUDGET_EXCEEDED.format(budget=self._usage.limit))
-        if self._client is None:
-            return await self._offline_answer(job, scope, texts.OFFLINE_REASON_NO_KEY, surface)
         try:
             answer = await self._investigate(job, scope, history, surface)
         except ModelUnavailable as exc:
