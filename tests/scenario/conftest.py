@@ -28,7 +28,7 @@ import json
 import secrets as pysecrets
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from sim.slack import SlackMessage, SlackSimulator
 from sim.slack.render import blocks_text
 from sim.slack_events import SlackEventSender
 from tests.conftest import REDIS_URL
+from tools.base import Tool
 
 ALICE = "U0ALICE"
 VERA = "U0VERA"
@@ -196,7 +197,11 @@ class Harness:
         return list(await self.pg.fetch(sql + " ORDER BY timestamp", *args))
 
     async def wait_answer(
-        self, channel: str, thread_ts: str, *, timeout: float = 20.0  # noqa: ASYNC109
+        self,
+        channel: str,
+        thread_ts: str,
+        *,
+        timeout: float = 20.0,  # noqa: ASYNC109
     ) -> SlackMessage:
         """The bot's final answer in the thread (the reply that carries an audit reference)."""
 
@@ -262,10 +267,17 @@ async def make_harness(
         claim_idle_ms: int = 1500,
         max_deliveries: int = 3,
         agent: Agent | None = None,
+        tools: Sequence[Tool] | None = None,
+        env: dict[str, str] | None = None,
     ) -> Harness:
-        """`agent`: another implementation of the Agent protocol (default: the real ClaudeAgent)."""
-        settings = load_settings(scenario_env)
-        runtime = await build_runtime(settings, load_secrets(settings.secrets_dir), agent=agent)
+        """`workers`: in-process workers to start (0: start them yourself, e.g. as processes).
+        `agent`: another implementation of the Agent protocol (default: the real ClaudeAgent).
+        `tools`: the model's tools (default: what the settings configure, as in production).
+        `env`: setting overrides, e.g. PROMETHEUS_URL, KUBECONFIG, AIOPS_CHANNEL_SCOPES."""
+        settings = load_settings(scenario_env | (env or {}))
+        runtime = await build_runtime(
+            settings, load_secrets(settings.secrets_dir), agent=agent, tools=tools
+        )
         runner = web.AppRunner(runtime.web_app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -282,7 +294,7 @@ async def make_harness(
                 signing_secret=secret_values["slack_signing_secret"],
                 sim=slack_sim,
             ),
-            env=scenario_env,
+            env=scenario_env | (env or {}),
             secrets=secret_values,
             pg=pg_pool,
             redis=redis_client,
