@@ -93,6 +93,8 @@ async def _run(scope, tool_name: str, args: dict) -> None:
                 await client.close()
     allowed = scope.namespaces
     touched = cluster.namespaced_paths()
+    assert not any("/secrets" in p or "/configmaps" in p for p in sim.paths())
+    assert all(r.method == "GET" for r in sim.requests)
     if allowed is not None:
         assert touched <= allowed, (touched, allowed)
         assert cluster.cluster_wide_lists() == []
