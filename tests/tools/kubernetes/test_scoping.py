@@ -177,3 +177,15 @@ async def test_path_bending_and_unknown_kinds_are_refused_before_any_request(
     outcome = await make_router(cluster).invoke(tool, args, ctx_for(SHOP), "tu")
     assert outcome.is_error and "invalid arguments" in outcome.content
     assert cluster.sim.requests == []
+
+
+async def test_fan_out_is_bounded(k8s_cluster, make_router):
+    many = scope_for(("viewer",), [f"team-{i:02d}" for i in range(30)])
+    cluster = await k8s_cluster("healthy")
+    router = make_router(cluster)
+    outcome = await router.invoke("k8s_list", {"kind": "pod"}, ctx_for(many), "tu")
+    assert outcome.is_error and "namespace" in outcome.content and "team-00" in outcome.content
+    assert cluster.sim.requests == []
+    outcome = await router.invoke("k8s_list", {"kind": "pod", "namespace": "team-07"}, ctx_for(many), "tu")
+    assert not outcome.is_error
+    assert cluster.sim.paths() == ["/api/v1/namespaces/team-07/pods"]
