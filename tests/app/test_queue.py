@@ -129,3 +129,21 @@ async def test_job_state_round_trip(redis_client: aioredis.Redis, redis_prefix: 
     assert (await states.get("j1")).answered
     assert (await states.raw("j1"))["tool_calls"] == '[{"tool":"x"}]'
     assert 0 < await redis_client.ttl(f"{redis_prefix}:jobstate:j1") <= 7 * 24 * 3600
+
+
+async def test_queued_job_reads_back_equal(redis_client: aioredis.Redis, redis_prefix: str) -> None:
+    q = JobQueue(redis=redis_client, prefix=redis_prefix)
+    await q.ensure_group()
+    original = Job(
+        job_id="EvX",
+        kind="alert",
+        channel_id="C1",
+        user_id="alertmanager",
+        text="t",
+        alert={"groupKey": "g", "alerts": [{"labels": {"a": "b"}}]},
+        ip_address="10.0.0.1",
+    )
+    assert await q.enqueue(original)
+    [d] = await q.read("w", count=1, block_ms=100)
+    assert d.job == original
+    assert d.job is not None and d.job.to_fields() == original.to_fields()
