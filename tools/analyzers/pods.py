@@ -9,6 +9,7 @@ from tools.analyzers.base import ClusterState, Finding, Obj, event_lines, promql
 RESTART_BURST_THRESHOLD = 5
 """Restarts of a container that is up right now before we call it a burst (healthy pods: 0-2)."""
 CRASH_LOG_LINES = 5
+CONFIG_ERROR_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
 IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"})
 
 
@@ -121,6 +122,36 @@ def image_pull(state: ClusterState) -> list[Finding]:
                 ),
                 evidence=(
                     f"container {c['name']}: {c['state_reason']}: {c['state_message'] or ''}".rstrip(": "),
+                    *event_lines(state.events_for(ns, "Pod", name)),
+                ),
+                next_query=tool_call("k8s_events", namespace=ns, involved_object=f"Pod/{name}"),
+            )
+        )
+    return out
+
+
+def container_config(state: ClusterState) -> list[Finding]:
+    """Containers that cannot even be created: a missing Secret/ConfigMap key, a bad mount, …"""
+    out = []
+    for pod, c in _containers(state):
+        if c["state"] != "waiting" or c["state_reason"] not in CONFIG_ERROR_REASONS:
+            continue
+        ns, name = pod["namespace"], pod["name"]
+        refs = [e["value_from"] for e in c["env"] if e["value_from"]] + c["env_from"]
+        out.append(
+            Finding(
+                analyzer="container_config",
+                severity="critical",
+                namespace=ns,
+                kind="pod",
+                name=name,
+                summary=(
+                    f"Container {c['name']} of pod {name} cannot be created ({c['state_reason']}): "
+                    f"{c['state_message'] or 'no message'}"
+                ),
+                evidence=(
+                    f"container {c['name']}: {c['state_reason']}: {c['state_message'] or ''}".rstrip(": "),
+                    f"references: {', '.join(refs) or 'none'}",
                     *event_lines(state.events_for(ns, "Pod", name)),
                 ),
                 next_query=tool_call("k8s_events", namespace=ns, involved_object=f"Pod/{name}"),

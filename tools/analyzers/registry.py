@@ -9,6 +9,7 @@ ANALYZERS: dict[str, Analyzer] = {
     "crashloop": pods.crashloop,
     "oomkilled": pods.oomkilled,
     "image_pull": pods.image_pull,
+    "container_config": pods.container_config,
     "unschedulable": pods.unschedulable,
     "readiness": pods.readiness,
     "restart_burst": pods.restart_burst,

@@ -57,7 +57,7 @@ class AnalyzeTool(Tool):
     name = "analyze"
     description = (
         "Run deterministic checks over the Kubernetes state you may read (and firing alerts): "
-        "CrashLoopBackOff, OOMKilled, image pull errors, unschedulable pods, failing readiness, restart "
+        "CrashLoopBackOff, OOMKilled, image pull and container config errors, unschedulable pods, failing readiness, restart "
         "bursts, unavailable workloads / stuck rollouts, failed Jobs, pending PVCs, node problems. "
         "Each finding has severity, evidence and a `next_query` to run next. Start triage here."
     )

@@ -28,6 +28,7 @@ EXPECTED = {
     },
     "oomkilled": {("oomkilled", "warning", "shop", "pod", "recommender-84d6f9c7b-h7v2s")},
     "imagepull": {("image_pull", "critical", "shop", "pod", "search-7b5d8c6f4-k9w3e")},
+    "config-error": {("container_config", "critical", "shop", "pod", "notifier-5d9c8b7f6-j2k4l")},
     "pending-unschedulable": {("unschedulable", "warning", "shop", "pod", "analytics-5f7c8d9b6-zz8pm")},
     "readiness-failing": {("readiness", "warning", "shop", "pod", "inventory-69c8b7d5f-p2x6q")},
     "restart-burst": {("restart_burst", "warning", "payments", "pod", "fraud-scorer-7c6b5d4f9-w8n3j")},
@@ -83,6 +84,8 @@ async def test_crashloop_evidence_has_reason_exit_code_and_last_log_lines(k8s_cl
     [
         ("pending-unschedulable", "unschedulable", "0/2 nodes are available: 2 Insufficient memory"),
         ("imagepull", "image_pull", "manifest unknown"),
+        ("config-error", "container_config", 'secret "notifier-smtp" not found'),
+        ("config-error", "container_config", "secretKeyRef notifier-smtp/password"),
         ("readiness-failing", "readiness", "Readiness probe failed: HTTP probe failed with statuscode: 503"),
         ("pending-pvc", "pending_pvc", 'storageclass.storage.k8s.io "fast-ssd" not found'),
         ("oomkilled", "oomkilled", "limit 256Mi"),

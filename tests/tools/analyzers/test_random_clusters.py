@@ -204,7 +204,14 @@ def burst(p):
     s["lastState"] = {"terminated": {"reason": "Error", "exitCode": 2}}
 
 
+def config_error(p):
+    _first_status(p).update(
+        ready=False, started=False, state={"waiting": {"reason": "CreateContainerConfigError"}}
+    )
+
+
 POD_FAULTS = {
+    "container_config": config_error,
     "crashloop": crashloop,
     "oomkilled": oom,
     "image_pull": image_pull,
