@@ -57,8 +57,9 @@ class AnalyzeTool(Tool):
     name = "analyze"
     description = (
         "Run deterministic checks over the Kubernetes state you may read (and firing alerts): "
-        "CrashLoopBackOff, OOMKilled, image pull and container config errors, unschedulable pods, failing readiness, restart "
-        "bursts, unavailable workloads / stuck rollouts, failed Jobs, pending PVCs, node problems. "
+        "CrashLoopBackOff, OOMKilled, image pull and container config errors, unschedulable pods, "
+        "failing readiness, restart bursts, unavailable workloads / stuck rollouts, failed Jobs, "
+        "pending PVCs, node problems. "
         "Each finding has severity, evidence and a `next_query` to run next. Start triage here."
     )
     input_schema: ClassVar[JSON] = {
