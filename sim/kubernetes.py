@@ -12,7 +12,7 @@ carries it.
 
 Scenario YAML:
 
-    include: healthy            # optional: start from another scenario's objects and logs
+    include: healthy            # optional: start from other scenarios' objects and logs (name or list)
     objects: [ {apiVersion, kind, metadata: {name, namespace, ...}, spec, status}, ... ]
     logs:
       - {namespace, pod, container, previous: false, lines: [...]}
@@ -100,7 +100,13 @@ class Scenario:
         if not path.suffix:
             path = SCENARIO_DIR / f"{name_or_path}.yaml"
         doc = yaml.safe_load(path.read_text()) or {}
-        scenario = cls.load(doc["include"]) if doc.get("include") else cls()
+        scenario = cls()
+        includes = doc.get("include") or []
+        for parent in [includes] if isinstance(includes, str) else includes:
+            base = cls.load(parent)
+            for obj in base.objects:
+                scenario.add(obj)
+            scenario.logs.update(base.logs)
         for obj in doc.get("objects") or []:
             scenario.add(obj)
         for entry in doc.get("logs") or []:

@@ -41,6 +41,9 @@ EXPECTED = {
     },
     "injection": set(),
 }
+EXPECTED["demo"] = set().union(
+    *(EXPECTED[s] for s in ("crashloop", "oomkilled", "pending-pvc", "restart-burst", "stuck-rollout"))
+)
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
