@@ -104,8 +104,10 @@ async def test_analyst_gets_recommendations_and_event_is_written(
     assert "## Recommendations" in streamed
     assert answer.recommendations and "512Mi" in answer.recommendations
     rows = await pg_pool.fetch(
-        "SELECT session_id, response_hash FROM audit_events WHERE event_type='recommendation' AND user_id=$1",
+        "SELECT session_id, response_hash FROM audit_events"
+        " WHERE event_type='recommendation' AND user_id=$1 AND session_id=$2",
         scope.user_id,
+        job.session_id,
     )
     assert len(rows) == 1 and rows[0]["session_id"] == job.session_id and len(rows[0]["response_hash"]) == 64
 

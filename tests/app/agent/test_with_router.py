@@ -80,7 +80,7 @@ async def test_overloaded_forever_gives_offline_answer_naming_the_fault(
     cluster = await k8s_cluster("oomkilled")
     anthropic_sim.fail_next(529, times=10_000, retry_after=0)
     router = make_router([AnalyzeTool(client=cluster.client)])
-    scope = scope_for(("viewer",), ("shop",))
+    scope = scope_for(("viewer",), ("shop",), user=f"U-{uuid.uuid4().hex[:8]}")
     answer = await agent(anthropic_client, router, audit_log, metrics, deadline_s=3).answer(
         job(), scope, [], RecordingSurface()
     )
