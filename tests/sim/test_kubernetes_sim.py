@@ -4,6 +4,8 @@ raw HTTP: envelopes, selectors, logs, Status errors, the bearer token, and no Se
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -20,16 +22,21 @@ from sim.kubernetes import (
     field_selector_matches,
     label_selector_matches,
 )
-from tests.fixtures.kubernetes import k8s_cluster  # noqa: F401
+from tests.fixtures.kubernetes import (
+    ClusterFactory,
+    k8s_cluster,  # noqa: F401
+)
 
 
 @pytest.fixture
-async def sim():
+async def sim() -> AsyncIterator[KubernetesSimulator]:
     async with KubernetesSimulator(scenario="crashloop") as s:
         yield s
 
 
-async def _get(sim: KubernetesSimulator, path: str, *, token: str | None = None, method: str = "GET"):
+async def _get(
+    sim: KubernetesSimulator, path: str, *, token: str | None = None, method: str = "GET"
+) -> tuple[int, Any]:
     headers = {"Authorization": f"Bearer {token if token is not None else sim.token}"}
     async with aiohttp.ClientSession() as http:
         async with http.request(method, sim.url + path, headers=headers) as resp:
@@ -38,7 +45,7 @@ async def _get(sim: KubernetesSimulator, path: str, *, token: str | None = None,
             return resp.status, body
 
 
-async def test_list_envelope_is_what_the_api_server_sends(sim):
+async def test_list_envelope_is_what_the_api_server_sends(sim: KubernetesSimulator) -> None:
     status, body = await _get(sim, "/apis/apps/v1/namespaces/shop/deployments")
     assert status == 200
     assert body["kind"] == "DeploymentList" and body["apiVersion"] == "apps/v1"
@@ -48,7 +55,7 @@ async def test_list_envelope_is_what_the_api_server_sends(sim):
     assert all("kind" not in i for i in body["items"])  # list items carry no kind, like the real server
 
 
-async def test_all_namespaces_and_cluster_scoped_paths(sim):
+async def test_all_namespaces_and_cluster_scoped_paths(sim: KubernetesSimulator) -> None:
     _, pods = await _get(sim, "/api/v1/pods")
     assert {i["metadata"]["namespace"] for i in pods["items"]} == {"shop", "payments", "monitoring"}
     _, nodes = await _get(sim, "/api/v1/nodes")
@@ -57,14 +64,14 @@ async def test_all_namespaces_and_cluster_scoped_paths(sim):
     assert status == 200 and node["kind"] == "Node"
 
 
-async def test_missing_resource_is_a_404_status_object(sim):
+async def test_missing_resource_is_a_404_status_object(sim: KubernetesSimulator) -> None:
     status, body = await _get(sim, "/api/v1/namespaces/shop/pods/nope")
     assert status == 404
     assert body["kind"] == "Status" and body["reason"] == "NotFound" and body["code"] == 404
     assert body["details"] == {"name": "nope", "kind": "pods"}
 
 
-async def test_bearer_token_required(sim):
+async def test_bearer_token_required(sim: KubernetesSimulator) -> None:
     status, body = await _get(sim, "/api/v1/pods", token="wrong")
     assert status == 401 and body["reason"] == "Unauthorized"
     status, _ = await _get(sim, "/api/v1/pods", token="")
@@ -80,25 +87,27 @@ async def test_bearer_token_required(sim):
         "/api/v1/namespaces/shop/configmaps",
     ],
 )
-async def test_secrets_and_configmaps_are_forbidden_like_the_read_only_clusterrole(sim, path):
+async def test_secrets_and_configmaps_are_forbidden_like_the_read_only_clusterrole(
+    sim: KubernetesSimulator, path: str
+) -> None:
     status, body = await _get(sim, path)
     assert status == 403 and body["reason"] == "Forbidden"
 
 
-async def test_writes_are_forbidden(sim):
+async def test_writes_are_forbidden(sim: KubernetesSimulator) -> None:
     for method in ("DELETE", "POST", "PATCH", "PUT"):
         status, _ = await _get(sim, "/api/v1/namespaces/shop/pods/orders-6c9f7d5b8-r4d2k", method=method)
         assert status == 403
 
 
-async def test_requests_are_recorded_with_query(sim):
+async def test_requests_are_recorded_with_query(sim: KubernetesSimulator) -> None:
     await _get(sim, "/api/v1/namespaces/shop/pods?labelSelector=app%3Dorders")
     rec = sim.requests[-1]
     assert rec.path == "/api/v1/namespaces/shop/pods" and rec.query == {"labelSelector": "app=orders"}
     assert rec.status == 200
 
 
-async def test_logs_tail_previous_and_container_rules(sim):
+async def test_logs_tail_previous_and_container_rules(sim: KubernetesSimulator) -> None:
     base = "/api/v1/namespaces/shop/pods/orders-6c9f7d5b8-r4d2k/log"
     status, text = await _get(sim, base + "?previous=true&tailLines=2")
     assert status == 200 and text.splitlines() == [
@@ -113,7 +122,7 @@ async def test_logs_tail_previous_and_container_rules(sim):
     assert status == 200 and text == "2026-11-26"  # the first N bytes, as the kubelet does
 
 
-async def test_official_client_round_trip(k8s_cluster):  # noqa: F811
+async def test_official_client_round_trip(k8s_cluster: ClusterFactory) -> None:  # noqa: F811
     """The real kubernetes client, configured from the kubeconfig the fixture writes."""
     cluster = await k8s_cluster("crashloop")
     # the simulator serves on this event loop: the blocking client must run in a thread
@@ -121,19 +130,19 @@ async def test_official_client_round_trip(k8s_cluster):  # noqa: F811
 
 
 def _round_trip(kubeconfig: str) -> None:
-    api = k8s_config.new_client_from_config(config_file=kubeconfig)
+    api = k8s_config.new_client_from_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
     try:
         core = k8s.CoreV1Api(api)
-        pods = core.list_namespaced_pod("shop", label_selector="app=orders")
+        pods: Any = core.list_namespaced_pod("shop", label_selector="app=orders")
         assert [p.metadata.name for p in pods.items] == ["orders-6c9f7d5b8-r4d2k"]
         status = pods.items[0].status.container_statuses[0]
         assert status.state.waiting.reason == "CrashLoopBackOff"
         assert status.last_state.terminated.exit_code == 1
-        deploy = k8s.AppsV1Api(api).read_namespaced_deployment("orders", "shop")
+        deploy: Any = k8s.AppsV1Api(api).read_namespaced_deployment("orders", "shop")
         assert deploy.status.unavailable_replicas == 1
-        jobs = k8s.BatchV1Api(api).list_namespaced_job("shop")
+        jobs: Any = k8s.BatchV1Api(api).list_namespaced_job("shop")
         assert jobs.items[0].status.succeeded == 1
-        hpa = k8s.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler("checkout", "shop")
+        hpa: Any = k8s.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler("checkout", "shop")
         assert hpa.spec.max_replicas == 6
         log = core.read_namespaced_pod_log("orders-6c9f7d5b8-r4d2k", "shop", previous=True, tail_lines=1)
         assert "cannot reach database" in log
@@ -147,7 +156,7 @@ def _round_trip(kubeconfig: str) -> None:
         api.close()
 
 
-async def test_field_selectors_on_events(sim):
+async def test_field_selectors_on_events(sim: KubernetesSimulator) -> None:
     status, body = await _get(
         sim, "/api/v1/namespaces/shop/events?fieldSelector=involvedObject.name%3Dorders-6c9f7d5b8-r4d2k"
     )
@@ -156,7 +165,7 @@ async def test_field_selectors_on_events(sim):
     assert {e["reason"] for e in warn["items"]} == {"BackOff"}
 
 
-def test_every_scenario_loads_and_includes_the_healthy_base():
+def test_every_scenario_loads_and_includes_the_healthy_base() -> None:
     healthy = {
         (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])
         for o in Scenario.load("healthy").objects
@@ -191,7 +200,7 @@ LABELS = {"app": "checkout", "tier": "web", "version": "v2"}
         ("app=checkout,tier=db", False),
     ],
 )
-def test_label_selector_semantics(selector, expected):
+def test_label_selector_semantics(selector: str, expected: bool) -> None:
     assert label_selector_matches(selector, LABELS) is expected
 
 
@@ -204,14 +213,14 @@ label_value = st.text(alphabet="abcxyz019.-_", min_size=1, max_size=6).filter(la
     key=label_key,
     values=st.lists(label_value, min_size=1, max_size=3),
 )
-def test_in_and_notin_are_complements(labels, key, values):
+def test_in_and_notin_are_complements(labels: dict[str, str], key: str, values: list[str]) -> None:
     inside = label_selector_matches(f"{key} in ({','.join(values)})", labels)
     outside = label_selector_matches(f"{key} notin ({','.join(values)})", labels)
     assert inside != outside
     assert inside == (labels.get(key) in values)
 
 
-def test_field_selector_semantics():
+def test_field_selector_semantics() -> None:
     event = {"involvedObject": {"name": "p1", "kind": "Pod"}, "type": "Warning"}
     assert field_selector_matches("involvedObject.name=p1,involvedObject.kind=Pod", event)
     assert not field_selector_matches("involvedObject.name!=p1", event)
@@ -234,7 +243,9 @@ _ALL_LISTS = [
 ]
 
 
-async def test_every_scenario_object_deserializes_with_the_official_models(k8s_cluster):  # noqa: F811
+async def test_every_scenario_object_deserializes_with_the_official_models(
+    k8s_cluster: ClusterFactory,  # noqa: F811
+) -> None:
     """Scenarios are only useful if the real client accepts them as it would a real server's."""
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         cluster = await k8s_cluster(path.stem)
@@ -243,7 +254,7 @@ async def test_every_scenario_object_deserializes_with_the_official_models(k8s_c
 
 
 def _deserialize_all(kubeconfig: str) -> list[int]:
-    api = k8s_config.new_client_from_config(config_file=kubeconfig)
+    api = k8s_config.new_client_from_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
     try:
         return [len(getattr(getattr(k8s, cls)(api), method)().items) for cls, method in _ALL_LISTS]
     finally:

@@ -9,10 +9,10 @@ import promql_parser
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.fixtures.kubernetes import scope_for
+from tests.fixtures.kubernetes import ClusterFactory, scope_for
 from tests.tools._router_kit import unwrap
-from tests.tools.kubernetes.conftest import ctx_for
-from tools.analyzers.base import SEVERITY_RANK
+from tests.tools.kubernetes.conftest import RouterFactory, ctx_for
+from tools.analyzers.base import SEVERITY_RANK, Finding
 from tools.analyzers.registry import ANALYZERS
 from tools.analyzers.tool import AnalyzeTool, analyze
 from tools.kubernetes.tools import kubernetes_tools
@@ -20,7 +20,7 @@ from tools.kubernetes.tools import kubernetes_tools
 ADMIN = scope_for(("admin",), ())
 
 # scenario → exactly the findings it must produce: (analyzer, severity, namespace, kind, name)
-EXPECTED = {
+EXPECTED: dict[str, set[tuple[str, str, str | None, str, str]]] = {
     "healthy": set(),
     "crashloop": {
         ("crashloop", "critical", "shop", "pod", "orders-6c9f7d5b8-r4d2k"),
@@ -47,7 +47,9 @@ EXPECTED["demo"] = set().union(
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
-async def test_scenario_yields_exactly_its_planted_findings(k8s_cluster, scenario):
+async def test_scenario_yields_exactly_its_planted_findings(
+    k8s_cluster: ClusterFactory, scenario: str
+) -> None:
     cluster = await k8s_cluster(scenario)
     findings, notes = await analyze(cluster.client, ADMIN)
     got = {(f.analyzer, f.severity, f.namespace, f.kind, f.name) for f in findings}
@@ -57,11 +59,13 @@ async def test_scenario_yields_exactly_its_planted_findings(k8s_cluster, scenari
     assert ranks == sorted(ranks)  # most severe first
 
 
-def _finding(findings, analyzer):
+def _finding(findings: list[Finding], analyzer: str) -> Finding:
     return next(f for f in findings if f.analyzer == analyzer)
 
 
-async def test_crashloop_evidence_has_reason_exit_code_and_last_log_lines(k8s_cluster):
+async def test_crashloop_evidence_has_reason_exit_code_and_last_log_lines(
+    k8s_cluster: ClusterFactory,
+) -> None:
     cluster = await k8s_cluster("crashloop")
     f = _finding((await analyze(cluster.client, ADMIN))[0], "crashloop")
     assert "exit code 1" in f.summary and "restarted 7 times" in f.summary
@@ -98,13 +102,15 @@ async def test_crashloop_evidence_has_reason_exit_code_and_last_log_lines(k8s_cl
         ("node-notready", "node_not_ready", "Kubelet stopped posting node status"),
     ],
 )
-async def test_evidence_carries_the_cause(k8s_cluster, scenario, analyzer, needle):
+async def test_evidence_carries_the_cause(
+    k8s_cluster: ClusterFactory, scenario: str, analyzer: str, needle: str
+) -> None:
     cluster = await k8s_cluster(scenario)
     f = _finding((await analyze(cluster.client, ADMIN))[0], analyzer)
     assert needle in f.summary + "\n".join(f.evidence)
 
 
-async def test_every_next_query_is_runnable(k8s_cluster):
+async def test_every_next_query_is_runnable(k8s_cluster: ClusterFactory) -> None:
     """A tool call whose arguments the named tool accepts, or PromQL that parses."""
     cluster = await k8s_cluster("healthy")
     tools = {
@@ -124,7 +130,7 @@ async def test_every_next_query_is_runnable(k8s_cluster):
     assert seen == sum(len(v) for v in EXPECTED.values())
 
 
-async def test_analyze_through_the_router(k8s_cluster, make_router):
+async def test_analyze_through_the_router(k8s_cluster: ClusterFactory, make_router: RouterFactory) -> None:
     cluster = await k8s_cluster("crashloop")
     outcome = await make_router(cluster).invoke(
         "analyze", {}, ctx_for(scope_for(("viewer",), ("shop",))), "tu"
@@ -137,7 +143,7 @@ async def test_analyze_through_the_router(k8s_cluster, make_router):
     assert any("FATAL cannot reach database" in e for e in body["findings"][0]["evidence"])
 
 
-async def test_healthy_cluster_says_so(k8s_cluster, make_router):
+async def test_healthy_cluster_says_so(k8s_cluster: ClusterFactory, make_router: RouterFactory) -> None:
     cluster = await k8s_cluster("healthy")
     outcome = await make_router(cluster).invoke("analyze", {}, ctx_for(ADMIN), "tu")
     _, _, body = unwrap(outcome.content)

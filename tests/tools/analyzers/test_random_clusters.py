@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tools.analyzers.base import ClusterState
+from tools.analyzers.base import ClusterState, Finding
 from tools.analyzers.registry import ANALYZERS
 from tools.kubernetes.summarize import summarize
 
@@ -19,13 +19,13 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 
 @st.composite
-def container(draw: Any, idx: int) -> tuple[dict, dict]:
+def container(draw: Any, idx: int) -> tuple[dict[str, Any], dict[str, Any]]:
     name = f"c{idx}"
     restarts = draw(st.integers(0, 4))
     last = draw(
         st.sampled_from([None, {"reason": "Completed", "exitCode": 0}, {"reason": "Error", "exitCode": 1}])
     )
-    status: dict = {
+    status: dict[str, Any] = {
         "name": name,
         "image": "img:1",
         "ready": True,
@@ -40,7 +40,7 @@ def container(draw: Any, idx: int) -> tuple[dict, dict]:
 
 
 @st.composite
-def pod(draw: Any) -> dict:
+def pod(draw: Any) -> dict[str, Any]:
     n = draw(st.integers(1, 3))
     pairs = [draw(container(i)) for i in range(n)]
     return {
@@ -56,7 +56,7 @@ def pod(draw: Any) -> dict:
 
 
 @st.composite
-def workload(draw: Any, kind: str) -> dict:
+def workload(draw: Any, kind: str) -> dict[str, Any]:
     n = draw(st.integers(0, 5))
     status = {"replicas": n, "readyReplicas": n, "availableReplicas": n, "updatedReplicas": n}
     if kind == "DaemonSet":
@@ -79,7 +79,7 @@ def workload(draw: Any, kind: str) -> dict:
 
 
 @st.composite
-def job(draw: Any) -> dict:
+def job(draw: Any) -> dict[str, Any]:
     done = draw(st.booleans())
     status = (
         {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]} if done else {"active": 1}
@@ -93,12 +93,12 @@ def job(draw: Any) -> dict:
 
 
 @st.composite
-def pvc(draw: Any) -> dict:
+def pvc(draw: Any) -> dict[str, Any]:
     return {"metadata": {"name": draw(NAME), "namespace": draw(NS)}, "spec": {}, "status": {"phase": "Bound"}}
 
 
 @st.composite
-def node(draw: Any) -> dict:
+def node(draw: Any) -> dict[str, Any]:
     conds = [{"type": t, "status": "False"} for t in ("MemoryPressure", "DiskPressure", "PIDPressure")]
     return {
         "metadata": {"name": draw(NAME)},
@@ -108,7 +108,7 @@ def node(draw: Any) -> dict:
 
 
 @st.composite
-def warning_event(draw: Any) -> dict:
+def warning_event(draw: Any) -> dict[str, Any]:
     return {
         "metadata": {"name": draw(NAME), "namespace": draw(NS)},
         "involvedObject": {"kind": "Pod", "name": draw(NAME)},
@@ -118,7 +118,9 @@ def warning_event(draw: Any) -> dict:
     }
 
 
-def unique(strategy, max_size=6):
+def unique(
+    strategy: st.SearchStrategy[dict[str, Any]], max_size: int = 6
+) -> st.SearchStrategy[list[dict[str, Any]]]:
     return st.lists(
         strategy,
         max_size=max_size,
@@ -127,7 +129,7 @@ def unique(strategy, max_size=6):
 
 
 @st.composite
-def healthy_cluster(draw: Any) -> dict[str, list[dict]]:
+def healthy_cluster(draw: Any) -> dict[str, list[dict[str, Any]]]:
     return {
         "pods": draw(unique(pod())),
         "deployments": draw(unique(workload("Deployment"))),
@@ -152,39 +154,43 @@ _KIND = {
 }
 
 
-def state_of(raw: dict[str, list[dict]]) -> ClusterState:
-    return ClusterState(**{attr: [summarize(_KIND[attr], o) for o in objs] for attr, objs in raw.items()})
+def state_of(raw: dict[str, list[dict[str, Any]]]) -> ClusterState:
+    state = ClusterState()
+    for attr, objs in raw.items():
+        setattr(state, attr, [summarize(_KIND[attr], o) for o in objs])
+    return state
 
 
-def run_all(state: ClusterState):
+def run_all(state: ClusterState) -> list[Finding]:
     return [f for run in ANALYZERS.values() for f in run(state)]
 
 
 @SETTINGS
 @given(raw=healthy_cluster())
-def test_random_healthy_clusters_produce_no_findings(raw):
+def test_random_healthy_clusters_produce_no_findings(raw: dict[str, list[dict[str, Any]]]) -> None:
     assert run_all(state_of(raw)) == []
 
 
-def _first_status(p: dict) -> dict:
-    return p["status"]["containerStatuses"][0]
+def _first_status(p: dict[str, Any]) -> dict[str, Any]:
+    status: dict[str, Any] = p["status"]["containerStatuses"][0]
+    return status
 
 
-def crashloop(p):
+def crashloop(p: dict[str, Any]) -> None:
     s = _first_status(p)
     s.update(ready=False, started=False, restartCount=9, state={"waiting": {"reason": "CrashLoopBackOff"}})
     s["lastState"] = {"terminated": {"reason": "Error", "exitCode": 1}}
 
 
-def oom(p):
+def oom(p: dict[str, Any]) -> None:
     _first_status(p)["lastState"] = {"terminated": {"reason": "OOMKilled", "exitCode": 137}}
 
 
-def image_pull(p):
+def image_pull(p: dict[str, Any]) -> None:
     _first_status(p).update(ready=False, started=False, state={"waiting": {"reason": "ErrImagePull"}})
 
 
-def unschedulable(p):
+def unschedulable(p: dict[str, Any]) -> None:
     p["spec"].pop("nodeName")
     p["status"] = {
         "phase": "Pending",
@@ -194,17 +200,17 @@ def unschedulable(p):
     }
 
 
-def not_ready(p):
+def not_ready(p: dict[str, Any]) -> None:
     _first_status(p)["ready"] = False
 
 
-def burst(p):
+def burst(p: dict[str, Any]) -> None:
     s = _first_status(p)
     s["restartCount"] = 12
     s["lastState"] = {"terminated": {"reason": "Error", "exitCode": 2}}
 
 
-def config_error(p):
+def config_error(p: dict[str, Any]) -> None:
     _first_status(p).update(
         ready=False, started=False, state={"waiting": {"reason": "CreateContainerConfigError"}}
     )
@@ -223,7 +229,9 @@ POD_FAULTS = {
 
 @SETTINGS
 @given(raw=healthy_cluster(), victim=pod(), fault=st.sampled_from(sorted(POD_FAULTS)))
-def test_one_planted_pod_fault_yields_exactly_one_finding(raw, victim, fault):
+def test_one_planted_pod_fault_yields_exactly_one_finding(
+    raw: dict[str, list[dict[str, Any]]], victim: dict[str, Any], fault: str
+) -> None:
     victim = copy.deepcopy(victim)
     victim["metadata"]["name"] = "victim-0"
     POD_FAULTS[fault](victim)
@@ -240,7 +248,9 @@ def test_one_planted_pod_fault_yields_exactly_one_finding(raw, victim, fault):
     kind=st.sampled_from(["deployments", "statefulsets", "daemonsets"]),
     missing=st.integers(1, 3),
 )
-def test_one_unavailable_workload_yields_exactly_one_finding(raw, kind, missing):
+def test_one_unavailable_workload_yields_exactly_one_finding(
+    raw: dict[str, list[dict[str, Any]]], kind: str, missing: int
+) -> None:
     w = copy.deepcopy(workload_template(kind))
     st_ = w["status"]
     for key in ("availableReplicas", "readyReplicas", "numberAvailable", "numberReady"):
@@ -251,7 +261,7 @@ def test_one_unavailable_workload_yields_exactly_one_finding(raw, kind, missing)
     assert [(f.analyzer, f.name) for f in findings] == [("workload_unavailable", "victim-w")]
 
 
-def workload_template(kind: str) -> dict:
+def workload_template(kind: str) -> dict[str, Any]:
     api_kind = {"deployments": "Deployment", "statefulsets": "StatefulSet", "daemonsets": "DaemonSet"}[kind]
     status = (
         {"desiredNumberScheduled": 3, "numberReady": 3, "numberAvailable": 3, "updatedNumberScheduled": 3}
@@ -268,7 +278,9 @@ def workload_template(kind: str) -> dict:
 
 @SETTINGS
 @given(raw=healthy_cluster(), which=st.sampled_from(["job", "pvc", "node"]))
-def test_failed_job_pending_pvc_and_bad_node_each_yield_one_finding(raw, which):
+def test_failed_job_pending_pvc_and_bad_node_each_yield_one_finding(
+    raw: dict[str, list[dict[str, Any]]], which: str
+) -> None:
     if which == "job":
         raw["jobs"] = [
             *raw["jobs"],

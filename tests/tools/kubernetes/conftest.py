@@ -16,6 +16,8 @@ from tools.blocklist import Blocklist
 from tools.kubernetes.tools import kubernetes_tools
 from tools.router import ToolRouter
 
+RouterFactory = Callable[[SimCluster], ToolRouter]
+
 
 def ctx_for(scope: EffectiveScope) -> ToolContext:
     return ToolContext(scope=scope, job_id=f"job-{uuid.uuid4().hex[:8]}", session_id=f"s-{uuid.uuid4().hex}")
@@ -24,7 +26,7 @@ def ctx_for(scope: EffectiveScope) -> ToolContext:
 @pytest.fixture
 def make_router(
     audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redis_prefix: str
-) -> Callable[[SimCluster], ToolRouter]:
+) -> RouterFactory:
     """The real router over the four k8s tools + analyze, pointed at one simulated cluster."""
 
     def build(cluster: SimCluster) -> ToolRouter:

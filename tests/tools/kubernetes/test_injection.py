@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
+
+import asyncpg
 
 from sim.kubernetes import Scenario
 from tests.fixtures.injections import LABEL_VALUE_PAYLOADS, NAME_PAYLOADS, PAYLOADS
-from tests.fixtures.kubernetes import scope_for
+from tests.fixtures.kubernetes import ClusterFactory, scope_for
 from tests.tools._router_kit import unwrap
-from tests.tools.kubernetes.conftest import ctx_for
+from tests.tools.kubernetes.conftest import RouterFactory, ctx_for
 
 SHOP = scope_for(("viewer",), ("shop",))
 SECRETS = (
@@ -58,7 +61,7 @@ def planted() -> Scenario:
     return scenario
 
 
-def strings(value) -> list[str]:
+def strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
@@ -68,7 +71,7 @@ def strings(value) -> list[str]:
     return []
 
 
-def assert_contained(body) -> None:
+def assert_contained(body: Any) -> None:
     text = "\n".join(strings(body))
     for payload in PAYLOADS + NAME_PAYLOADS + LABEL_VALUE_PAYLOADS:
         assert payload not in text, payload[:80]
@@ -76,12 +79,14 @@ def assert_contained(body) -> None:
         assert secret not in text, secret
 
 
-async def test_corpus_in_pods_events_and_logs_is_withheld_and_flagged(k8s_cluster, make_router, pg_pool):
+async def test_corpus_in_pods_events_and_logs_is_withheld_and_flagged(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory, pg_pool: asyncpg.Pool
+) -> None:
     assert len(PAYLOADS) >= 50
     cluster = await k8s_cluster(planted())
     router = make_router(cluster)
     ctx = ctx_for(SHOP)
-    calls = [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("k8s_list", {"kind": "pod", "namespace": "shop"}),
         ("k8s_get", {"kind": "pod", "name": "carrier-0", "namespace": "shop"}),
         ("k8s_events", {"namespace": "shop"}),
@@ -105,7 +110,9 @@ async def test_corpus_in_pods_events_and_logs_is_withheld_and_flagged(k8s_cluste
     assert flagged >= 4  # list, get, events and both log calls carried payloads
 
 
-async def test_the_pod_list_stays_useful_around_the_payloads(k8s_cluster, make_router):
+async def test_the_pod_list_stays_useful_around_the_payloads(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster(planted())
     outcome = await make_router(cluster).invoke(
         "k8s_list", {"kind": "pod", "namespace": "shop"}, ctx_for(SHOP), "tu"
@@ -116,7 +123,9 @@ async def test_the_pod_list_stays_useful_around_the_payloads(k8s_cluster, make_r
     assert "[withheld: possible prompt injection]" in names
 
 
-async def test_secrets_in_env_and_logs_never_reach_the_model(k8s_cluster, make_router):
+async def test_secrets_in_env_and_logs_never_reach_the_model(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster("injection")
     router = make_router(cluster)
     for tool, args in (
@@ -134,7 +143,7 @@ async def test_secrets_in_env_and_logs_never_reach_the_model(k8s_cluster, make_r
         assert "DB_PASSWORD" in outcome.content or tool == "k8s_pod_logs"  # names stay visible
 
 
-def test_planted_scenario_really_carries_the_corpus():
+def test_planted_scenario_really_carries_the_corpus() -> None:
     """Guard against a test that passes because nothing was planted."""
     dumped = json.dumps([o for o in planted().objects])
     assert all(json.dumps(p)[1:-1] in dumped for p in PAYLOADS + NAME_PAYLOADS)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.errors import ToolError
+from app.identity.scope import EffectiveScope
 from sim.kubernetes import KubernetesSimulator, Scenario
 from tests.fixtures.kubernetes import SimCluster, scope_for
 from tests.tools.kubernetes.conftest import ctx_for
@@ -68,17 +70,14 @@ calls = st.one_of(
 )
 
 
-def _items(out: dict) -> list[dict]:
-    if "items" in out:
-        return out["items"]
-    if "item" in out:
-        return [out["item"]]
-    if "findings" in out:
-        return out["findings"]
-    return [out]
+def _items(out: dict[str, Any]) -> list[dict[str, Any]]:
+    for key in ("items", "findings"):
+        if key in out:
+            return list(out[key])
+    return [out["item"]] if "item" in out else [out]
 
 
-async def _run(scope, tool_name: str, args: dict) -> None:
+async def _run(scope: EffectiveScope, tool_name: str, args: dict[str, Any]) -> None:
     async with KubernetesSimulator(scenario=SCENARIO) as sim:
         with tempfile.TemporaryDirectory() as tmp:
             kubeconfig = sim.write_kubeconfig(Path(tmp) / "kc")
@@ -109,5 +108,5 @@ async def _run(scope, tool_name: str, args: dict) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scope=scopes, call=calls)
-def test_tools_never_reach_outside_the_scope(scope, call):
+def test_tools_never_reach_outside_the_scope(scope: EffectiveScope, call: tuple[str, dict[str, Any]]) -> None:
     asyncio.run(_run(scope, *call))

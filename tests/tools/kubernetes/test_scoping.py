@@ -3,11 +3,15 @@ was (never) sent: a scoped user causes no cluster-wide list and no request for a
 
 from __future__ import annotations
 
+from typing import Any
+
+import asyncpg
 import pytest
 
-from tests.fixtures.kubernetes import scope_for
+from app.identity.scope import EffectiveScope
+from tests.fixtures.kubernetes import ClusterFactory, scope_for
 from tests.tools._router_kit import unwrap
-from tests.tools.kubernetes.conftest import ctx_for
+from tests.tools.kubernetes.conftest import RouterFactory, ctx_for
 
 SHOP = scope_for(("viewer",), ("shop",))
 SHOP_PAYMENTS = scope_for(("analyst",), ("shop", "payments"))
@@ -16,11 +20,12 @@ ADMIN_IN_SHOP_CHANNEL = scope_for(("admin",), (), channel_namespaces=("shop",))
 NOBODY = scope_for(("guest",), ("shop",))
 
 
-async def security_rows(pool, session_id):
-    return await pool.fetch(
+async def security_rows(pool: asyncpg.Pool, session_id: str | None) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await pool.fetch(
         "SELECT failure_reason, namespace FROM audit_events WHERE event_type='security' AND session_id=$1",
         session_id,
     )
+    return rows
 
 
 @pytest.mark.parametrize(
@@ -34,7 +39,13 @@ async def security_rows(pool, session_id):
         ("analyze", {"namespace": "payments"}),
     ],
 )
-async def test_other_namespace_is_refused_and_never_requested(k8s_cluster, make_router, pg_pool, tool, args):
+async def test_other_namespace_is_refused_and_never_requested(
+    k8s_cluster: ClusterFactory,
+    make_router: RouterFactory,
+    pg_pool: asyncpg.Pool,
+    tool: str,
+    args: dict[str, Any],
+) -> None:
     cluster = await k8s_cluster("restart-burst")  # the planted fault lives in payments
     router = make_router(cluster)
     ctx = ctx_for(SHOP)
@@ -47,8 +58,8 @@ async def test_other_namespace_is_refused_and_never_requested(k8s_cluster, make_
 
 @pytest.mark.parametrize("kind", ["pod", "deployment", "event", "job", "pvc", "service", "hpa"])
 async def test_without_namespace_a_scoped_user_gets_one_call_per_own_namespace(
-    k8s_cluster, make_router, kind
-):
+    k8s_cluster: ClusterFactory, make_router: RouterFactory, kind: str
+) -> None:
     cluster = await k8s_cluster("restart-burst")
     router = make_router(cluster)
     outcome = await router.invoke("k8s_list", {"kind": kind}, ctx_for(SHOP_PAYMENTS), "tu")
@@ -60,7 +71,9 @@ async def test_without_namespace_a_scoped_user_gets_one_call_per_own_namespace(
     assert {i["namespace"] for i in body["items"]} <= {"shop", "payments"}
 
 
-async def test_scoped_pod_list_shows_only_own_namespace(k8s_cluster, make_router):
+async def test_scoped_pod_list_shows_only_own_namespace(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster("healthy")
     outcome = await make_router(cluster).invoke("k8s_list", {"kind": "pod"}, ctx_for(SHOP), "tu")
     _, _, body = unwrap(outcome.content)
@@ -72,7 +85,9 @@ async def test_scoped_pod_list_shows_only_own_namespace(k8s_cluster, make_router
     assert cluster.namespaced_paths() == {"shop"} and cluster.cluster_wide_lists() == []
 
 
-async def test_admin_lists_all_namespaces_in_one_call(k8s_cluster, make_router):
+async def test_admin_lists_all_namespaces_in_one_call(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster("healthy")
     outcome = await make_router(cluster).invoke("k8s_list", {"kind": "pod"}, ctx_for(ADMIN), "tu")
     _, _, body = unwrap(outcome.content)
@@ -82,7 +97,9 @@ async def test_admin_lists_all_namespaces_in_one_call(k8s_cluster, make_router):
 
 
 @pytest.mark.parametrize("scope", [SHOP, SHOP_PAYMENTS, ADMIN_IN_SHOP_CHANNEL])
-async def test_nodes_are_refused_without_cluster_wide_scope(k8s_cluster, make_router, scope):
+async def test_nodes_are_refused_without_cluster_wide_scope(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory, scope: EffectiveScope
+) -> None:
     cluster = await k8s_cluster("node-notready")
     router = make_router(cluster)
     for tool, args in (("k8s_list", {"kind": "node"}), ("k8s_get", {"kind": "node", "name": "node-b"})):
@@ -91,7 +108,7 @@ async def test_nodes_are_refused_without_cluster_wide_scope(k8s_cluster, make_ro
     assert cluster.sim.requests == []
 
 
-async def test_admin_reads_nodes(k8s_cluster, make_router):
+async def test_admin_reads_nodes(k8s_cluster: ClusterFactory, make_router: RouterFactory) -> None:
     cluster = await k8s_cluster("node-notready")
     outcome = await make_router(cluster).invoke(
         "k8s_get", {"kind": "node", "name": "node-b"}, ctx_for(ADMIN), "tu"
@@ -100,7 +117,9 @@ async def test_admin_reads_nodes(k8s_cluster, make_router):
     assert body["item"]["ready"] == "Unknown"
 
 
-async def test_admin_in_a_scoped_channel_is_held_to_the_channel(k8s_cluster, make_router):
+async def test_admin_in_a_scoped_channel_is_held_to_the_channel(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster("healthy")
     router = make_router(cluster)
     outcome = await router.invoke("k8s_list", {"kind": "deployment"}, ctx_for(ADMIN_IN_SHOP_CHANNEL), "tu")
@@ -109,14 +128,16 @@ async def test_admin_in_a_scoped_channel_is_held_to_the_channel(k8s_cluster, mak
     assert cluster.namespaced_paths() == {"shop"} and cluster.cluster_wide_lists() == []
 
 
-async def test_no_role_reads_nothing(k8s_cluster, make_router):
+async def test_no_role_reads_nothing(k8s_cluster: ClusterFactory, make_router: RouterFactory) -> None:
     cluster = await k8s_cluster("healthy")
     outcome = await make_router(cluster).invoke("k8s_list", {"kind": "pod"}, ctx_for(NOBODY), "tu")
     assert outcome.is_error
     assert cluster.sim.requests == []
 
 
-async def test_get_without_namespace_uses_the_single_scoped_namespace(k8s_cluster, make_router):
+async def test_get_without_namespace_uses_the_single_scoped_namespace(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster("healthy")
     router = make_router(cluster)
     outcome = await router.invoke("k8s_get", {"kind": "deployment", "name": "checkout"}, ctx_for(SHOP), "tu")
@@ -128,7 +149,7 @@ async def test_get_without_namespace_uses_the_single_scoped_namespace(k8s_cluste
     assert outcome.is_error and "namespace" in outcome.content
 
 
-async def test_events_for_one_object(k8s_cluster, make_router):
+async def test_events_for_one_object(k8s_cluster: ClusterFactory, make_router: RouterFactory) -> None:
     cluster = await k8s_cluster("pending-unschedulable")
     outcome = await make_router(cluster).invoke(
         "k8s_events", {"involved_object": "Pod/analytics-5f7c8d9b6-zz8pm"}, ctx_for(SHOP), "tu"
@@ -141,7 +162,9 @@ async def test_events_for_one_object(k8s_cluster, make_router):
     }
 
 
-async def test_bad_label_selector_is_explained(k8s_cluster, make_router):
+async def test_bad_label_selector_is_explained(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster("healthy")
     outcome = await make_router(cluster).invoke(
         "k8s_list", {"kind": "pod", "namespace": "shop", "label_selector": "app in (a"}, ctx_for(SHOP), "tu"
@@ -149,7 +172,9 @@ async def test_bad_label_selector_is_explained(k8s_cluster, make_router):
     assert outcome.is_error and "label_selector" in outcome.content
 
 
-async def test_api_server_down_is_a_tool_error_without_details(k8s_cluster, make_router):
+async def test_api_server_down_is_a_tool_error_without_details(
+    k8s_cluster: ClusterFactory, make_router: RouterFactory
+) -> None:
     cluster = await k8s_cluster("healthy")
     await cluster.sim.stop()
     outcome = await make_router(cluster).invoke("k8s_list", {"kind": "pod"}, ctx_for(SHOP), "tu")
@@ -171,15 +196,15 @@ async def test_api_server_down_is_a_tool_error_without_details(k8s_cluster, make
     ],
 )
 async def test_path_bending_and_unknown_kinds_are_refused_before_any_request(
-    k8s_cluster, make_router, tool, args
-):
+    k8s_cluster: ClusterFactory, make_router: RouterFactory, tool: str, args: dict[str, Any]
+) -> None:
     cluster = await k8s_cluster("healthy")
     outcome = await make_router(cluster).invoke(tool, args, ctx_for(SHOP), "tu")
     assert outcome.is_error and "invalid arguments" in outcome.content
     assert cluster.sim.requests == []
 
 
-async def test_fan_out_is_bounded(k8s_cluster, make_router):
+async def test_fan_out_is_bounded(k8s_cluster: ClusterFactory, make_router: RouterFactory) -> None:
     many = scope_for(("viewer",), [f"team-{i:02d}" for i in range(30)])
     cluster = await k8s_cluster("healthy")
     router = make_router(cluster)

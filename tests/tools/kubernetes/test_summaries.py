@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from app.identity.scope import EffectiveScope
 from sim.kubernetes import SCENARIO_DIR
-from tests.fixtures.kubernetes import scope_for
+from tests.fixtures.kubernetes import ClusterFactory, SimCluster, scope_for
 from tests.tools.kubernetes.conftest import ctx_for
 from tools.kubernetes import schemas
 from tools.kubernetes.summarize import REDACTED_VALUE, pod, summarize
@@ -20,18 +22,23 @@ ADMIN = scope_for(("admin",), ())
 KINDS = schemas.KIND_NAMES
 
 
-async def _list(cluster, kind, scope=ADMIN, **args):
+async def _list(cluster: SimCluster, kind: str, scope: EffectiveScope = ADMIN, **args: Any) -> dict[str, Any]:
     return await K8sListTool(client=cluster.client)._invoke({"kind": kind, **args}, ctx_for(scope))
 
 
-async def _get(cluster, kind, name, scope=ADMIN, **args):
+async def _get(
+    cluster: SimCluster, kind: str, name: str, scope: EffectiveScope = ADMIN, **args: Any
+) -> dict[str, Any]:
     out = await K8sGetTool(client=cluster.client)._invoke(
         {"kind": kind, "name": name, **args}, ctx_for(scope)
     )
-    return out["item"]
+    item: dict[str, Any] = out["item"]
+    return item
 
 
-async def test_every_kind_lists_in_every_scenario_and_matches_the_strict_schema(k8s_cluster):
+async def test_every_kind_lists_in_every_scenario_and_matches_the_strict_schema(
+    k8s_cluster: ClusterFactory,
+) -> None:
     validator = Draft202012Validator(schemas.LIST_OUTPUT)
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         cluster = await k8s_cluster(path.stem)
@@ -43,7 +50,7 @@ async def test_every_kind_lists_in_every_scenario_and_matches_the_strict_schema(
             assert out["count"] >= len(out["items"])
 
 
-async def test_pod_summary_of_a_crash_looping_pod(k8s_cluster):
+async def test_pod_summary_of_a_crash_looping_pod(k8s_cluster: ClusterFactory) -> None:
     cluster = await k8s_cluster("crashloop")
     item = await _get(cluster, "pod", "orders-6c9f7d5b8-r4d2k", namespace="shop")
     assert item["phase"] == "Running" and item["node"] == "node-b"
@@ -58,7 +65,7 @@ async def test_pod_summary_of_a_crash_looping_pod(k8s_cluster):
     assert c["image"] == "registry.example.com/shop/orders:2.3.0"
 
 
-async def test_workload_summaries(k8s_cluster):
+async def test_workload_summaries(k8s_cluster: ClusterFactory) -> None:
     cluster = await k8s_cluster("stuck-rollout")
     d = await _get(cluster, "deployment", "frontend", namespace="shop")
     assert d["replicas"] == {"desired": 3, "ready": 2, "available": 2, "updated": 1, "unavailable": 1}
@@ -79,7 +86,7 @@ async def test_workload_summaries(k8s_cluster):
     assert rs["owner"] == "Deployment/checkout"
 
 
-async def test_job_cronjob_service_hpa_pvc_node_event_summaries(k8s_cluster):
+async def test_job_cronjob_service_hpa_pvc_node_event_summaries(k8s_cluster: ClusterFactory) -> None:
     cluster = await k8s_cluster("failed-job")
     job = await _get(cluster, "job", "db-migrate-4f2a", namespace="shop")
     assert job["failed"] == 7 and job["backoff_limit"] == 6
@@ -103,7 +110,7 @@ async def test_job_cronjob_service_hpa_pvc_node_event_summaries(k8s_cluster):
     assert started["involved_object"] == "Pod/checkout-7d9f8b6c5-x2kqp" and started["count"] == 1
 
 
-async def test_env_values_never_leave_the_tool_but_names_and_refs_do(k8s_cluster):
+async def test_env_values_never_leave_the_tool_but_names_and_refs_do(k8s_cluster: ClusterFactory) -> None:
     cluster = await k8s_cluster("injection")
     out = await _list(cluster, "pod")
     text = json.dumps(out)
@@ -135,7 +142,7 @@ env_var = st.fixed_dictionaries(
 
 @settings(max_examples=60, deadline=None)
 @given(env=st.lists(env_var, max_size=5), init_env=st.lists(env_var, max_size=3))
-def test_no_env_value_survives_summarizing(env, init_env):
+def test_no_env_value_survives_summarizing(env: list[dict[str, str]], init_env: list[dict[str, str]]) -> None:
     raw = {
         "metadata": {"name": "p", "namespace": "shop"},
         "spec": {
@@ -150,7 +157,7 @@ def test_no_env_value_survives_summarizing(env, init_env):
     assert [e["value"] for c in out["containers"] for e in c["env"]] == [REDACTED_VALUE] * len(env + init_env)
 
 
-def test_workload_templates_never_carry_env():
+def test_workload_templates_never_carry_env() -> None:
     raw = {
         "metadata": {"name": "d", "namespace": "shop"},
         "spec": {
@@ -168,7 +175,7 @@ def test_workload_templates_never_carry_env():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_summaries_of_empty_objects_still_match_the_schema(kind):
+def test_summaries_of_empty_objects_still_match_the_schema(kind: str) -> None:
     """A half-populated object (fresh, no status yet) must not break the strict schema."""
     Draft202012Validator(schemas.SUMMARY_SCHEMAS[kind]).validate(
         summarize(kind, {"metadata": {"name": "x", "namespace": "n"}})
