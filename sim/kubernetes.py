@@ -20,15 +20,18 @@ Scenario YAML:
 
 from __future__ import annotations
 
-import re
 import secrets
 import zlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from aiohttp import web
+
+from sim.kubernetes_selectors import SelectorError, field_selector_matches, label_selector_matches
+from sim.kubernetes_time import SCENARIO_NOW, parse, shift, shift_text
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -93,6 +96,8 @@ class RecordedRequest:
 class Scenario:
     objects: list[dict[str, Any]] = field(default_factory=list)
     logs: dict[tuple[str, str, str, bool], list[str]] = field(default_factory=dict)
+    now: datetime = SCENARIO_NOW
+    """The moment the scenario describes (timestamps in it are written relative to this)."""
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> Scenario:
@@ -109,6 +114,8 @@ class Scenario:
             scenario.logs.update(base.logs)
         for obj in doc.get("objects") or []:
             scenario.add(obj)
+        if doc.get("now"):
+            scenario.now = parse(str(doc["now"])) or SCENARIO_NOW
         for entry in doc.get("logs") or []:
             key = (entry["namespace"], entry["pod"], entry["container"], bool(entry.get("previous")))
             scenario.logs[key] = [str(line) for line in entry.get("lines") or []]
@@ -162,71 +169,6 @@ def _complete(obj: dict[str, Any]) -> None:
         status["nodeInfo"] = {**info, **(status.get("nodeInfo") or {})}
 
 
-# ---------------------------------------------------------------- selectors
-
-_REQ = re.compile(
-    r"^\s*(?P<neg>!)?\s*(?P<key>[A-Za-z0-9._/-]+)\s*"
-    r"(?:(?P<op>==|=|!=)\s*(?P<val>[A-Za-z0-9._-]*)|\s(?P<setop>in|notin)\s*\((?P<set>[^)]*)\)|)\s*$"
-)
-
-
-class SelectorError(ValueError):
-    pass
-
-
-def _split_requirements(selector: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for ch in selector:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur)
-    return [p for p in parts if p.strip()]
-
-
-def label_selector_matches(selector: str, labels: dict[str, str]) -> bool:
-    """Kubernetes label selector semantics: =, ==, !=, in, notin, exists, !exists."""
-    for req in _split_requirements(selector):
-        m = _REQ.match(req)
-        if not m or (m["neg"] and (m["op"] or m["setop"])):
-            raise SelectorError(f"unable to parse requirement: {req.strip()!r}")
-        key, present = m["key"], m["key"] in labels
-        value = labels.get(key)
-        if m["op"] in ("=", "=="):
-            ok = value == m["val"]
-        elif m["op"] == "!=":
-            ok = value != m["val"]
-        elif m["setop"]:
-            values = {v.strip() for v in m["set"].split(",") if v.strip()}
-            ok = value in values if m["setop"] == "in" else value not in values
-        else:
-            ok = not present if m["neg"] else present
-        if not ok:
-            return False
-    return True
-
-
-def field_selector_matches(selector: str, obj: dict[str, Any]) -> bool:
-    """`a.b=v`, `a.b==v`, `a.b!=v` over dotted paths (metadata.name, involvedObject.name, …)."""
-    for req in _split_requirements(selector):
-        m = re.match(r"^\s*([A-Za-z0-9_.]+)\s*(==|=|!=)\s*(.*?)\s*$", req)
-        if not m:
-            raise SelectorError(f"invalid field selector: {req.strip()!r}")
-        cur: Any = obj
-        for part in m[1].split("."):
-            cur = cur.get(part) if isinstance(cur, dict) else None
-        actual = "" if cur is None else str(cur)
-        if (actual == m[3]) != (m[2] != "!="):
-            return False
-    return True
-
-
 # ---------------------------------------------------------------- server
 
 
@@ -248,8 +190,16 @@ def _status(code: int, reason: str, message: str, details: dict[str, Any] | None
 class KubernetesSimulator:
     """`async with KubernetesSimulator(scenario=...) as sim:` → `sim.url`, `sim.token`, `sim.requests`."""
 
-    def __init__(self, *, scenario: str | Path | Scenario = "healthy", token: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        scenario: str | Path | Scenario = "healthy",
+        token: str | None = None,
+        live_clock: bool = False,
+    ) -> None:
+        """live_clock: serve timestamps shifted so that the scenario's `now` is the real now (demo)."""
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+        self.time_shift = datetime.now(UTC) - self.scenario.now if live_clock else timedelta(0)
         self.token = token or secrets.token_urlsafe(24)
         self.requests: list[RecordedRequest] = []
         self.resource_version = 1000
@@ -371,6 +321,7 @@ class KubernetesSimulator:
         meta.setdefault("creationTimestamp", "2026-11-26T08:00:00Z")
         out["metadata"] = meta
         _complete(out)
+        out = dict(shift(out, self.time_shift))
         if in_list:  # the API server omits kind/apiVersion on list items
             out.pop("kind", None)
             out.pop("apiVersion", None)
@@ -419,7 +370,7 @@ class KubernetesSimulator:
             return _status(
                 400, "BadRequest", f'previous terminated container "{container}" in pod "{name}" not found'
             )
-        lines = lines or []
+        lines = [shift_text(line, self.time_shift) for line in lines or []]
         if query.get("tailLines"):
             try:
                 tail = int(query["tailLines"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 Severity = Literal["critical", "warning", "info"]
@@ -62,6 +63,8 @@ class ClusterState:
     """Firing alerts, already restricted to the scope."""
     previous_logs: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
     """(namespace, pod, container) → last lines of the crashed instance, for crash-looping containers."""
+    now: datetime | None = None
+    """When the state was read; time-windowed checks (restart bursts) skip the window when None."""
 
     def events_for(self, namespace: str | None, kind: str, name: str) -> list[Obj]:
         ref = f"{kind}/{name}"
@@ -73,6 +76,24 @@ class ClusterState:
 
 
 Analyzer = Callable[[ClusterState], list[Finding]]
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An RFC 3339 timestamp from the API (`2026-11-26T09:40:03Z`), or None."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def within(state: ClusterState, timestamp: str | None, window: timedelta) -> bool:
+    """Did `timestamp` happen in the last `window`? True when either time is unknown (fail loud)."""
+    at = parse_time(timestamp)
+    if state.now is None or at is None:
+        return True
+    return state.now - at <= window
 
 
 def tool_call(tool: str, **args: Any) -> str:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
-from tools.analyzers.base import ClusterState, Finding, Obj, event_lines, promql_str, tool_call
+from tools.analyzers.base import ClusterState, Finding, Obj, event_lines, promql_str, tool_call, within
 
 RESTART_BURST_THRESHOLD = 5
-"""Restarts of a container that is up right now before we call it a burst (healthy pods: 0-2)."""
+"""Restarts of a container that is up right now before we call it a burst (healthy pods: 0-2)..."""
+RESTART_BURST_WINDOW = timedelta(hours=1)
+"""...when the last one was this recent: a pod with 5 restarts spread over 90 days is not news."""
+OOM_WINDOW = timedelta(hours=24)
+"""An OOM kill of a container that is running again is reported for this long."""
 CRASH_LOG_LINES = 5
 CONFIG_ERROR_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError", "RunContainerError"})
 IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"})
@@ -78,6 +83,8 @@ def oomkilled(state: ClusterState) -> list[Finding]:
         now_oom = c["state"] == "terminated" and c["state_reason"] == "OOMKilled"
         if not (now_oom or last.get("reason") == "OOMKilled") or c["state_reason"] == "CrashLoopBackOff":
             continue  # a crash-looping container is reported (with its OOM reason) by `crashloop`
+        if not now_oom and c["state"] == "running" and not within(state, last.get("finished_at"), OOM_WINDOW):
+            continue
         ns, name = pod["namespace"], pod["name"]
         limit = c["limits"].get("memory")
         selector = f"namespace={promql_str(ns)},pod={promql_str(name)},container={promql_str(c['name'])}"
@@ -243,6 +250,7 @@ def restart_burst(state: ClusterState) -> list[Finding]:
             c["restart_count"] < RESTART_BURST_THRESHOLD
             or c["state"] != "running"  # waiting → crashloop / image pull report it
             or last.get("reason") == "OOMKilled"  # → oomkilled
+            or not within(state, last.get("finished_at"), RESTART_BURST_WINDOW)
         ):
             continue
         ns, name = pod["namespace"], pod["name"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from app.errors import ToolError
@@ -38,10 +39,11 @@ async def collect_state(
     *,
     alerts: AlertSource | None = None,
     tool: str = "analyze",
+    now: datetime | None = None,
 ) -> tuple[ClusterState, list[str]]:
     """(state, notes) — notes say what could not be read (alerts down, logs missing)."""
     notes: list[str] = []
-    state = ClusterState()
+    state = ClusterState(now=now)
 
     async def grab(kind: str, **kw: Any) -> list[dict[str, Any]]:
         _, raw = await list_scoped(client, kind, scope, namespace, tool=tool, **kw)

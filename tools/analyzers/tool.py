@@ -3,6 +3,8 @@ firing alerts; findings sorted by severity. Deterministic: no LLM involved."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from app.identity.scope import EffectiveScope
@@ -41,11 +43,15 @@ async def analyze(
     *,
     alerts: AlertSource | None = None,
     analyzers: dict[str, Analyzer] | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[Finding], list[str]]:
-    """(findings sorted by severity, notes). Usable without the router (offline mode, CLI)."""
+    """(findings sorted by severity, notes). `now` anchors time windows (None: no windows).
+
+    Findings carry untrusted cluster text: show them to a model or user only through the router
+    (or the same sanitizer), never raw."""
     if namespace:
         check_namespace(scope, namespace)
-    state, notes = await collect_state(client, scope, namespace, alerts=alerts)
+    state, notes = await collect_state(client, scope, namespace, alerts=alerts, now=now)
     findings = [f for run in (analyzers or ANALYZERS).values() for f in run(state)]
     # a finding can only name what the state held, but never let one escape the scope
     findings = [f for f in findings if scope.allows(f.namespace)]
@@ -102,16 +108,18 @@ class AnalyzeTool(Tool):
         client: KubernetesClient,
         alerts: AlertSource | None = None,
         analyzers: dict[str, Analyzer] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.client = client
         self.alerts = alerts
         self.analyzers = analyzers or ANALYZERS
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     async def _invoke(self, args: JSON, ctx: ToolContext) -> JSON:
         namespace = args.get("namespace")
         covered = target_namespaces(ctx.scope, namespace, tool=self.name)
         findings, notes = await analyze(
-            self.client, ctx.scope, namespace, alerts=self.alerts, analyzers=self.analyzers
+            self.client, ctx.scope, namespace, alerts=self.alerts, analyzers=self.analyzers, now=self.clock()
         )
         if not findings:
             notes.append("No known failure pattern found. Ask about a specific workload or check metrics.")
