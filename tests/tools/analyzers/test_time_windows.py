@@ -17,7 +17,9 @@ ADMIN = scope_for(("admin",), ())
 
 
 async def test_restart_burst_only_while_recent(k8s_cluster: ClusterFactory) -> None:
-    cluster = await k8s_cluster("restart-burst")  # last restart at 09:57:59, scenario now 10:00
+    cluster = await k8s_cluster(
+        "restart-burst", live_clock=False
+    )  # last restart at 09:57:59, scenario now 10:00
     recent, _ = await analyze(cluster.client, ADMIN, now=SCENARIO_NOW)
     assert [f.analyzer for f in recent] == ["restart_burst"]
     later, _ = await analyze(cluster.client, ADMIN, now=SCENARIO_NOW + timedelta(hours=3))
@@ -25,24 +27,32 @@ async def test_restart_burst_only_while_recent(k8s_cluster: ClusterFactory) -> N
 
 
 async def test_oom_kill_of_a_running_container_only_for_a_day(k8s_cluster: ClusterFactory) -> None:
-    cluster = await k8s_cluster("oomkilled")
+    cluster = await k8s_cluster("oomkilled", live_clock=False)
     assert [f.analyzer for f in (await analyze(cluster.client, ADMIN, now=SCENARIO_NOW))[0]] == ["oomkilled"]
     assert (await analyze(cluster.client, ADMIN, now=SCENARIO_NOW + timedelta(days=2)))[0] == []
 
 
 async def test_current_faults_have_no_window(k8s_cluster: ClusterFactory) -> None:
-    cluster = await k8s_cluster("crashloop")
+    cluster = await k8s_cluster("crashloop", live_clock=False)
     findings, _ = await analyze(cluster.client, ADMIN, now=SCENARIO_NOW + timedelta(days=30))
     assert {f.analyzer for f in findings} == {"crashloop", "workload_unavailable"}
 
 
 async def test_analyze_tool_uses_its_clock(k8s_cluster: ClusterFactory) -> None:
-    cluster = await k8s_cluster("restart-burst")
+    cluster = await k8s_cluster("restart-burst", live_clock=False)
     tool = AnalyzeTool(client=cluster.client, clock=lambda: SCENARIO_NOW)
     out = await tool._invoke({}, ctx_for(ADMIN))
     assert [f["analyzer"] for f in out["findings"]] == ["restart_burst"]
     stale = AnalyzeTool(client=cluster.client, clock=lambda: SCENARIO_NOW + timedelta(hours=5))
     assert (await stale._invoke({}, ctx_for(ADMIN)))["findings"] == []
+
+
+async def test_fixture_default_is_live_so_the_real_clock_sees_recent_faults(
+    k8s_cluster: ClusterFactory,
+) -> None:
+    cluster = await k8s_cluster("oomkilled")
+    out = await AnalyzeTool(client=cluster.client)._invoke({}, ctx_for(ADMIN))  # real clock
+    assert [f["analyzer"] for f in out["findings"]] == ["oomkilled"]
 
 
 async def test_live_clock_simulator_keeps_the_demo_current(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ async def test_previous_without_a_crash_is_a_clear_error(k8s_cluster: ClusterFac
 async def test_multi_container_pod_defaults_to_the_first_container_and_says_so(
     k8s_cluster: ClusterFactory,
 ) -> None:
-    cluster = await k8s_cluster("healthy")
+    cluster = await k8s_cluster("healthy", live_clock=False)
     out = await _logs(cluster, pod="checkout-7d9f8b6c5-m8ztw")
     assert out["container"] == "app" and "envoy" in out["note"]
     assert out["lines"].split("\n") == ["2026-11-26T08:04:41Z INFO starting checkout service version=1.4.2"]

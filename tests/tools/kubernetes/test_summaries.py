@@ -87,7 +87,7 @@ async def test_workload_summaries(k8s_cluster: ClusterFactory) -> None:
 
 
 async def test_job_cronjob_service_hpa_pvc_node_event_summaries(k8s_cluster: ClusterFactory) -> None:
-    cluster = await k8s_cluster("failed-job")
+    cluster = await k8s_cluster("failed-job", live_clock=False)
     job = await _get(cluster, "job", "db-migrate-4f2a", namespace="shop")
     assert job["failed"] == 7 and job["backoff_limit"] == 6
     assert job["conditions"][0]["reason"] == "BackoffLimitExceeded"
