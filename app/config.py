@@ -80,7 +80,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else "?"
-        env_name = _FIELD_TO_ENV.get(field, field)
+        env_name = str(_FIELD_TO_ENV.get(field, field))
         raise ConfigError(env_name, err["msg"].lower()) from None
     if settings.identity_mode == "static" and settings.env != "dev":
         raise ConfigError("AIOPS_IDENTITY_MODE", "'static' is only allowed with AIOPS_ENV=dev")

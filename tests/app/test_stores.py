@@ -27,11 +27,6 @@ async def test_without_urls_real_embedded_servers_start_under_the_data_dir(tmp_p
         await stores.aclose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="change request to the lead: 001_audit_events.sql runs CREATE EXTENSION pgcrypto, which "
-    "pgserver does not ship; gen_random_uuid() is core since PostgreSQL 13, so the line can go",
-)
 async def test_migrations_apply_on_the_embedded_postgres(tmp_path: Path) -> None:
     stores = await open_stores(database_url=None, redis_url=REDIS_URL, data_dir=tmp_path / "data")
     try:
