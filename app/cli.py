@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
@@ -197,6 +198,19 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Sec
     return 0
 
 
+async def cmd_runbooks_ingest(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    from tools.runbooks.index import RunbookIndex
+    from tools.runbooks.ingest import ingest
+
+    index = RunbookIndex.open(url=settings.qdrant_url, data_dir=settings.data_dir)
+    try:
+        count = await ingest(Path(args.path), index=index)
+    finally:
+        await index.close()
+    print(f"indexed {count} runbook chunks from {args.path}")
+    return 0
+
+
 def not_wired(name: str) -> Command:
     """Placeholder for commands whose issues wire them (the lead replaces these entries)."""
 
@@ -212,7 +226,7 @@ COMMANDS: dict[str, Command] = {
     "worker": cmd_worker,
     "migrate": cmd_migrate,
     "demo": not_wired("demo"),
-    "runbooks ingest": not_wired("runbooks ingest"),
+    "runbooks ingest": cmd_runbooks_ingest,
     "audit verify": not_wired("audit verify"),
     "audit export": not_wired("audit export"),
     "retention run": not_wired("retention run"),
