@@ -25,7 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
 from app.audit.events import AuditEvent, AuditSink
-from app.jobs import Job
+from app.jobs import Job, JobKind
 from app.metrics import Metrics
 from app.queue import JobQueue
 from app.worker import IDENTITY_COMMANDS
@@ -156,6 +156,20 @@ def build_bolt_app(
     return app
 
 
+def _event_job(body: dict[str, Any], event: dict[str, Any], kind: JobKind, bot_user_id: str | None) -> Job:
+    """A mention or DM event as a job; the Slack event_id is its idempotency key."""
+    return Job(
+        job_id=str(body["event_id"]),
+        kind=kind,
+        channel_id=str(event["channel"]),
+        user_id=str(event["user"]),
+        text=_strip_mention(str(event.get("text", "")), bot_user_id),
+        team_id=body.get("team_id"),
+        thread_ts=event.get("thread_ts"),
+        event_ts=str(event["ts"]),
+    )
+
+
 def _strip_mention(text: str, bot_user_id: str | None) -> str:
     if bot_user_id:
         text = text.replace(f"<@{bot_user_id}>", " ")
@@ -175,17 +189,7 @@ def register_listeners(
     async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("bot_id") or not event.get("user"):
             return
-        job = Job(
-            job_id=str(body["event_id"]),
-            kind="mention",
-            channel_id=str(event["channel"]),
-            user_id=str(event["user"]),
-            text=_strip_mention(str(event.get("text", "")), context.bot_user_id),
-            team_id=body.get("team_id"),
-            thread_ts=event.get("thread_ts"),
-            event_ts=str(event["ts"]),
-        )
-        await enqueue(job, "mention")
+        await enqueue(_event_job(body, event, "mention", context.bot_user_id), "mention")
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -194,17 +198,7 @@ def register_listeners(
             return
         if not event.get("user") or event.get("user") == context.bot_user_id:
             return
-        job = Job(
-            job_id=str(body["event_id"]),
-            kind="dm",
-            channel_id=str(event["channel"]),
-            user_id=str(event["user"]),
-            text=_strip_mention(str(event.get("text", "")), context.bot_user_id),
-            team_id=body.get("team_id"),
-            thread_ts=event.get("thread_ts"),
-            event_ts=str(event["ts"]),
-        )
-        await enqueue(job, "dm")
+        await enqueue(_event_job(body, event, "dm", context.bot_user_id), "dm")
 
     @app.command(re.compile(r"^/aiops"))
     async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
