@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/mypy app handlers tools sim
 
 bench: $(STAMP) test-deps
-	@for b in bench/ingest.py bench/router.py bench/agent.py; do \
+	@for b in bench/ingest.py bench/router.py bench/promql.py bench/agent.py; do \
 	  test -f $$b && { echo "== $$b"; $(BIN)/python $$b || exit 1; }; done; true
 
 clean:

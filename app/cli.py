@@ -3,7 +3,9 @@
     aiops serve [--workers N] [--no-workers]   HTTP (+ Socket Mode with an app token) + N workers
     aiops worker [--concurrency N]              workers only
     aiops migrate                               apply database migrations (idempotent)
-    aiops demo | runbooks ingest | audit verify|export | retention run   (wired by their issues)
+    aiops demo [--interactive [--as USER]]      the bot against simulators, on embedded stores
+    aiops runbooks ingest PATH                  chunk Markdown runbooks into the Qdrant index
+    aiops audit verify|export | retention run   (wired by their issues)
 
 Configuration problems print one line — `aiops: configuration error: <SETTING>: <reason>` —
 and exit 2: no traceback, never a secret's value. Every log line also goes through a filter
@@ -19,6 +21,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,7 +228,6 @@ COMMANDS: dict[str, Command] = {
     "serve": cmd_serve,
     "worker": cmd_worker,
     "migrate": cmd_migrate,
-    "demo": not_wired("demo"),
     "runbooks ingest": cmd_runbooks_ingest,
     "audit verify": not_wired("audit verify"),
     "audit export": not_wired("audit export"),
@@ -251,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("migrate", help="apply database migrations")
     demo = sub.add_parser("demo", help="the whole bot against a simulated workspace")
-    demo.add_argument("--interactive", action="store_true")
+    demo.add_argument("--interactive", action="store_true", help="then read questions from stdin")
+    demo.add_argument("--as", dest="as_user", default="alice", choices=["alice", "vera"],
+                      help="who you are in --interactive (alice: analyst, vera: viewer)")
     runbooks = sub.add_parser("runbooks").add_subparsers(dest="action", required=True)
     runbooks.add_parser("ingest").add_argument("path")
     audit = sub.add_parser("audit").add_subparsers(dest="action", required=True)
@@ -262,18 +266,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+async def cmd_demo(args: argparse.Namespace) -> int:
+    """Builds its own settings and secrets (a throw-away directory), so it runs anywhere."""
+    from app.demo import run_demo
+
+    # platformdirs (under pgserver) warns about an unset XDG_RUNTIME_DIR on bare machines
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+    return await run_demo(os.environ, interactive_as=args.as_user if args.interactive else None)
+
+
+def _command(args: argparse.Namespace) -> Coroutine[Any, Any, int]:
+    if args.command == "demo":
+        # The demo narrates on stdout; library chatter below WARNING would drown it.
+        setup_logging(None, "WARNING" if args.log_level == "INFO" else args.log_level)
+        return cmd_demo(args)
+    name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
+    settings = load_settings(os.environ)
+    secrets = load_secrets(settings.secrets_dir)
+    setup_logging(secrets, args.log_level)
+    return COMMANDS[name](args, settings, secrets)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
     try:
-        settings = load_settings(os.environ)
-        secrets = load_secrets(settings.secrets_dir)
+        command = _command(args)
     except ConfigError as exc:
         print(messages.config_error_line(exc.setting, exc.reason), file=sys.stderr)
         return EXIT_CONFIG
-    setup_logging(secrets, args.log_level)
     try:
-        return asyncio.run(COMMANDS[name](args, settings, secrets))
+        return asyncio.run(command)
     except ConfigError as exc:
         print(messages.config_error_line(exc.setting, exc.reason), file=sys.stderr)
         return EXIT_CONFIG

@@ -36,7 +36,9 @@ class Metrics:
             "aiops_tool_latency_seconds", "Tool call latency", ["tool"], registry=r
         )
         self.jobs_done = Counter("aiops_jobs", "Jobs finished", ["kind", "outcome"], registry=r)
-        self.job_latency = Histogram("aiops_job_latency_seconds", "Job latency, dequeue to answer", registry=r)
+        self.job_latency = Histogram(
+            "aiops_job_latency_seconds", "Job latency, dequeue to answer", registry=r
+        )
         self.jobs_reclaimed = Counter("aiops_jobs_reclaimed", "Jobs reclaimed from dead workers", registry=r)
         self.llm_tokens = Counter(
             "aiops_llm_tokens", "Anthropic tokens", ["kind"], registry=r

@@ -11,7 +11,9 @@ _LOCK_ID = 0x41_49_4F_50  # "AIOP"
 
 def migration_files() -> list[tuple[str, str]]:
     folder = resources.files("app.audit") / "migrations"
-    files = sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".sql"))
+    files = sorted(
+        (p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".sql")
+    )
     return files
 
 

@@ -30,18 +30,24 @@ def _message(ws: Workspace, msg: SlackMessage, *, indent: str) -> list[str]:
     when = datetime.fromtimestamp(float(msg.ts), UTC).strftime("%H:%M:%S")
     who = ws.users[msg.user].name if msg.user in ws.users else (msg.user or "?")
     flags = (" (edited)" if msg.edits else "") + (" (streaming…)" if msg.streaming else "")
-    body = msg.text or blocks_text(msg.blocks)
     pad = " " * len(indent)
-    text_lines = body.splitlines() or [""]
+    text_lines = message_body(msg).splitlines() or [""]
     out = [f"{indent}[{when}] {who}{flags}: {text_lines[0]}"]
     out.extend(f"{pad}  {line}" for line in text_lines[1:])
-    if msg.text and msg.blocks:  # blocks under streamed/plain text: footer, feedback buttons
-        extra = blocks_text([b for b in msg.blocks if b.get("type") in ("context", "context_actions")])
-        out.extend(f"{pad}  {line}" for line in extra.splitlines())
     out.extend(f"{pad}  [file] {f.title or f.name} ({len(f.content or b'')} bytes)" for f in msg.files)
     if msg.reactions:
         out.append(pad + "  " + " ".join(f":{name}: {len(u)}" for name, u in msg.reactions.items()))
     return out
+
+
+def message_body(msg: SlackMessage) -> str:
+    """What the message shows: its text (or, without text, its blocks), then the footer and
+    feedback buttons that sit under streamed/plain text."""
+    body = msg.text or blocks_text(msg.blocks)
+    if msg.text and msg.blocks:
+        extra = blocks_text([b for b in msg.blocks if b.get("type") in ("context", "context_actions")])
+        body = f"{body}\n{extra}" if extra else body
+    return body
 
 
 def blocks_text(blocks: list[JSON]) -> str:

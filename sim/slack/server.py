@@ -168,7 +168,7 @@ class SlackSimulator(WebApi):
     # A deadline parameter is this helper's whole point (tests read `timeout=`).
     async def wait_for(
         self,
-        predicate: Callable[[], T | Awaitable[T]],
+        predicate: Callable[[], T | Awaitable[T | None] | None],
         *,
         timeout: float = 10.0,  # noqa: ASYNC109
         what: str | None = None,

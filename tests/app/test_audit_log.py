@@ -7,7 +7,9 @@ from app.audit import AuditEvent, sha256_hex
 from app.audit.log import PostgresAuditLog
 
 
-async def test_query_event_is_written_with_hash_only(audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool) -> None:
+async def test_query_event_is_written_with_hash_only(
+    audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool
+) -> None:
     answer = "checkout pods are OOMKilled"
     ev = AuditEvent(event_type="query", user_id="kc-sub-1", user_message="why 500s?",
                     response_hash=sha256_hex(answer), latency_ms=12, token_count=300,
@@ -25,7 +27,9 @@ async def test_query_event_is_written_with_hash_only(audit_log: PostgresAuditLog
     "DELETE FROM audit_events",
     "TRUNCATE audit_events",
 ])
-async def test_audit_rows_are_append_only(audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool, stmt: str) -> None:
+async def test_audit_rows_are_append_only(
+    audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool, stmt: str
+) -> None:
     await audit_log.write(AuditEvent(event_type="auth_failure", user_id="U1", failure_reason="bad_signature"))
     with pytest.raises(asyncpg.RaiseError, match="append-only"):
         await pg_pool.execute(stmt)

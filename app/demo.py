@@ -1,0 +1,454 @@
+"""`aiops demo`: the real bot, on embedded stores, against a simulated world.
+
+What is real: the composition root (`build_runtime`), the HTTP app with Slack signature checks,
+the Redis Stream queue and a worker, identity and channel scope, the tool router, the agent,
+the audit log. What is simulated (the same simulators the tests use, over HTTP on 127.0.0.1):
+the Slack workspace, the Kubernetes API (scenario `demo`: several faults at once), and — only
+when no key is configured — nothing at all for Claude: the agent then answers in offline mode
+from the deterministic analyzers, and says so.
+
+The script: Alertmanager fires → a thread in #incidents; the on-call analyst asks a follow-up in
+that thread; a viewer DMs the bot and then asks about a namespace outside their claims (refused);
+the viewer runs `/aiops whoami`; the alert resolves → the same thread is updated. Then the
+conversations are printed as Slack would show them, followed by the audit rows the run wrote.
+`--interactive` then reads questions from stdin as a chosen user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets as pysecrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+from aiohttp import web
+
+from app.audit.migrate import migrate
+from app.bootstrap import Runtime, build_runtime
+from app.config import DEFAULT_SECRETS_DIR, load_secrets, load_settings
+from sim.kubernetes import KubernetesSimulator
+from sim.slack import SlackMessage, SlackSimulator
+from sim.slack.render import blocks_text, message_body
+from sim.slack_events import SlackEventSender
+
+INCIDENTS = "C0INCIDENTS"
+ANSWER_MARK = "audit ref"
+ANSWER_TIMEOUT_S = 90.0
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    roles: tuple[str, ...]
+    namespaces: tuple[str, ...]
+
+    @property
+    def dm(self) -> str:
+        return "D" + self.user_id[1:]
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "slack_user_id": self.user_id,
+            "sub": f"kc-{self.name}",
+            "preferred_username": self.name,
+            "aiops_namespaces": list(self.namespaces),
+            "aiops_roles": list(self.roles),
+        }
+
+
+MALLORY = "U0MALLORY"  # in the Slack workspace, not in the identity file
+PEOPLE = {
+    "alice": Person("U0ALICE", "alice", ("analyst",), ("shop", "payments")),
+    "vera": Person("U0VERA", "vera", ("viewer",), ("shop",)),
+}
+
+
+def alert(status: str) -> dict[str, Any]:
+    """An Alertmanager v4 notification for the crash-looping `orders` pod of the scenario."""
+    labels = {
+        "alertname": "KubePodCrashLooping",
+        "namespace": "shop",
+        "pod": "orders-6c9f7d5b8-r4d2k",
+        "severity": "critical",
+    }
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "version": "4",
+        "groupKey": '{}:{alertname="KubePodCrashLooping", namespace="shop"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "aiops",
+        "groupLabels": {"alertname": "KubePodCrashLooping", "namespace": "shop"},
+        "commonLabels": labels,
+        "commonAnnotations": {"summary": "Pod shop/orders-6c9f7d5b8-r4d2k is crash looping"},
+        "externalURL": "http://alertmanager.demo:9093",
+        "alerts": [
+            {
+                "status": status,
+                "labels": labels,
+                "annotations": {"summary": "Pod shop/orders-6c9f7d5b8-r4d2k is crash looping"},
+                "startsAt": now,
+                "endsAt": now if status == "resolved" else "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.demo:9090/graph",
+                "fingerprint": "d3m0c0ffee000001",
+            }
+        ],
+    }
+
+
+# ---- the world ---------------------------------------------------------------------------------
+
+
+def _write_secrets(directory: Path, values: Mapping[str, str]) -> None:
+    directory.mkdir(mode=0o700)
+    for name, value in values.items():
+        path = directory / name
+        path.write_text(value + "\n")
+        path.chmod(0o600)
+
+
+def demo_environment(
+    workdir: Path, *, slack: SlackSimulator, k8s: KubernetesSimulator, environ: Mapping[str, str]
+) -> dict[str, str]:
+    """The settings a real `aiops serve` would get in this world. Stores: the caller's
+    DATABASE_URL/REDIS_URL/QDRANT_URL when set, else the embedded ones under AIOPS_DATA_DIR.
+    Claude: the caller's `anthropic_api_key` secret file when it exists, else offline mode."""
+    values = {
+        "slack_bot_token": slack.bot_token,
+        "slack_signing_secret": pysecrets.token_hex(16),
+        "alertmanager_token": pysecrets.token_hex(16),
+    }
+    key_file = Path(environ.get("AIOPS_SECRETS_DIR", str(DEFAULT_SECRETS_DIR))) / "anthropic_api_key"
+    with contextlib.suppress(OSError):
+        if key_file.read_text().strip():
+            values["anthropic_api_key"] = key_file.read_text().strip()
+    _write_secrets(workdir / "secrets", values)
+    (workdir / "identities.yaml").write_text(json.dumps([p.identity() for p in PEOPLE.values()]))
+    (workdir / "channels.yaml").write_text(json.dumps({INCIDENTS: ["shop", "payments"]}))
+    env = {
+        "SLACK_API_URL": slack.base_url,
+        "AIOPS_SECRETS_DIR": str(workdir / "secrets"),
+        "AIOPS_ENV": "dev",
+        "AIOPS_IDENTITY_MODE": "static",
+        "AIOPS_STATIC_IDENTITIES": str(workdir / "identities.yaml"),
+        "AIOPS_CHANNEL_SCOPES": str(workdir / "channels.yaml"),
+        "AIOPS_INCIDENT_CHANNEL": INCIDENTS,
+        "AIOPS_AGENT_VERSION": "demo",
+        # a fresh stream/session namespace per run, so an earlier run's leftovers never replay
+        "AIOPS_REDIS_PREFIX": f"aiops-demo-{pysecrets.token_hex(4)}",
+        "KUBECONFIG": str(k8s.write_kubeconfig(workdir / "kubeconfig")),
+    }
+    passthrough = ("DATABASE_URL", "REDIS_URL", "QDRANT_URL", "PROMETHEUS_URL", "AIOPS_DATA_DIR",
+                   "ANTHROPIC_BASE_URL", "AIOPS_MODEL")
+    env.update({k: environ[k] for k in passthrough if environ.get(k)})
+    return env
+
+
+@dataclass
+class DemoApp:
+    """The running bot plus the simulated people and services around it."""
+
+    runtime: Runtime
+    slack: SlackSimulator
+    sender: SlackEventSender
+    url: str
+    alert_token: str
+    started_at: datetime
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    answered: list[str] = field(default_factory=list)
+    """Audit ids of the answers seen so far."""
+
+    async def post_alert(self, payload: dict[str, Any]) -> int:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(
+                self.url + "alerts/alertmanager",
+                json=payload,
+                headers={"Authorization": f"Bearer {self.alert_token}"},
+            ) as resp,
+        ):
+            return resp.status
+
+    async def answer(self, channel: str, thread_ts: str, *, after: int = 0) -> SlackMessage:
+        """The bot's answer in the thread: the `after`-th reply that carries an audit reference."""
+
+        def found() -> SlackMessage | None:
+            answers = [m for m in self.slack.bot_replies(channel, thread_ts) if ANSWER_MARK in visible(m)]
+            return answers[after] if len(answers) > after else None
+
+        msg = await self.slack.wait_for(
+            found, timeout=ANSWER_TIMEOUT_S, what=f"an answer in {channel}/{thread_ts}"
+        )
+        self.answered.append(audit_ref(msg))
+        return msg
+
+    async def audited(self) -> None:
+        """Wait until every answer seen so far has its audit row (written right after posting)."""
+        ids = sorted(set(self.answered))
+        async with asyncio.timeout(ANSWER_TIMEOUT_S):
+            while True:  # rows live in Postgres: nothing to subscribe to, so poll briefly
+                found = await self.runtime.stores.pg.fetchval(
+                    "SELECT count(*) FROM audit_events WHERE id = ANY($1::uuid[])", ids
+                )
+                if found == len(ids):
+                    return
+                await asyncio.sleep(0.05)
+
+
+def visible(message: SlackMessage) -> str:
+    return "\n".join(x for x in (message.text, blocks_text(message.blocks)) if x)
+
+
+def audit_ref(message: SlackMessage) -> str:
+    """The audit id the answer shows after "audit ref"."""
+    return visible(message).rsplit(ANSWER_MARK, 1)[1].split("`")[1]
+
+
+@contextlib.asynccontextmanager
+async def running_demo(environ: Mapping[str, str]) -> AsyncIterator[DemoApp]:
+    async with contextlib.AsyncExitStack() as stack:
+        workdir = Path(tempfile.mkdtemp(prefix="aiops-demo-"))
+        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+        slack = await stack.enter_async_context(
+            SlackSimulator(bot_token=f"xoxb-demo-{pysecrets.token_hex(12)}")
+        )
+        for p in PEOPLE.values():
+            slack.add_user(p.user_id, p.name, email=f"{p.name}@example.com")
+        slack.add_user(MALLORY, "mallory", email="mallory@example.com")
+        slack.add_channel(INCIDENTS, "incidents")
+        k8s = await stack.enter_async_context(KubernetesSimulator(scenario="demo", live_clock=True))
+        settings = load_settings(demo_environment(workdir, slack=slack, k8s=k8s, environ=environ))
+        secrets = load_secrets(settings.secrets_dir)
+        runtime = await build_runtime(settings, secrets)
+        stack.push_async_callback(runtime.aclose)
+        if "postgres" not in runtime.stores.embedded:  # a given DATABASE_URL: migrate it too
+            async with runtime.stores.pg.acquire() as conn:
+                await migrate(conn)
+        runner = web.AppRunner(runtime.web_app(), access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        app = DemoApp(
+            runtime=runtime,
+            slack=slack,
+            sender=SlackEventSender(
+                url=url + "slack/events",
+                signing_secret=secrets.slack_signing_secret.get_secret_value(),
+                sim=slack,
+            ),
+            url=url,
+            alert_token=secrets.alertmanager_token.get_secret_value(),
+            started_at=await runtime.stores.pg.fetchval("SELECT now()"),
+        )
+        worker = asyncio.create_task(runtime.worker(concurrency=4).run(app.stop))
+        try:
+            yield app
+        finally:
+            app.stop.set()
+            await asyncio.wait([worker], timeout=10)
+            worker.cancel()
+
+
+# ---- the script --------------------------------------------------------------------------------
+
+
+class Narrator:
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self._t0 = time.monotonic()
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def step(self, text: str) -> float:
+        self.say(f"▶ {text}")
+        return time.monotonic()
+
+    def done(self, since: float, text: str = "answered") -> None:
+        self.say(f"  … {text} in {(time.monotonic() - since) * 1000:.0f} ms")
+
+
+async def play_script(app: DemoApp, n: Narrator) -> None:
+    alice, vera = PEOPLE["alice"], PEOPLE["vera"]
+    t = n.step("Alertmanager fires KubePodCrashLooping for shop/orders → a thread in #incidents")
+    status = await app.post_alert(alert("firing"))
+    if status != 200:
+        raise DemoFailed(f"the Alertmanager webhook answered HTTP {status}")
+    roots = await app.slack.wait_for(lambda: app.slack.root_messages(INCIDENTS), timeout=ANSWER_TIMEOUT_S)
+    root_ts = roots[0].ts
+    await app.answer(INCIDENTS, root_ts)
+    n.done(t, "triaged")
+
+    t = n.step("alice (analyst: shop, payments) asks a follow-up in that thread")
+    await app.sender.mention(alice.user_id, INCIDENTS, "anything else broken in payments?", thread_ts=root_ts)
+    await app.answer(INCIDENTS, root_ts, after=1)
+    n.done(t)
+
+    t = n.step("vera (viewer: shop) DMs the bot")
+    sent = await app.sender.dm(vera.user_id, vera.dm, "why is the orders service down?")
+    await app.answer(vera.dm, sent.payload["event"]["ts"])
+    n.done(t)
+
+    t = n.step("mallory, who has no Keycloak identity, asks in #incidents → refused, told how to fix it")
+    sent = await app.sender.mention(MALLORY, INCIDENTS, "what is wrong with payments?")
+    ts = sent.payload["event"]["ts"]
+    await app.slack.wait_for(lambda: app.slack.bot_replies(INCIDENTS, ts), timeout=ANSWER_TIMEOUT_S)
+    n.done(t, "refused")
+
+    t = n.step("vera runs /aiops whoami in #incidents (the reply is only visible to her)")
+    await app.sender.command(vera.user_id, INCIDENTS, "whoami")
+    await app.slack.wait_for(lambda: app.slack.ephemerals(INCIDENTS, vera.user_id), timeout=ANSWER_TIMEOUT_S)
+    n.done(t)
+
+    t = n.step("Alertmanager sends resolved → the same thread is updated")
+    await app.post_alert(alert("resolved"))
+    await app.answer(INCIDENTS, root_ts, after=2)
+    n.done(t, "updated")
+
+
+class DemoFailed(Exception):
+    pass
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+async def print_audit(app: DemoApp, n: Narrator) -> None:
+    rows = await app.runtime.stores.pg.fetch(
+        "SELECT id, event_type, user_id, timestamp, user_message, namespace, failure_reason,"
+        " tool_calls, token_count, latency_ms FROM audit_events WHERE timestamp >= $1"
+        " ORDER BY timestamp",
+        app.started_at,
+    )
+    n.say(f"audit_events written by this run ({len(rows)} rows, append-only):")
+    for r in rows:
+        detail = r["user_message"] or r["failure_reason"] or ""
+        calls = json.loads(r["tool_calls"]) if r["tool_calls"] else []
+        tools = ",".join(sorted({c.get("tool", "?") for c in calls}))
+        extra = "".join(
+            [
+                f" ns={r['namespace']}" if r["namespace"] else "",
+                f" tools={tools}" if tools else "",
+                f" {r['latency_ms']}ms" if r["latency_ms"] is not None else "",
+            ]
+        )
+        when = r["timestamp"].strftime("%H:%M:%S")
+        n.say(f"  {when} {r['event_type']:<14} {r['user_id']:<10} {str(r['id'])[:8]}{extra}  {detail[:70]}")
+
+
+def print_conversations(app: DemoApp, n: Narrator) -> None:
+    for channel in [INCIDENTS, *(p.dm for p in PEOPLE.values())]:
+        if not app.slack.messages(channel):
+            continue
+        n.say(app.slack.render_conversation(channel))
+        for eph in app.slack.ephemerals(channel):
+            who = app.slack.users[eph.ephemeral_to].name if eph.ephemeral_to in app.slack.users else "?"
+            n.say(f"  (only visible to {who}) " + message_body(eph).replace("\n", "\n    "))
+        n.say()
+
+
+# ---- interactive -------------------------------------------------------------------------------
+
+INTERACTIVE_HELP = (
+    "Type a question to DM the bot as {name}. `/aiops <text>` runs a slash command in #incidents,\n"
+    "`as <name>` switches user ({names}), an empty line or Ctrl-D quits."
+)
+
+
+async def interactive(app: DemoApp, n: Narrator, inp: IO[str], who: str) -> None:
+    person = PEOPLE[who]
+    n.say(INTERACTIVE_HELP.format(name=person.name, names=", ".join(PEOPLE)))
+    while True:
+        n.out.write(f"{person.name}> ")
+        n.out.flush()
+        line = (await asyncio.to_thread(inp.readline)).strip()
+        if not line:
+            return
+        if line.startswith("as "):
+            name = line[3:].strip()
+            if name not in PEOPLE:
+                n.say(f"no such demo user {name!r}; choose one of: {', '.join(PEOPLE)}")
+            else:
+                person = PEOPLE[name]
+            continue
+        try:
+            n.say(await _ask(app, person, line))
+        except TimeoutError as exc:
+            n.say(f"no answer: {exc}")
+
+
+async def _ask(app: DemoApp, person: Person, line: str) -> str:
+    if line.startswith("/aiops"):
+        before = len(app.slack.ephemerals(INCIDENTS, person.user_id))
+        roots = len(app.slack.root_messages(INCIDENTS))
+        sent = await app.sender.command(person.user_id, INCIDENTS, line.removeprefix("/aiops").strip())
+        if sent.status != 200:
+            return f"(HTTP {sent.status}) {sent.body}"
+
+        def outcome() -> SlackMessage | None:
+            ephemerals = app.slack.ephemerals(INCIDENTS, person.user_id)
+            if len(ephemerals) > before:
+                return ephemerals[-1]
+            new_roots = app.slack.root_messages(INCIDENTS)[roots:]
+            return new_roots[0] if new_roots else None
+
+        try:
+            msg = await app.slack.wait_for(outcome, timeout=5)
+        except TimeoutError:
+            return sent.body  # answered synchronously (help, usage errors)
+        if msg.ephemeral_to is not None:
+            return message_body(msg)
+        return message_body(await app.answer(INCIDENTS, msg.ts))
+    sent = await app.sender.dm(person.user_id, person.dm, line)
+    return message_body(await app.answer(person.dm, sent.payload["event"]["ts"]))
+
+
+# ---- entry point -------------------------------------------------------------------------------
+
+
+async def run_demo(
+    environ: Mapping[str, str],
+    *,
+    interactive_as: str | None = None,
+    out: IO[str] = sys.stdout,
+    inp: IO[str] = sys.stdin,
+) -> int:
+    n = Narrator(out)
+    async with running_demo(environ) as app:
+        stores = ", ".join(app.runtime.stores.embedded) or "none"
+        mode = (
+            "Claude (anthropic_api_key found)"
+            if app.runtime.secrets.anthropic_api_key is not None
+            else "OFFLINE MODE — no Anthropic key, so answers come from the deterministic analyzers "
+            f"(put a key in {environ.get('AIOPS_SECRETS_DIR', DEFAULT_SECRETS_DIR)}/anthropic_api_key "
+            "to use Claude)"
+        )
+        n.say("aiops demo: the real bot against a simulated Slack workspace and Kubernetes cluster")
+        n.say(f"  embedded stores: {stores}; agent: {mode}")
+        n.say()
+        try:
+            await play_script(app, n)
+        except (DemoFailed, TimeoutError) as exc:
+            n.say(f"demo failed: {exc}")
+            print_conversations(app, n)
+            return 1
+        n.say()
+        print_conversations(app, n)
+        await app.audited()
+        await print_audit(app, n)
+        if interactive_as is not None:
+            n.say()
+            await interactive(app, n, inp, interactive_as)
+    return 0
