@@ -20,7 +20,7 @@ from app.errors import ConfigError
 
 DEFAULT_SECRETS_DIR = Path("/var/run/secrets/aiops")
 DEFAULT_DATA_DIR = Path(".aiops")
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 
 
 def _env(name: str) -> AliasChoices:

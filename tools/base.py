@@ -48,6 +48,11 @@ class Tool(ABC):
     """Output keys whose string values are prose/logs (not capped at 256 chars, sanitized per line)."""
     admin_only: ClassVar[bool] = False
     """Only for scopes with cluster-wide access."""
+    audit_args: ClassVar[frozenset[str]] = frozenset()
+    """Input fields safe to keep verbatim in the `tool_call` audit entry (e.g. the PromQL string)."""
+    audit_result_fields: ClassVar[frozenset[str]] = frozenset()
+    """Output fields safe to keep verbatim there (e.g. the enforced PromQL actually sent);
+    never data values — the audit keeps only a hash of the result."""
 
     @abstractmethod
     async def _invoke(self, args: JSON, ctx: ToolContext) -> JSON:

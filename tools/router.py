@@ -125,6 +125,7 @@ class ToolRouter:
         # graph must be attributed to (and withheld with) the call that drew it.
         ctx = dataclasses.replace(ctx, artifacts=[])
         outcome = "ok"
+        payload: JSON = {}
         try:
             if reg is None:
                 raise SchemaInvalid(f"unknown tool; available tools: {', '.join(self._tools)}")
@@ -146,7 +147,8 @@ class ToolRouter:
 
         entry = {"tool": safe_name, "inputs_hash": canonical_hash(args), "result_hash": sha256_hex(content)}
         if reg is not None and not is_error:
-            entry.update(_audit_args(reg.tool, args))
+            entry.update(_audit_fields(reg.tool.audit_args, args))
+            entry.update(_audit_fields(reg.tool.audit_result_fields, payload))
         try:
             await self._audit.write(
                 AuditEvent(
@@ -282,10 +284,9 @@ def _requested_namespace(tool: Tool, args: Any) -> str | None:
     return ns if isinstance(ns, str) else None
 
 
-def _audit_args(tool: Tool, args: JSON) -> dict[str, Any]:
-    """Inputs a tool declares safe to keep in the audit log (e.g. the PromQL string)."""
-    keys: frozenset[str] = getattr(tool, "audit_args", frozenset())
-    return {k: args[k] for k in sorted(keys) if k in args}
+def _audit_fields(keys: frozenset[str], values: JSON) -> dict[str, Any]:
+    """The fields a tool declares safe to keep in the audit log (e.g. the PromQL strings)."""
+    return {k: values[k] for k in sorted(keys) if k in values}
 
 
 def _validate(validator: Draft202012Validator, value: Any, prefix: str, *, echo: bool = False) -> None:

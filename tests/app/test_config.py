@@ -118,3 +118,14 @@ async def test_no_secret_value_appears_in_any_log_line(
     assert "worker started" in blob, err.decode()[-3000:]  # the subprocess really logged
     for name, value in secret_values.items():
         assert value not in blob, f"secret {name} leaked into logs"
+
+
+def test_default_model_is_one_the_sdk_does_not_call_deprecated() -> None:
+    # The SDK ships Anthropic's deprecation list; a default past end-of-life would break every
+    # installation that does not set AIOPS_MODEL.
+    from anthropic._data import DEPRECATED_MODELS
+
+    from app.config import DEFAULT_MODEL, load_settings
+
+    assert load_settings({}).model == DEFAULT_MODEL
+    assert DEFAULT_MODEL not in DEPRECATED_MODELS

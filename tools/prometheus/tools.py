@@ -53,6 +53,7 @@ class PrometheusQueryTool(Tool):
     namespace_arg: ClassVar[str | None] = None
     audit_args: ClassVar[frozenset[str]] = frozenset({"query", "time"})
     """PromQL strings may be kept in the audit log (seed); metric values never."""
+    audit_result_fields: ClassVar[frozenset[str]] = frozenset({"query_sent"})
 
     def __init__(
         self, *, client: PrometheusClient, max_series: int = DEFAULT_MAX_SERIES, clock: Clock = time.time
@@ -92,6 +93,7 @@ class PrometheusRangeQueryTool(Tool):
     output_schema: ClassVar[JSON] = schemas.RANGE_OUTPUT
     namespace_arg: ClassVar[str | None] = None
     audit_args: ClassVar[frozenset[str]] = frozenset({"query", "start", "end", "step"})
+    audit_result_fields: ClassVar[frozenset[str]] = frozenset({"query_sent"})
 
     def __init__(
         self,

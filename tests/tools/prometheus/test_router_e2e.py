@@ -82,6 +82,8 @@ async def test_big_and_hostile_labels_reach_the_model_capped_and_flagged(
     tool_call = next(r for r in rows if r["event_type"] == "tool_call")
     (entry,) = json.loads(tool_call["tool_calls"])
     assert entry["query"] == "app_info" and len(entry["result_hash"]) == 64  # PromQL + hash only
+    # and the query actually sent, with the viewer's namespace enforced: what an auditor replays
+    assert entry["query_sent"] == out["query_sent"] and 'namespace=~"team-a"' in entry["query_sent"]
     assert "web-1" not in str(tool_call["tool_calls"])  # no metric content in the audit row
 
 
