@@ -127,5 +127,5 @@ def test_default_model_is_one_the_sdk_does_not_call_deprecated() -> None:
 
     from app.config import DEFAULT_MODEL, load_settings
 
-    assert load_settings({}).model == DEFAULT_MODEL
+    assert load_settings({"KEYCLOAK_URL": "https://sso.example"}).model == DEFAULT_MODEL
     assert DEFAULT_MODEL not in DEPRECATED_MODELS
