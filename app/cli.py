@@ -5,7 +5,8 @@
     aiops migrate                               apply database migrations (idempotent)
     aiops demo [--interactive [--as USER]]      the bot against simulators, on embedded stores
     aiops runbooks ingest PATH                  chunk Markdown runbooks into the Qdrant index
-    aiops audit verify|export | retention run   (wired by their issues)
+    aiops retention run [--days N] [--dry-run]  purge conversation history older than N (90) days
+    aiops audit verify|export                   (wired by their issue)
 
 Configuration problems print one line — `aiops: configuration error: <SETTING>: <reason>` —
 and exit 2: no traceback, never a secret's value. Every log line also goes through a filter
@@ -214,6 +215,32 @@ async def cmd_runbooks_ingest(args: argparse.Namespace, settings: Settings, secr
     return 0
 
 
+async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    from datetime import timedelta
+
+    from app.audit.migrate import migrate
+    from app.retention import purge_conversations
+    from app.stores import open_stores
+
+    if args.days < 1:
+        raise ConfigError("--days", "must be at least 1")
+    stores = await open_stores(
+        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+    )
+    try:
+        if "postgres" in stores.embedded:
+            async with stores.pg.acquire() as conn:
+                await migrate(conn)
+        count = await purge_conversations(
+            stores.pg, older_than=timedelta(days=args.days), dry_run=args.dry_run
+        )
+    finally:
+        await stores.aclose()
+    verb = "would delete" if args.dry_run else "deleted"
+    print(f"{verb} {count} conversation turns older than {args.days} days")
+    return 0
+
+
 def not_wired(name: str) -> Command:
     """Placeholder for commands whose issues wire them (the lead replaces these entries)."""
 
@@ -231,7 +258,7 @@ COMMANDS: dict[str, Command] = {
     "runbooks ingest": cmd_runbooks_ingest,
     "audit verify": not_wired("audit verify"),
     "audit export": not_wired("audit export"),
-    "retention run": not_wired("retention run"),
+    "retention run": cmd_retention_run,
 }
 
 
@@ -262,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser("verify")
     audit.add_parser("export")
     retention = sub.add_parser("retention").add_subparsers(dest="action", required=True)
-    retention.add_parser("run")
+    run = retention.add_parser("run", help="purge conversation history past the retention period")
+    run.add_argument("--days", type=int, default=90, help="keep this many days (default 90)")
+    run.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
     return p
 
 
