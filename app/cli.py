@@ -241,14 +241,8 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
     return 0
 
 
-def not_wired(name: str) -> Command:
-    """Placeholder for commands whose issues wire them (the lead replaces these entries)."""
-
-    async def run(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
-        print(messages.NOT_WIRED.format(command=name), file=sys.stderr)
-        return 1
-
-    return run
+# Part of the CLI contract (BRIEF §3), built by a later issue: say so before anything else.
+NOT_YET = frozenset({"audit verify", "audit export"})
 
 
 COMMANDS: dict[str, Command] = {
@@ -256,8 +250,6 @@ COMMANDS: dict[str, Command] = {
     "worker": cmd_worker,
     "migrate": cmd_migrate,
     "runbooks ingest": cmd_runbooks_ingest,
-    "audit verify": not_wired("audit verify"),
-    "audit export": not_wired("audit export"),
     "retention run": cmd_retention_run,
 }
 
@@ -295,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+async def _not_yet(name: str) -> int:
+    print(messages.NOT_WIRED.format(command=name), file=sys.stderr)
+    return 1
+
+
 async def cmd_demo(args: argparse.Namespace) -> int:
     """Builds its own settings and secrets (a throw-away directory), so it runs anywhere."""
     from app.demo import run_demo
@@ -310,6 +307,8 @@ def _command(args: argparse.Namespace) -> Coroutine[Any, Any, int]:
         setup_logging(None, "WARNING" if args.log_level == "INFO" else args.log_level)
         return cmd_demo(args)
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
+    if name in NOT_YET:
+        return _not_yet(name)
     settings = load_settings(os.environ)
     secrets = load_secrets(settings.secrets_dir)
     setup_logging(secrets, args.log_level)
