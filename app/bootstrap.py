@@ -14,7 +14,7 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiohttp import web
@@ -43,6 +43,9 @@ from tools.base import Tool
 from tools.blocklist import Blocklist
 from tools.registry import build_tools
 from tools.router import ToolRouter
+
+if TYPE_CHECKING:
+    from tools.runbooks.embeddings import EmbeddingsClient
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,19 @@ def feedback_recorder(pool: asyncpg.Pool) -> ActionHandler:
     return on_action
 
 
-def build_tools_for(settings: Settings) -> list[Tool]:
+def build_embedder(settings: Settings, secrets: Secrets) -> EmbeddingsClient | None:
+    """Dense runbook vectors only when AIOPS_EMBEDDINGS_URL is set; the key is optional (local
+    OpenAI-compatible servers often run without one)."""
+    from tools.runbooks.embeddings import EmbeddingsClient
+
+    if not settings.embeddings_url:
+        return None
+    return EmbeddingsClient(
+        url=settings.embeddings_url, model=settings.embeddings_model, api_key=secrets.embeddings_api_key
+    )
+
+
+def build_tools_for(settings: Settings, secrets: Secrets) -> list[Tool]:
     """Configured data sources contribute their tools; runbooks always (Qdrant local mode
     under AIOPS_DATA_DIR when QDRANT_URL is not set; connected lazily, on first search)."""
     from tools.kubernetes.client import KubernetesClient
@@ -103,7 +118,9 @@ def build_tools_for(settings: Settings) -> list[Tool]:
         kubernetes = KubernetesClient(kubeconfig=str(settings.kubeconfig))
     elif IN_CLUSTER_TOKEN.exists():  # running in a pod: the service account's read-only RBAC
         kubernetes = KubernetesClient(kubeconfig=None)
-    runbooks = RunbookIndex.open(url=settings.qdrant_url, data_dir=settings.data_dir)
+    runbooks = RunbookIndex.open(
+        url=settings.qdrant_url, data_dir=settings.data_dir, embedder=build_embedder(settings, secrets)
+    )
     return build_tools(prometheus=prometheus, kubernetes=kubernetes, runbooks=runbooks)
 
 
@@ -271,7 +288,7 @@ async def build_runtime(
                 stores=stores,
                 audit=audit,
                 metrics=metrics,
-                tools=build_tools_for(settings) if tools is None else tools,
+                tools=build_tools_for(settings, secrets) if tools is None else tools,
             ),
         )
     except BaseException:

@@ -203,12 +203,19 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Sec
 
 
 async def cmd_runbooks_ingest(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    from app.bootstrap import build_embedder
+    from app.errors import BackendError
     from tools.runbooks.index import RunbookIndex
     from tools.runbooks.ingest import ingest
 
-    index = RunbookIndex.open(url=settings.qdrant_url, data_dir=settings.data_dir)
+    index = RunbookIndex.open(
+        url=settings.qdrant_url, data_dir=settings.data_dir, embedder=build_embedder(settings, secrets)
+    )
     try:
         count = await ingest(Path(args.path), index=index)
+    except BackendError as exc:  # embeddings endpoint or Qdrant: one line, no traceback
+        print(f"aiops: runbooks ingest failed: {exc}", file=sys.stderr)
+        return 1
     finally:
         await index.close()
     print(f"indexed {count} runbook chunks from {args.path}")

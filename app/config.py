@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # Not in the contract table; our own knobs (documented in docs/configuration.md).
     redis_prefix: str = Field("aiops", min_length=1, validation_alias=_env("AIOPS_REDIS_PREFIX"))
     daily_token_budget: int = Field(2_000_000, ge=0, validation_alias=_env("AIOPS_DAILY_TOKEN_BUDGET"))
+    # Absent → runbook search stays sparse-only (BM25); set → dense vectors fused with it (RRF).
+    embeddings_url: str | None = Field(None, validation_alias=_env("AIOPS_EMBEDDINGS_URL"))
+    embeddings_model: str = Field(
+        "text-embedding-3-small", min_length=1, validation_alias=_env("AIOPS_EMBEDDINGS_MODEL")
+    )
 
     @field_validator("slack_api_url")
     @classmethod
@@ -65,6 +70,15 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return v if v.endswith("/") else v + "/"
+
+    @field_validator("embeddings_url")
+    @classmethod
+    def _embeddings_base_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None  # an empty variable means "not configured", like an absent one
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v.rstrip("/")  # the client appends "/embeddings"
 
 
 _FIELD_TO_ENV = {
@@ -100,6 +114,7 @@ SECRET_NAMES = (
     "keycloak_client_secret",
     "audit_signing_key",
     "link_encryption_key",
+    "embeddings_api_key",
 )
 REQUIRED_SECRETS = ("slack_bot_token", "slack_signing_secret", "alertmanager_token")
 
@@ -116,6 +131,7 @@ class Secrets:
     keycloak_client_secret: SecretStr | None = None
     audit_signing_key: SecretStr | None = None
     link_encryption_key: SecretStr | None = None
+    embeddings_api_key: SecretStr | None = None
 
 
 def load_secrets(secrets_dir: Path, *, required: tuple[str, ...] = REQUIRED_SECRETS) -> Secrets:

@@ -129,3 +129,27 @@ def test_default_model_is_one_the_sdk_does_not_call_deprecated() -> None:
 
     assert load_settings({"KEYCLOAK_URL": "https://sso.example"}).model == DEFAULT_MODEL
     assert DEFAULT_MODEL not in DEPRECATED_MODELS
+
+
+def test_embeddings_settings_and_their_optional_key_file(tmp_path: Path) -> None:
+    from app.cli import secret_values
+    from app.config import REQUIRED_SECRETS, load_secrets, load_settings
+    from app.errors import ConfigError
+
+    base = {"KEYCLOAK_URL": "https://sso.example"}
+    plain = load_settings(base)
+    assert plain.embeddings_url is None and plain.embeddings_model == "text-embedding-3-small"
+    s = load_settings(
+        base | {"AIOPS_EMBEDDINGS_URL": "http://127.0.0.1:8080/v1/", "AIOPS_EMBEDDINGS_MODEL": "bge-small"}
+    )
+    assert s.embeddings_url == "http://127.0.0.1:8080/v1" and s.embeddings_model == "bge-small"
+    with pytest.raises(ConfigError, match=r"^AIOPS_EMBEDDINGS_URL: "):
+        load_settings(base | {"AIOPS_EMBEDDINGS_URL": "127.0.0.1:8080"})
+    for name in REQUIRED_SECRETS:
+        (tmp_path / name).write_text("x")
+    assert load_secrets(tmp_path).embeddings_api_key is None  # optional: a keyless local server
+    (tmp_path / "embeddings_api_key").write_text("sk-embed-key\n")
+    secrets = load_secrets(tmp_path)
+    assert secrets.embeddings_api_key is not None
+    assert secrets.embeddings_api_key.get_secret_value() == "sk-embed-key"
+    assert "sk-embed-key" in secret_values(secrets)  # so the log filter masks it too

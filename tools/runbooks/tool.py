@@ -1,4 +1,5 @@
-"""`runbook_search {query, limit?}` — BM25 search over the ingested runbooks.
+"""`runbook_search {query, limit?}` — BM25 search (fused with dense vectors when embeddings are
+configured, see `index.py`) over the ingested runbooks.
 
 Runbooks are not namespaced (`namespace_arg = None`) and their text is untrusted like any
 other tool data: `snippet` is a long-text field, so the router sanitizes it line by line.
