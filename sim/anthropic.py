@@ -29,6 +29,8 @@ from typing import Any
 
 from aiohttp import web
 
+from sim.loopback import LoopbackServer
+
 JSON = dict[str, Any]
 
 CACHE_LOOKBACK = 20
@@ -124,11 +126,10 @@ def default_reply(body: JSON) -> SimReply:
     return SimReply(text=f'Simulated answer after {n} message(s). You asked: "{last_user_text(body)}"')
 
 
-class AnthropicSim:
+class AnthropicSim(LoopbackServer):
     def __init__(self, *, api_key: str = "sk-ant-sim-key", host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
         self.api_key = api_key
-        self._host = host
-        self._port = port
         self.requests: list[JSON] = []
         self.usages: list[JSON] = []
         """The `usage` of every answered request, in order (benchmarks compare token counts)."""
@@ -141,8 +142,6 @@ class AnthropicSim:
         self._arrived = asyncio.Condition()
         self._cache: set[str] = set()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
 
     # --- scripting -------------------------------------------------------------------------
     def script(self, replies: Sequence[SimReply | JSON | str]) -> None:
@@ -181,29 +180,15 @@ class AnthropicSim:
         self.release()
 
     # --- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> AnthropicSim:
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/messages", self._messages)
         app.router.add_post("/v1/messages/count_tokens", self._count_tokens)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.base_url = f"http://{self._host}:{port}"
-        return self
+        return app
 
     async def close(self) -> None:
-        self.release()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> AnthropicSim:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        self.release()  # a hung request must not hold the server open
+        await super().close()
 
     # --- HTTP ------------------------------------------------------------------------------
     def _error(self, status: int, message: str, retry_after: float | None = None) -> web.Response:

@@ -25,6 +25,8 @@ from typing import Any
 
 from aiohttp import web
 
+from sim.loopback import LoopbackServer
+
 JSON = dict[str, Any]
 
 DEFAULT_DIM = 256
@@ -73,7 +75,7 @@ class SimRequest:
     """The parsed JSON body (None when it was not JSON)."""
 
 
-class EmbeddingsSim:
+class EmbeddingsSim(LoopbackServer):
     def __init__(
         self,
         *,
@@ -82,18 +84,14 @@ class EmbeddingsSim:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
+        super().__init__(host=host, port=port)
         self.api_key = api_key
         """None: no key required (like a local server without auth)."""
         self.dim = dim
-        self._host = host
-        self._port = port
         self.requests: list[SimRequest] = []
         """Every request that arrived, refused ones included."""
         self._failures: deque[int] = deque()
         self._delays: deque[float] = deque()
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
-        """`http://127.0.0.1:PORT/v1` — what AIOPS_EMBEDDINGS_URL would be."""
 
     def fail_next(self, times: int = 1, status: int = 500) -> None:
         """The next `times` authorized requests answer `status` with an OpenAI error body."""
@@ -113,25 +111,12 @@ class EmbeddingsSim:
         ]
 
     # --- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> EmbeddingsSim:
+    base_path = "/v1"  # base_url is what AIOPS_EMBEDDINGS_URL would be
+
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_post("/v1/embeddings", self._embeddings)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
-        self.base_url = f"http://{self._host}:{self._runner.addresses[0][1]}/v1"
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> EmbeddingsSim:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        return app
 
     # --- HTTP ------------------------------------------------------------------------------
     async def _embeddings(self, request: web.Request) -> web.Response:

@@ -33,6 +33,8 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from sim.loopback import LoopbackServer
+
 JSON = dict[str, Any]
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -75,7 +77,7 @@ class DeviceCode:
     polls: int = 0
 
 
-class KeycloakSim:
+class KeycloakSim(LoopbackServer):
     def __init__(
         self, *, realm: str = "aiops", client_id: str = "aiops-bot", client_secret: str | None = "sim-secret",
         audience: str = "aiops", access_ttl: int = 300, refresh_ttl: int = 1800, device_ttl: int = 600,
@@ -86,9 +88,7 @@ class KeycloakSim:
         self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
         self.device_ttl, self.interval = device_ttl, interval
         self.clock = clock
-        self._host, self._port = host, port
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
+        super().__init__(host=host, port=port)
         self.keys: list[tuple[str, rsa.RSAPrivateKey]] = []
         self.users: dict[str, SimUser] = {}
         self.devices: dict[str, DeviceCode] = {}
@@ -102,7 +102,7 @@ class KeycloakSim:
         self.rotate_keys(keep_old=False)
 
     # --- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> KeycloakSim:
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.middlewares.append(self._record)
         base, oidc = f"/realms/{self.realm}", f"/realms/{self.realm}/protocol/openid-connect"
@@ -113,22 +113,7 @@ class KeycloakSim:
         app.router.add_post(f"{oidc}/revoke", self._revoke)
         app.router.add_get(f"/admin/realms/{self.realm}/users", self._admin_users)
         app.router.add_get(f"/admin/realms/{self.realm}/users/{{id}}/groups", self._admin_groups)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
-        self.base_url = f"http://{self._host}:{self._runner.addresses[0][1]}"
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> KeycloakSim:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        return app
 
     @property
     def issuer(self) -> str:

@@ -32,6 +32,7 @@ from aiohttp import web
 
 from sim.kubernetes_selectors import SelectorError, field_selector_matches, label_selector_matches
 from sim.kubernetes_time import SCENARIO_NOW, parse, shift, shift_text
+from sim.loopback import LoopbackServer
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -187,7 +188,7 @@ def _status(code: int, reason: str, message: str, details: dict[str, Any] | None
     return web.json_response(body, status=code)
 
 
-class KubernetesSimulator:
+class KubernetesSimulator(LoopbackServer):
     """`async with KubernetesSimulator(scenario=...) as sim:` → `sim.url`, `sim.token`, `sim.requests`."""
 
     def __init__(
@@ -198,35 +199,22 @@ class KubernetesSimulator:
         live_clock: bool = False,
     ) -> None:
         """live_clock: serve timestamps shifted so that the scenario's `now` is the real now (demo)."""
+        super().__init__()
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
         self.time_shift = datetime.now(UTC) - self.scenario.now if live_clock else timedelta(0)
         self.token = token or secrets.token_urlsafe(24)
         self.requests: list[RecordedRequest] = []
         self.resource_version = 1000
-        self._runner: web.AppRunner | None = None
-        self.url = ""
 
-    async def start(self) -> KubernetesSimulator:
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
+        return app
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> KubernetesSimulator:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+    @property
+    def url(self) -> str:
+        """The API server URL (what a kubeconfig's `server` holds)."""
+        return self.base_url
 
     def write_kubeconfig(self, path: Path) -> Path:
         """A kubeconfig whose only context points at this simulator with its bearer token."""

@@ -176,7 +176,7 @@ async def test_api_server_down_is_a_tool_error_without_details(
     k8s_cluster: ClusterFactory, make_router: RouterFactory
 ) -> None:
     cluster = await k8s_cluster("healthy")
-    await cluster.sim.stop()
+    await cluster.sim.close()
     outcome = await make_router(cluster).invoke("k8s_list", {"kind": "pod"}, ctx_for(SHOP), "tu")
     assert outcome.is_error and "Kubernetes API" in outcome.content
     assert cluster.sim.token not in outcome.content
