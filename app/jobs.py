@@ -66,6 +66,12 @@ class JobState:
     message_ts: str | None = None
     """The answer placeholder/stream message; a reclaimed job updates it instead of posting."""
     answered: bool = False
+    opening: bool = False
+    """A placeholder post was attempted; after a crash, find it in the thread before posting."""
+    parts: tuple[str, ...] = ()
+    """Continuation messages of a long answer (ts, in order), posted after `message_ts`."""
+    attached: bool = False
+    """The answer's graphs were uploaded."""
 
 
 class JobStateStore(Protocol):

@@ -164,6 +164,9 @@ class RedisJobStateStore:
             thread_ts=raw.get("thread_ts") or None,
             message_ts=raw.get("message_ts") or None,
             answered=raw.get("answered") == "1",
+            opening=raw.get("opening") == "1",
+            parts=tuple(json.loads(raw["parts"])) if raw.get("parts") else (),
+            attached=raw.get("attached") == "1",
         )
 
     async def update(self, job_id: str, **changes: Any) -> None:

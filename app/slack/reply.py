@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 from uuid import UUID
 
 from slack_sdk.errors import SlackApiError
@@ -27,6 +28,9 @@ from app.slack.render import SlackMessage, render_answer, render_failure
 from app.slack.stream import StreamWriter, UpdateWriter
 
 PLACEHOLDER = strings.PLACEHOLDER
+ANSWER_EVENT = "aiops_answer_part"
+"""Slack message-metadata event type on every message of an answer (payload: job_id, part)."""
+JSON = dict[str, Any]
 log = logging.getLogger(__name__)
 
 
@@ -76,10 +80,9 @@ class ThreadReply:
             except SlackApiError as exc:
                 log.info("streaming unavailable (%s); falling back to chat.update", _error_code(exc))
         if self.message_ts is None:
-            resp = await self._client.chat_postMessage(
-                channel=self.channel_id, thread_ts=self.thread_ts, text=PLACEHOLDER
-            )
-            self.message_ts = str(resp["ts"])
+            if not st.opening:
+                await self._state.update(self._job.job_id, opening=True)
+            self.message_ts = await self._post_once(0, text=PLACEHOLDER, maybe_posted=st.opening)
             self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=self.message_ts,
                                          min_interval_s=self._interval)
         await self._state.update(self._job.job_id, message_ts=self.message_ts, thread_ts=self.thread_ts)
@@ -115,12 +118,21 @@ class ThreadReply:
         messages = render_answer(answer, audit_id)
         await self._close_live()
         await self._show(messages[0])
-        for extra in messages[1:]:
-            await self._client.chat_postMessage(
-                channel=self.channel_id, thread_ts=self.thread_ts, text=extra.text, blocks=extra.blocks
+        st = await self._state.get(self._job.job_id)
+        parts = list(st.parts)
+        for n, extra in enumerate(messages[1:], start=1):
+            if n <= len(parts):  # a reclaimed job: that part is already in the thread
+                await self._client.chat_update(
+                    channel=self.channel_id, ts=parts[n - 1], text=extra.text, blocks=extra.blocks
+                )
+                continue
+            parts.append(
+                await self._post_once(n, text=extra.text, blocks=extra.blocks, maybe_posted=self.reclaimed)
             )
-        if answer.artifacts:
+            await self._state.update(self._job.job_id, parts=parts)
+        if answer.artifacts and not st.attached:
             await self._attach(answer)
+            await self._state.update(self._job.job_id, attached=True)
         await self._clear_status()
         await self._state.update(self._job.job_id, answered=True)
 
@@ -131,6 +143,41 @@ class ThreadReply:
         await self._state.update(self._job.job_id, answered=True)
 
     # --- internals ---------------------------------------------------------------------------
+    async def _post_once(
+        self, part: int, *, text: str, blocks: list[JSON] | None = None, maybe_posted: bool
+    ) -> str:
+        """Post part `part` of this job's answer (0 = the placeholder), tagged with message
+        metadata. A worker can die between Slack's reply and the job state recording the ts;
+        the job that reclaims it (`maybe_posted`) finds that message by its tag and rewrites it
+        instead of posting it twice."""
+        if maybe_posted and (ts := await self._find_posted(part)):
+            await self._client.chat_update(channel=self.channel_id, ts=ts, text=text, blocks=blocks)
+            return ts
+        tag = {"event_type": ANSWER_EVENT, "event_payload": {"job_id": self._job.job_id, "part": part}}
+        resp = await self._client.chat_postMessage(
+            channel=self.channel_id, thread_ts=self.thread_ts, text=text, blocks=blocks, metadata=tag
+        )
+        return str(resp["ts"])
+
+    async def _find_posted(self, part: int) -> str | None:
+        try:
+            resp = await self._client.conversations_replies(
+                channel=self.channel_id, ts=self.thread_ts, include_all_metadata=True, limit=200
+            )
+        except SlackApiError as exc:
+            log.info("cannot read the thread to find earlier posts (%s)", _error_code(exc))
+            return None
+        for m in resp.get("messages") or []:
+            meta = m.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if (
+                meta.get("event_type") == ANSWER_EVENT
+                and payload.get("job_id") == self._job.job_id
+                and payload.get("part") == part
+            ):
+                return str(m["ts"])
+        return None
+
     async def _degrade(self) -> None:
         if self._stream is None:
             return

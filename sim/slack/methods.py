@@ -212,6 +212,9 @@ class WebApi(Workspace):
             raise SimError("thread_not_found")
         thread = [msg] if msg.is_reply else self.thread(channel, ts)
         out = [m.to_api() for m in thread]
+        if str(p.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            for m in out:  # as Slack: message metadata only on request
+                m.pop("metadata", None)
         replies = thread[1:]
         if replies:
             out[0].update(reply_count=len(replies), latest_reply=replies[-1].ts,

@@ -192,3 +192,88 @@ async def test_expired_stream_degrades_to_update_and_still_finishes(job_state):
         await reply.finish(AgentAnswer(text="Complete answer."), audit_id=AUDIT)
         msgs = bot_msgs(sim, ts)
         assert len(msgs) == 1 and markdown_of(msgs[0]) == "Complete answer."
+
+
+class DiesAfter:
+    """A job-state store whose worker "dies" (raises) on the first update carrying `field`:
+    Slack already has the message, the job state never learns its ts."""
+
+    def __init__(self, inner, field: str) -> None:
+        self._inner, self._field, self.died = inner, field, False
+
+    async def get(self, job_id):
+        return await self._inner.get(job_id)
+
+    async def update(self, job_id, **changes):
+        if self._field in changes and not self.died:
+            self.died = True
+            raise ConnectionError("worker killed")
+        await self._inner.update(job_id, **changes)
+
+
+async def test_crash_between_placeholder_post_and_its_record_does_not_post_twice(
+    slack_sim, slack_client, job_state
+):
+    ts = root(slack_sim)
+    job = make_job(user_id="alertmanager", team_id=None)  # no stream: the placeholder path
+    dying = DiesAfter(job_state, "message_ts")
+    first = ThreadReply(client=slack_client, job=job, state=dying, thread_ts=ts)
+    try:
+        await first.open()
+    except ConnectionError:
+        pass
+    assert dying.died and len(bot_msgs(slack_sim, ts)) == 1  # the placeholder is in Slack
+    second = ThreadReply(client=slack_client, job=job, state=job_state, thread_ts=ts)
+    await second.open()
+    await second.finish(AgentAnswer(text="Disk full on node-3."), audit_id=AUDIT)
+    msgs = bot_msgs(slack_sim, ts)
+    assert len(msgs) == 1 and markdown_of(msgs[0]) == "Disk full on node-3."
+    assert len(slack_sim.calls_to("chat.postMessage")) == 1
+
+
+async def test_crash_while_posting_a_long_answer_never_duplicates_a_part(slack_sim, slack_client, job_state):
+    ts = root(slack_sim)
+    job = make_job()
+    text = "\n\n".join(f"Paragraph {i}: " + "word " * 300 for i in range(25))  # several messages
+    dying = DiesAfter(job_state, "parts")
+    first = ThreadReply(client=slack_client, job=job, state=dying, thread_ts=ts)
+    await first.open()
+    try:
+        await first.finish(AgentAnswer(text=text), audit_id=AUDIT)
+    except ConnectionError:
+        pass
+    assert dying.died
+    second = ThreadReply(client=slack_client, job=job, state=job_state, thread_ts=ts)
+    await second.open()
+    assert second.reclaimed
+    await second.finish(AgentAnswer(text=text), audit_id=AUDIT)
+    msgs = bot_msgs(slack_sim, ts)
+    joined = "\n".join(markdown_of(m) for m in msgs)
+    assert [joined.count(f"Paragraph {i}:") for i in range(25)] == [1] * 25  # each once, none lost
+    assert joined.index("Paragraph 0:") < joined.index("Paragraph 24:")
+    assert str(AUDIT) in visible_text(msgs[-1])
+    # a third delivery (e.g. the ack was lost) rewrites the same messages, posts nothing new
+    posts = len(slack_sim.calls_to("chat.postMessage"))
+    third = ThreadReply(client=slack_client, job=job, state=job_state, thread_ts=ts)
+    await third.open()
+    await third.finish(AgentAnswer(text=text), audit_id=AUDIT)
+    assert len(slack_sim.calls_to("chat.postMessage")) == posts
+    assert len(bot_msgs(slack_sim, ts)) == len(msgs)
+
+
+async def test_graphs_are_uploaded_once_across_a_reclaim(slack_sim, slack_client, job_state):
+    ts = root(slack_sim)
+    job = make_job()
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 100
+    answer = AgentAnswer(text="See the graph.", artifacts=[Artifact("cpu.png", "CPU by pod", png)])
+    for _ in range(2):  # the second delivery finds the job already attached its graph
+        reply = ThreadReply(client=slack_client, job=job, state=job_state, thread_ts=ts)
+        await reply.open()
+        await reply.finish(answer, audit_id=AUDIT)
+    assert [f.name for f in slack_sim.files_in_thread("C1", ts)] == ["cpu.png"]
+
+
+def visible_text(msg) -> str:
+    from sim.slack.render import message_body
+
+    return message_body(msg)
