@@ -13,9 +13,13 @@ HELP = (
     "• `@aiops <question>` in a channel, or DM me — I answer in a thread; follow-ups in the thread "
     "continue the conversation.\n"
     "• `/aiops <question>` — same, from anywhere.\n"
-    "• `/aiops whoami` — who I think you are and which namespaces you can see.\n"
-    "• `/aiops login` / `/aiops logout` — link or unlink your Slack user and your SSO identity.\n"
+    "• `/aiops whoami` — who I think you are: Keycloak user, roles, namespaces, and what you may see "
+    "in this channel.\n"
+    "• `/aiops login` / `/aiops logout` — link or unlink your Slack user and your Keycloak identity.\n"
     "• `/aiops help` — this message.\n"
+    "What you may see: viewers and analysts see their own namespaces (analysts also get "
+    "recommendations); admins see all namespaces. In a channel with a namespace scope you see only the "
+    "overlap of your namespaces and the channel's; in a DM you see all of yours.\n"
     "Every answer ends with an audit reference."
 )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from app import messages as app_messages
 from app.identity.scope import EffectiveScope, Identity
 
 # --- refusals (AuthFailure.user_message) ---------------------------------------------------
@@ -78,16 +79,7 @@ MODE_SOURCES = {
     "device": "your Keycloak login",
 }
 
-HELP = """*aiops* — ask about your cluster in plain words: mention me in a channel, DM me, \
-or use `/aiops <question>`.
-• `/aiops whoami` — who I think you are: Keycloak user, roles, namespaces, and what you may \
-see in this channel
-• `/aiops login` — link your Slack account to your Keycloak identity
-• `/aiops logout` — remove that link
-• `/aiops help` — this text
-What you may see: viewers and analysts see their own namespaces (analysts also get recommendations); \
-admins see all namespaces. In a channel with a namespace scope you see only the overlap of your \
-namespaces and the channel's; in a DM you see all of yours."""
+HELP = app_messages.HELP  # one help text, whether Bolt acks it or the identity service answers
 
 
 def _fmt_set(values: frozenset[str] | None, *, empty: str = "none") -> str:
