@@ -198,6 +198,37 @@ async def _load(run: Run, url: str, payloads: list[Payload], *, concurrency: int
         run.wall += time.perf_counter() - started
 
 
+async def _paced(run: Run, url: str, payloads: list[Payload], *, rate: float) -> None:
+    """Open loop at a constant arrival rate: request i is due at t0 + i/rate whatever happened
+    to the earlier ones, and its latency counts from when it was due (no coordinated omission)."""
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
+        async def one(due: float, event_id: str, body: bytes, retry_num: int | None) -> None:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            req = signed(body, signing_secret=SIGNING_SECRET, content_type="application/json",
+                         retry_num=retry_num)
+            try:
+                async with session.post(url, data=req.body, headers=req.headers) as resp:
+                    await resp.read()
+                    status = resp.status
+            except aiohttp.ClientError as exc:
+                run.errors[type(exc).__name__] = run.errors.get(type(exc).__name__, 0) + 1
+                return
+            run.sent += 1
+            run.unique_sent.add(event_id)
+            if status == 200:
+                run.ok += 1
+                run.unique_ok.add(event_id)
+                run.latencies.append(time.perf_counter() - due)
+            else:
+                run.errors[str(status)] = run.errors.get(str(status), 0) + 1
+
+        t0 = time.perf_counter() + 0.05
+        started = time.perf_counter()
+        await asyncio.gather(*(one(t0 + i / rate, *p) for i, p in enumerate(payloads)))
+        run.wall += time.perf_counter() - started
+
+
 async def _stream_count(redis_url: str, prefix: str) -> int:
     redis = aioredis.Redis.from_url(redis_url)
     try:
@@ -238,9 +269,9 @@ def _stop(proc: Proc, conn: Connection) -> None:
         proc.kill()
 
 
-def _print(bare: Run, real: Run, stream: int) -> None:
+def _print(bare: Run, real: Run, paced: Run, stream: int) -> None:
     rows = [("target", "sent", "200s", "req/s", "p50 ms", "p99 ms")]
-    for r in (bare, real):
+    for r in (bare, real, paced) if paced.sent else (bare, real):
         rows.append((r.name, str(r.sent), str(r.ok), f"{r.rps:,.0f}", f"{r.pct(50):.2f}", f"{r.pct(99):.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -250,18 +281,19 @@ def _print(bare: Run, real: Run, stream: int) -> None:
     if bare.rps and real.rps:
         print(f"ratio aiops/bare: throughput x{real.rps / bare.rps:.2f}, "
               f"p50 x{real.pct(50) / bare.pct(50):.1f}, p99 x{real.pct(99) / bare.pct(99):.1f}")
-    for r in (bare, real):
+    for r in (bare, real, paced):
         if r.errors:
             print(f"{r.name} non-200: {r.errors}")
     lost = len(real.unique_ok) - stream
     print(f"stream entries: {stream} for {len(real.unique_ok)} distinct events acknowledged (warm-up "
-          f"included); {real.sent - len(real.unique_sent)} measured redeliveries deduplicated; "
+          f"and paced included); {real.sent - len(real.unique_sent)} measured redeliveries deduplicated; "
           f"lost: {max(lost, 0)}, duplicated: {max(-lost, 0)}")
 
 
-async def run_bench(args: argparse.Namespace) -> tuple[Run, Run, int]:
+async def run_bench(args: argparse.Namespace) -> tuple[Run, Run, Run, int]:
     """Both servers up, then `rounds` alternating load phases (bare, aiops, bare, aiops…) so
-    that drift in a shared machine's load hits both alike. Returns (bare, aiops, stream length)."""
+    that drift in a shared machine's load hits both alike; then aiops alone, open loop at half
+    its measured throughput. Returns (bare, aiops, paced, stream length)."""
     prefix = f"aiops-bench-{uuid.uuid4().hex[:10]}"
     payloads = _payloads(args.events, args.retry_every)
     n_warm = min(args.warmup, len(payloads) // 10)
@@ -280,7 +312,12 @@ async def run_bench(args: argparse.Namespace) -> tuple[Run, Run, int]:
                 url = f"http://127.0.0.1:{servers[kind][2]}/slack/events"
                 await _load(run, url, chunk, concurrency=args.concurrency,
                             seconds=args.seconds / len(chunks), warmup=warmup if i == 0 else [])
-        return runs["bare"], runs["aiops"], await _stream_count(args.redis_url, prefix)
+        paced = Run(f"aiops paced at {runs['aiops'].rps / 2:,.0f} req/s")
+        if args.paced_events and runs["aiops"].rps:
+            await _paced(paced, f"http://127.0.0.1:{servers['aiops'][2]}/slack/events",
+                         _payloads(args.paced_events, args.retry_every), rate=runs["aiops"].rps / 2)
+        runs["aiops"].unique_ok |= paced.unique_ok  # every acknowledged event must be on the stream
+        return runs["bare"], runs["aiops"], paced, await _stream_count(args.redis_url, prefix)
     finally:
         for proc, conn, _port in servers.values():
             await asyncio.to_thread(_stop, proc, conn)
@@ -294,6 +331,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=30.0, help="time limit per target (default 30)")
     parser.add_argument("--retry-every", type=int, default=10,
                         help="redeliver every Nth event with X-Slack-Retry-Num (0 = never; default 10)")
+    parser.add_argument("--paced-events", type=int, default=1000,
+                        help="events sent open-loop at half the measured aiops rate (0 = skip; default 1000)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests first (default 50)")
     parser.add_argument("--rounds", type=int, default=4,
                         help="alternating load phases per target (default 4)")
@@ -307,8 +346,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    bare, real, stream = asyncio.run(run_bench(args))
-    _print(bare, real, stream)
+    bare, real, paced, stream = asyncio.run(run_bench(args))
+    _print(bare, real, paced, stream)
     return 0
 
 
