@@ -14,7 +14,8 @@ chunks, files, reactions, ephemerals) so tests assert on what a person would see
         print(sim.render_conversation("C1"))
 
 Modules: `model` (records and limits), `workspace` (state, set-up, queries), `methods` (the Web
-API methods), `render` (plain-text view), `server` (HTTP, call log, failure injection).
+API methods), `render` (plain-text view), `server` (HTTP, call log, failure injection),
+`socket_mode` (apps.connections.open with the app-level token → a WebSocket carrying envelopes).
 Signed requests *to* the app are built by `sim.slack_events`.
 """
 

@@ -25,6 +25,7 @@ from sim.slack.model import (
     SlackUser,
     manifest_scopes,
 )
+from sim.slack.socket_mode import SocketModeServer
 
 T = TypeVar("T")
 # Form-encoded clients send these as JSON strings; JSON clients send them as values.
@@ -51,6 +52,7 @@ class SlackSimulator(WebApi):
         self,
         *,
         bot_token: str = "xoxb-sim-bot-token",
+        app_token: str | None = None,
         team_id: str = "T0SIM",
         bot_user_id: str = "U0AIOPS",
         bot_id: str = "B0AIOPS",
@@ -72,6 +74,9 @@ class SlackSimulator(WebApi):
         super().__init__(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id,
                          app_id=app_id, users=users, scopes=granted, strict_channels=strict_channels,
                          stream_lifetime=stream_lifetime)
+        self.app_token = app_token
+        """The app-level token (xapp-…) that may open Socket Mode connections; None: no Socket Mode."""
+        self.socket = SocketModeServer(app_id=app_id)
         self.calls: list[SlackCall] = []
         self.responses: list[JSON] = []
         """Every POST to a response_url, as {channel, user, body}."""
@@ -89,6 +94,7 @@ class SlackSimulator(WebApi):
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response/{key}", self._handle_response_url)
+        app.router.add_get("/socket-mode/{key}", self.socket.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -97,6 +103,7 @@ class SlackSimulator(WebApi):
         self._url = f"http://{self._host}:{port}/"
 
     async def stop(self) -> None:
+        await self.socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -214,9 +221,14 @@ class SlackSimulator(WebApi):
                 if injected.retry_after is not None and injected.status == 429:
                     headers["Retry-After"] = str(injected.retry_after)
                 raise SimError(injected.error)
-            if token != self.bot_token:
+            if method == "apps.connections.open":  # the one method for the app-level token
+                if not token or token != self.app_token:
+                    raise SimError("not_authed" if not token else "invalid_auth")
+                body: JSON = {"ok": True, "url": self.socket.new_url(self.url)}
+            elif token != self.bot_token:
                 raise SimError("not_authed" if not token else "invalid_auth")
-            body: JSON = {"ok": True, **self.dispatch(method, params)}
+            else:
+                body = {"ok": True, **self.dispatch(method, params)}
         except SimError as err:
             call.ok, call.error = False, err.code
             body = {"ok": False, "error": err.code, **err.extra}
