@@ -1,0 +1,25 @@
+# The image deploy/ runs: `aiops` as the entrypoint, non-root (uid 10001, as the manifests'
+# securityContext), read-only root filesystem friendly. No embedded stores in production
+# (DATABASE_URL / REDIS_URL / QDRANT_URL point at real servers), so no `embedded` extra.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app app
+COPY handlers handlers
+COPY tools tools
+COPY sim sim
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin aiops
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels aiops && rm -rf /wheels
+# Writable paths live on the /data volume (emptyDir in deploy/base); everything else is read-only.
+ENV AIOPS_DATA_DIR=/data \
+    MPLCONFIGDIR=/data/.matplotlib \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+USER 10001
+EXPOSE 3000
+ENTRYPOINT ["aiops"]
+CMD ["serve"]
