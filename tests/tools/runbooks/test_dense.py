@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp import web
 from pydantic import SecretStr
 
@@ -21,11 +19,10 @@ from app.bootstrap import build_tools_for
 from app.cli import cmd_runbooks_ingest
 from app.config import Secrets, Settings, load_settings
 from app.errors import BackendError
-from app.metrics import Metrics
 from sim.embeddings import EmbeddingsSim
 from tests.tools._router_kit import scope, unwrap
+from tests.tools.runbooks.conftest import DATA, viewer_ctx
 from tools.base import ToolContext
-from tools.blocklist import Blocklist
 from tools.router import ToolRouter
 from tools.runbooks import index as index_module
 from tools.runbooks.embeddings import EmbeddingsClient
@@ -35,7 +32,6 @@ from tools.runbooks.sparse import tokenize
 from tools.runbooks.tool import RunbookSearchTool
 from tools.sanitize import MARKER_INJECTION
 
-DATA = Path(__file__).parent / "data"
 MODEL = "text-embedding-3-small"
 # No word of these queries occurs in any runbook; their synonyms do (sim.embeddings.SYNONYMS).
 SYNONYM_QUERIES = [
@@ -43,13 +39,6 @@ SYNONYM_QUERIES = [
     ("renew tls cert", "Image pull failures > Certificate rotation"),
     ("pod crashloop ram", "Checkout service > OOMKilled pods"),
 ]
-
-
-@pytest.fixture
-def runbooks(tmp_path: Path) -> Path:
-    dst = tmp_path / "runbooks"
-    shutil.copytree(DATA, dst)
-    return dst
 
 
 @pytest.fixture
@@ -337,19 +326,13 @@ async def test_a_densely_found_injection_is_still_withheld_by_the_router(
     sim: EmbeddingsSim,
     runbooks: Path,
     audit_log: PostgresAuditLog,
-    redis_client: aioredis.Redis,
-    redis_prefix: str,
+    search_router: Callable[[RunbookIndex], ToolRouter],
 ) -> None:
     """Only the way it was found is new; test_runbooks covers the audit row."""
     hybrid = open_index("hybrid", embedder(sim))
     await ingest(runbooks, index=hybrid)
-    router = ToolRouter(
-        tools=[RunbookSearchTool(index=hybrid)],
-        audit=audit_log,
-        metrics=Metrics(),
-        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
-    )
-    ctx = ToolContext(scope=scope({"viewer"}, {"shop"}), job_id="j", session_id=f"s-{uuid.uuid4().hex}")
+    router = search_router(hybrid)
+    ctx = viewer_ctx()
     out = await router.invoke("runbook_search", {"query": "renew tls cert", "limit": 1}, ctx)
     assert not out.is_error
     first = unwrap(out.content)[2]["results"][0]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
@@ -14,6 +12,7 @@ import redis.asyncio as aioredis
 from app.audit.log import PostgresAuditLog
 from app.metrics import Metrics
 from tests.tools._router_kit import scope, unwrap
+from tests.tools.runbooks.conftest import DATA, viewer_ctx
 from tools.base import ToolContext
 from tools.blocklist import Blocklist
 from tools.router import ToolRouter
@@ -21,15 +20,6 @@ from tools.runbooks.index import RunbookIndex
 from tools.runbooks.ingest import chunk_markdown, ingest
 from tools.runbooks.tool import RunbookSearchTool
 from tools.sanitize import MARKER_INJECTION
-
-DATA = Path(__file__).parent / "data"
-
-
-@pytest.fixture
-def runbooks(tmp_path: Path) -> Path:
-    dst = tmp_path / "runbooks"
-    shutil.copytree(DATA, dst)
-    return dst
 
 
 @pytest.fixture
@@ -114,17 +104,11 @@ async def test_injection_planted_in_a_runbook_is_withheld_by_the_router(
     runbooks: Path,
     audit_log: PostgresAuditLog,
     pg_pool: asyncpg.Pool,
-    redis_client: aioredis.Redis,
-    redis_prefix: str,
+    search_router: Callable[[RunbookIndex], ToolRouter],
 ) -> None:
     await ingest(runbooks, index=index)
-    router = ToolRouter(
-        tools=[RunbookSearchTool(index=index)],
-        audit=audit_log,
-        metrics=Metrics(),
-        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
-    )
-    ctx = ToolContext(scope=scope({"viewer"}, {"shop"}), job_id="j", session_id=f"s-{uuid.uuid4().hex}")
+    router = search_router(index)
+    ctx = viewer_ctx()
     out = await router.invoke("runbook_search", {"query": "registry certificate rotation", "limit": 2}, ctx)
     assert not out.is_error
     first = unwrap(out.content)[2]["results"][0]
