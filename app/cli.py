@@ -213,7 +213,7 @@ async def cmd_runbooks_ingest(args: argparse.Namespace, settings: Settings, secr
     )
     try:
         count = await ingest(Path(args.path), index=index)
-    except BackendError as exc:  # embeddings endpoint or Qdrant: one line, no traceback
+    except (BackendError, FileNotFoundError) as exc:  # one line, no traceback
         print(f"aiops: runbooks ingest failed: {exc}", file=sys.stderr)
         return 1
     finally:

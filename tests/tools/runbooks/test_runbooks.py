@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from pydantic import SecretStr
 
 from app.audit.log import PostgresAuditLog
+from app.cli import cmd_runbooks_ingest
+from app.config import Secrets, load_settings
 from app.metrics import Metrics
 from tests.tools._router_kit import scope, unwrap
 from tests.tools.runbooks.conftest import DATA, viewer_ctx
@@ -145,3 +149,15 @@ async def test_locked_local_index_is_a_tool_error_not_a_crash(
     ok = await router.invoke("runbook_search", {"query": "OOMKilled"}, ctx)
     assert not ok.is_error and unwrap(ok.content)[2]["results"]
     await second.close()
+
+
+async def test_cli_ingest_of_a_missing_path_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = load_settings({"AIOPS_DATA_DIR": str(tmp_path / "data"), "KEYCLOAK_URL": "https://sso.example"})
+    secrets = Secrets(slack_bot_token=SecretStr("x"), slack_signing_secret=SecretStr("x"),
+                      alertmanager_token=SecretStr("x"))
+    rc = await cmd_runbooks_ingest(argparse.Namespace(path=str(tmp_path / "nope")), settings, secrets)
+    out = capsys.readouterr()
+    assert rc == 1 and out.out == ""
+    assert out.err.strip() == f"aiops: runbooks ingest failed: runbook path not found: {tmp_path / 'nope'}"
