@@ -188,16 +188,13 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings, secrets: Secr
 
 async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
     from app.audit.migrate import migrate
-    from app.stores import open_stores
+    from app.stores import open_database
 
-    stores = await open_stores(
-        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
-    )
-    try:
-        async with stores.pg.acquire() as conn:
-            applied = await migrate(conn)
-    finally:
-        await stores.aclose()
+    async with (
+        open_database(database_url=settings.database_url, data_dir=settings.data_dir) as (pool, _),
+        pool.acquire() as conn,
+    ):
+        applied = await migrate(conn)
     print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     return 0
 
@@ -227,22 +224,18 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
 
     from app.audit.migrate import migrate
     from app.retention import purge_conversations
-    from app.stores import open_stores
+    from app.stores import open_database
 
     if args.days < 1:
         raise ConfigError("--days", "must be at least 1")
-    stores = await open_stores(
-        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
-    )
-    try:
-        if "postgres" in stores.embedded:
-            async with stores.pg.acquire() as conn:
+    async with open_database(database_url=settings.database_url, data_dir=settings.data_dir) as (
+        pool,
+        embedded,
+    ):
+        if embedded:  # our own database: make sure the table exists
+            async with pool.acquire() as conn:
                 await migrate(conn)
-        count = await purge_conversations(
-            stores.pg, older_than=timedelta(days=args.days), dry_run=args.dry_run
-        )
-    finally:
-        await stores.aclose()
+        count = await purge_conversations(pool, older_than=timedelta(days=args.days), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {count} conversation turns older than {args.days} days")
     return 0

@@ -9,8 +9,9 @@ one line, exit 2). Starting them blocks, so it runs in a thread, once, at start-
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,11 +104,7 @@ async def open_stores(
             await redis.ping()
         except (OSError, aioredis.RedisError) as exc:
             raise StoreUnavailable(f"Redis unreachable ({type(exc).__name__})") from None
-        try:
-            pool = await asyncpg.create_pool(database_url, min_size=1, max_size=pg_max_size)
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise StoreUnavailable(f"PostgreSQL unreachable ({type(exc).__name__})") from None
-        assert pool is not None
+        pool = await _pg_pool(database_url, max_size=pg_max_size)
         closers.append(pool.close)
     except BaseException:
         for close in reversed(closers):
@@ -117,3 +114,32 @@ async def open_stores(
                 log.warning("cleanup after failed start: %s", type(exc).__name__)
         raise
     return Stores(redis=redis, pg=pool, embedded=embedded, _closers=closers)
+
+
+async def _pg_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:
+    try:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise StoreUnavailable(f"PostgreSQL unreachable ({type(exc).__name__})") from None
+    assert pool is not None
+    return pool
+
+
+@contextlib.asynccontextmanager
+async def open_database(
+    *, database_url: str | None, data_dir: Path
+) -> AsyncIterator[tuple[asyncpg.Pool, bool]]:
+    """PostgreSQL alone (embedded when no URL) → (pool, embedded?), for the commands that need
+    nothing else (migrate, retention): a nightly job must not start or depend on Redis."""
+    close: Closer | None = None
+    if database_url is None:
+        database_url, close = await start_embedded_postgres(data_dir)
+    try:
+        pool = await _pg_pool(database_url, max_size=2)
+        try:
+            yield pool, close is not None
+        finally:
+            await pool.close()
+    finally:
+        if close is not None:
+            await close()
