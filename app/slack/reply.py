@@ -57,6 +57,7 @@ class ThreadReply:
         self._updater: UpdateWriter | None = None
         self._status_ok = True
         self.reclaimed = False
+        self._posted: dict[int, str] | None = None
 
     @property
     def mode(self) -> str:
@@ -160,23 +161,28 @@ class ThreadReply:
         return str(resp["ts"])
 
     async def _find_posted(self, part: int) -> str | None:
+        if self._posted is None:  # read the thread once per delivery, not once per part
+            self._posted = await self._read_posted()
+        return self._posted.get(part)
+
+    async def _read_posted(self) -> dict[int, str]:
+        """part → ts of this job's tagged messages already in the thread."""
         try:
             resp = await self._client.conversations_replies(
                 channel=self.channel_id, ts=self.thread_ts, include_all_metadata=True, limit=200
             )
         except SlackApiError as exc:
             log.info("cannot read the thread to find earlier posts (%s)", _error_code(exc))
-            return None
+            return {}
+        found: dict[int, str] = {}
         for m in resp.get("messages") or []:
             meta = m.get("metadata") or {}
             payload = meta.get("event_payload") or {}
-            if (
-                meta.get("event_type") == ANSWER_EVENT
-                and payload.get("job_id") == self._job.job_id
-                and payload.get("part") == part
-            ):
-                return str(m["ts"])
-        return None
+            part = payload.get("part")
+            if meta.get("event_type") == ANSWER_EVENT and payload.get("job_id") == self._job.job_id \
+                    and isinstance(part, int):
+                found.setdefault(part, str(m["ts"]))
+        return found
 
     async def _degrade(self) -> None:
         if self._stream is None:
