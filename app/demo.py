@@ -131,8 +131,8 @@ def demo_environment(
     }
     key_file = Path(environ.get("AIOPS_SECRETS_DIR", str(DEFAULT_SECRETS_DIR))) / "anthropic_api_key"
     with contextlib.suppress(OSError):
-        if key_file.read_text().strip():
-            values["anthropic_api_key"] = key_file.read_text().strip()
+        if key := key_file.read_text().strip():
+            values["anthropic_api_key"] = key
     _write_secrets(workdir / "secrets", values)
     (workdir / "identities.yaml").write_text(json.dumps([p.identity() for p in PEOPLE.values()]))
     (workdir / "channels.yaml").write_text(json.dumps({INCIDENTS: ["shop", "payments"]}))
@@ -207,6 +207,7 @@ class DemoApp:
 
 
 def visible(message: SlackMessage) -> str:
+    """What a person sees: the text plus the blocks' text (answer body, footer, audit ref)."""
     return "\n".join(x for x in (message.text, blocks_text(message.blocks)) if x)
 
 

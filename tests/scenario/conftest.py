@@ -42,9 +42,9 @@ from aiohttp import web
 from app.agent.base import Agent
 from app.bootstrap import Runtime, build_runtime
 from app.config import load_secrets, load_settings
+from app.demo import ANSWER_MARK, audit_ref, visible
 from sim.anthropic import AnthropicSim
 from sim.slack import SlackMessage, SlackSimulator
-from sim.slack.render import blocks_text
 from sim.slack_events import SlackEventSender
 from tests.conftest import REDIS_URL
 from tools.base import Tool
@@ -55,7 +55,8 @@ MALLORY = "U0MALLORY"
 CHANNEL = "C0GENERAL"
 INCIDENT_CHANNEL = "C0INCIDENT"
 DM_ALICE = "D0ALICE"
-AUDIT_REF = "audit ref"
+AUDIT_REF = ANSWER_MARK
+__all__ = ["AUDIT_REF", "audit_ref", "visible"]  # re-exported for the scenario tests
 
 IDENTITIES = [
     {
@@ -233,17 +234,6 @@ def spawn_cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-
-
-def visible(message: SlackMessage) -> str:
-    """What a person sees: the text plus the blocks' text (answer body, footer, audit ref)."""
-    return "\n".join(x for x in (message.text, blocks_text(message.blocks)) if x)
-
-
-def audit_ref(message: SlackMessage) -> str:
-    """The audit id shown at the end of an answer."""
-    tail = visible(message).rsplit(AUDIT_REF, 1)[1]
-    return tail.split("`")[1]
 
 
 HarnessFactory = Callable[..., Awaitable[Harness]]
