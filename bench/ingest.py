@@ -151,47 +151,50 @@ def _payloads(count: int, retry_every: int) -> list[Payload]:
     return out
 
 
+async def _send(session: aiohttp.ClientSession, url: str, run: Run, payload: Payload, *,
+                since: float | None = None, record: bool = True) -> None:
+    """One signed POST; its outcome accumulates into `run`. Latency counts from `since` (when
+    the request was due) or, by default, from when it was sent."""
+    event_id, body, retry_num = payload
+    req = signed(body, signing_secret=SIGNING_SECRET, content_type="application/json", retry_num=retry_num)
+    start = time.perf_counter() if since is None else since
+    try:
+        async with session.post(url, data=req.body, headers=req.headers) as resp:
+            await resp.read()
+            status = resp.status
+    except aiohttp.ClientError as exc:
+        status, err = -1, type(exc).__name__
+    else:
+        err = str(status)
+    if status == 200:
+        run.unique_ok.add(event_id)
+    if not record:
+        return
+    run.sent += 1
+    run.unique_sent.add(event_id)
+    if status == 200:
+        run.ok += 1
+        run.latencies.append(time.perf_counter() - start)
+    else:
+        run.errors[err] = run.errors.get(err, 0) + 1
+
+
 async def _load(run: Run, url: str, payloads: list[Payload], *, concurrency: int, seconds: float,
                 warmup: list[Payload]) -> None:
     """Send `warmup` (unmeasured, one at a time) then `payloads` with `concurrency` in flight;
     the results accumulate into `run`."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def one(event_id: str, body: bytes, retry_num: int | None, record: bool) -> None:
-            req = signed(body, signing_secret=SIGNING_SECRET, content_type="application/json",
-                         retry_num=retry_num)
-            start = time.perf_counter()
-            try:
-                async with session.post(url, data=req.body, headers=req.headers) as resp:
-                    await resp.read()
-                    status = resp.status
-            except aiohttp.ClientError as exc:
-                status, err = -1, type(exc).__name__
-            else:
-                err = str(status)
-            if status == 200:
-                run.unique_ok.add(event_id)
-            if not record:
-                return
-            run.sent += 1
-            run.unique_sent.add(event_id)
-            if status == 200:
-                run.ok += 1
-                run.latencies.append(time.perf_counter() - start)
-            else:
-                run.errors[err] = run.errors.get(err, 0) + 1
-
-        for event_id, body, retry in warmup:  # connections, auth.test, Lua script load
-            await one(event_id, body, retry, record=False)
+        for payload in warmup:  # connections, auth.test, Lua script load
+            await _send(session, url, run, payload, record=False)
         todo = iter(payloads)
         deadline = time.perf_counter() + seconds
 
         async def worker() -> None:
-            for event_id, body, retry in todo:
+            for payload in todo:
                 if time.perf_counter() > deadline:
                     return
-                await one(event_id, body, retry, record=True)
+                await _send(session, url, run, payload)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -203,29 +206,13 @@ async def _paced(run: Run, url: str, payloads: list[Payload], *, rate: float) ->
     to the earlier ones, and its latency counts from when it was due (no coordinated omission)."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
 
-        async def one(due: float, event_id: str, body: bytes, retry_num: int | None) -> None:
+        async def one(due: float, payload: Payload) -> None:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            req = signed(body, signing_secret=SIGNING_SECRET, content_type="application/json",
-                         retry_num=retry_num)
-            try:
-                async with session.post(url, data=req.body, headers=req.headers) as resp:
-                    await resp.read()
-                    status = resp.status
-            except aiohttp.ClientError as exc:
-                run.errors[type(exc).__name__] = run.errors.get(type(exc).__name__, 0) + 1
-                return
-            run.sent += 1
-            run.unique_sent.add(event_id)
-            if status == 200:
-                run.ok += 1
-                run.unique_ok.add(event_id)
-                run.latencies.append(time.perf_counter() - due)
-            else:
-                run.errors[str(status)] = run.errors.get(str(status), 0) + 1
+            await _send(session, url, run, payload, since=due)
 
         t0 = time.perf_counter() + 0.05
         started = time.perf_counter()
-        await asyncio.gather(*(one(t0 + i / rate, *p) for i, p in enumerate(payloads)))
+        await asyncio.gather(*(one(t0 + i / rate, p) for i, p in enumerate(payloads)))
         run.wall += time.perf_counter() - started
 
 
