@@ -1,13 +1,15 @@
 # The image deploy/ runs: `aiops` as the entrypoint, non-root (uid 10001, as the manifests'
 # securityContext), read-only root filesystem friendly. No embedded stores in production
-# (DATABASE_URL / REDIS_URL / QDRANT_URL point at real servers), so no `embedded` extra.
+# (DATABASE_URL / REDIS_URL / QDRANT_URL point at real servers), so no `embedded` extra, and no
+# simulators or demo (the separate aiops-sim distribution under sim/ is never copied in).
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY kernel kernel
+COPY tools tools
 COPY app app
 COPY handlers handlers
-COPY tools tools
-COPY sim sim
+COPY aiops aiops
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from app.errors import ConfigError
+from kernel.errors import ConfigError
 
 DEFAULT_SECRETS_DIR = Path("/var/run/secrets/aiops")
 DEFAULT_DATA_DIR = Path(".aiops")

@@ -132,3 +132,7 @@ def startup_failed(exc: BaseException) -> str:
     first_line = (str(exc).splitlines() or [""])[0]
     return f"aiops: cannot start: {type(exc).__name__}: {first_line}"
 NOT_WIRED = "aiops: '{command}' is not available in this build yet"
+DEMO_NOT_INSTALLED = (
+    "aiops: the demo is not installed here (the production image carries no simulators); "
+    "run it from a source checkout with 'make demo'"
+)

@@ -20,7 +20,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from app import messages
-from app.errors import ConfigError, StoreUnavailable
+from kernel.errors import ConfigError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

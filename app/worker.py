@@ -32,19 +32,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
 from app.agent.base import Agent, AgentAnswer, Turn
-from app.audit.events import AuditEvent, AuditSink, sha256_hex
-from app.errors import AuthFailure
-from app.identity.scope import EffectiveScope
+from app.alert_threads import AlertThreads
 from app.jobs import Job
-from app.metrics import Metrics
 from app.queue import Delivery, JobQueue, RedisJobStateStore
 from app.sessions import SessionStore
 from app.slack.reply import ThreadReply
+from kernel.audit import AuditEvent, AuditSink, sha256_hex
+from kernel.errors import AuthFailure
+from kernel.metrics import Metrics
+from kernel.scope import EffectiveScope
 
 log = logging.getLogger(__name__)
 
 IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout"})
-ALERT_THREAD_TTL_S = 30 * 24 * 3600
 
 
 class IdentityResolver(Protocol):
@@ -91,6 +91,7 @@ class Worker:
         self._max_deliveries = max_deliveries
         self._block_ms = block_ms
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._alert_threads = AlertThreads(redis=redis, slack=slack, prefix=prefix, owner=consumer)
 
     # ---- loop -------------------------------------------------------------------------------
 
@@ -331,7 +332,7 @@ class Worker:
         if raw.get("thread_ts"):
             return raw["thread_ts"]
         if job.kind == "alert":
-            ts = await self._alert_thread(job)
+            ts = await self._alert_threads.thread_for(job)
         elif job.thread_ts or job.event_ts:
             ts = str(job.thread_ts or job.event_ts)
         else:  # slash command: open a thread under a root that shows the question
@@ -342,46 +343,10 @@ class Worker:
         await self._states.update(job.job_id, thread_ts=ts)
         return ts
 
-    def _alert_key(self, job: Job) -> str:
-        group = str((job.alert or {}).get("groupKey", job.job_id))
-        return f"{self._prefix}:alertthread:{sha256_hex(group)[:32]}"
-
-    async def _alert_thread(self, job: Job) -> str:
-        """One thread per Alertmanager groupKey; the root is posted once (lock + mapping)."""
-        key = self._alert_key(job)
-        deadline = time.monotonic() + 30
-        while True:
-            existing = await self._redis.get(key)
-            if existing:
-                return existing.decode() if isinstance(existing, bytes) else str(existing)
-            if await self._redis.set(f"{key}:lock", self.consumer, nx=True, px=30_000):
-                try:
-                    resp = await self._slack.chat_postMessage(
-                        channel=job.channel_id, text=messages.alert_root(job.alert or {})
-                    )
-                    ts = str(resp["ts"])
-                    await self._redis.set(key, ts, ex=ALERT_THREAD_TTL_S)
-                    return ts
-                finally:
-                    await self._redis.delete(f"{key}:lock")
-            if time.monotonic() > deadline:
-                raise TimeoutError("alert thread lock held too long")
-            await asyncio.sleep(0.1)
-
     async def _resolve_alert(self, job: Job) -> None:
         alert = job.alert or {}
-        existing = await self._redis.get(self._alert_key(job))
         text = messages.alert_resolved_reply(alert)
-        if existing:
-            root = existing.decode() if isinstance(existing, bytes) else str(existing)
-            await self._slack.chat_update(
-                channel=job.channel_id, ts=root, text=messages.alert_resolved_root(alert)
-            )
-        else:
-            resp = await self._slack.chat_postMessage(
-                channel=job.channel_id, text=messages.alert_resolved_root(alert)
-            )
-            root = str(resp["ts"])
+        root = await self._alert_threads.mark_resolved(job)
         raw = await self._states.raw(job.job_id)
         if not raw.get("message_ts"):
             resp = await self._slack.chat_postMessage(

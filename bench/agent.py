@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.agent.base import Turn
 from app.agent.claude import ClaudeAgent
 from app.agent.loop import ToolLoop
-from app.audit.events import AuditEvent, canonical_hash
-from app.identity.scope import EffectiveScope, Identity, effective_scope
 from app.jobs import Job
-from app.metrics import Metrics
+from kernel.audit import AuditEvent, canonical_hash
+from kernel.metrics import Metrics
+from kernel.scope import EffectiveScope, Identity, effective_scope
 from sim.anthropic import AnthropicSim, SimReply
 from sim.kubernetes import KubernetesSimulator
 from tools.analyzers.tool import AnalyzeTool

@@ -1,7 +1,7 @@
 """Ack-path benchmark: signed `app_mention` events into the real `POST /slack/events`.
 
 Measures what Slack sees — time from sending a signed event to its HTTP 200 — for the real
-app as `app.bootstrap` composes it (our signature check → Bolt → listener → Redis dedup +
+app as `aiops.bootstrap` composes it (our signature check → Bolt → listener → Redis dedup +
 XADD; Slack's Web API played by the simulator, PostgreSQL and Redis real) next to a bare
 aiohttp endpoint that answers 200 to any POST, both in the same run on the same machine and
 under the same load. Then counts the stream entries: every accepted event must be on the
@@ -50,9 +50,9 @@ USER = "U0BENCH"
 async def _build_aiops_app(
     redis_url: str, database_url: str, prefix: str, sim: SlackSimulator, workdir: Path
 ) -> tuple[web.Application, Callable[[], Awaitable[None]]]:
-    """The production composition root (`app.bootstrap.build_runtime` → `Runtime.web_app()`),
+    """The production composition root (`aiops.bootstrap.build_runtime` → `Runtime.web_app()`),
     configured like a real process: secrets as files, settings from an environment mapping."""
-    from app.bootstrap import build_runtime
+    from aiops.bootstrap import build_runtime
     from app.config import load_secrets, load_settings
 
     secrets_dir = workdir / "secrets"

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
-from app.identity.scope import Identity, effective_scope
-from app.metrics import Metrics
+from kernel.metrics import Metrics
+from kernel.scope import Identity, effective_scope
 from tools import sanitize
 from tools.base import JSON, Tool, ToolContext
 from tools.blocklist import Blocklist
@@ -171,7 +171,7 @@ async def measure(
 
 async def stages(router: ToolRouter, cases: list[Any], ctx: ToolContext, calls: int) -> None:
     """Where the time goes: each router stage timed on its own, same data (p50, µs)."""
-    from app.audit.events import AuditEvent
+    from kernel.audit import AuditEvent
 
     print(f"\n{'stage p50 (µs)':<16}" + "".join(f"{label:>12}" for label, _, _ in cases))
     rows: dict[str, list[float]] = {}

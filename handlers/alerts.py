@@ -15,11 +15,11 @@ from typing import Any
 from aiohttp import web
 
 from app import messages
-from app.audit.events import canonical_hash, sha256_hex
 from app.jobs import Job
-from app.metrics import Metrics
 from app.queue import JobQueue
 from handlers.slack import RejectionRecorder
+from kernel.audit import canonical_hash, sha256_hex
+from kernel.metrics import Metrics
 
 ALERT_USER = "alertmanager"
 MAX_ALERTS = 100

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 
 Check = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_S = 2.0

@@ -24,11 +24,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
-from app.audit.events import AuditEvent, AuditSink
 from app.jobs import Job, JobKind
-from app.metrics import Metrics
 from app.queue import JobQueue
 from app.worker import IDENTITY_COMMANDS
+from kernel.audit import AuditEvent, AuditSink
+from kernel.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def run_demo(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "demo", *args],
+        [sys.executable, "-m", "aiops.cli", "demo", *args],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(env["HOME"]), **env},
         input=stdin,

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 
 JSON = dict[str, Any]
 
@@ -58,7 +58,7 @@ class Tool(ABC):
     async def _invoke(self, args: JSON, ctx: ToolContext) -> JSON:
         """Do the read. Must return a dict that matches `output_schema`.
 
-        Raise a `app.errors.ToolError` subclass with a message for the model (name the exact
+        Raise a `kernel.errors.ToolError` subclass with a message for the model (name the exact
         query/arguments and how to narrow them). Blocking client libraries are called via
         `asyncio.to_thread` here, at the edge.
         """

@@ -21,10 +21,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 
-from app.audit.events import AuditEvent, AuditSink, canonical_hash, sha256_hex
-from app.errors import ResultTooLarge, SchemaInvalid, ScopeDenied, ToolError, ToolTimeout
-from app.identity.scope import EffectiveScope
-from app.metrics import Metrics
+from kernel.audit import AuditEvent, AuditSink, canonical_hash, sha256_hex
+from kernel.errors import ResultTooLarge, SchemaInvalid, ScopeDenied, ToolError, ToolTimeout
+from kernel.metrics import Metrics
+from kernel.scope import EffectiveScope
 from tools import sanitize
 from tools.base import JSON, Artifact, Tool, ToolContext
 from tools.blocklist import Blocklist

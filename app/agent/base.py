@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app.identity.scope import EffectiveScope
 from app.jobs import Job
+from kernel.scope import EffectiveScope
 from tools.base import Artifact
 
 

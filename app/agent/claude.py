@@ -19,10 +19,10 @@ from app.agent.prompt import alert_question, system_blocks, turn_context
 from app.agent.recommendations import ViewerStreamFilter, split_recommendations
 from app.agent.retry import Deadline, ModelUnavailable
 from app.agent.usage import DailyTokenBudget
-from app.audit.events import AuditEvent, AuditSink, sha256_hex
-from app.identity.scope import EffectiveScope
 from app.jobs import Job
-from app.metrics import Metrics
+from kernel.audit import AuditEvent, AuditSink, sha256_hex
+from kernel.metrics import Metrics
+from kernel.scope import EffectiveScope
 from tools.base import ToolContext
 
 JSON = dict[str, Any]

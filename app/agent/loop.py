@@ -23,8 +23,8 @@ from app.agent.budget import TokenBudget, estimate_tokens
 from app.agent.evidence import describe_call
 from app.agent.prompt import CACHE, render
 from app.agent.retry import Deadline, call_with_retry
-from app.audit.events import canonical_hash
-from app.metrics import Metrics
+from kernel.audit import canonical_hash
+from kernel.metrics import Metrics
 from tools.base import Artifact, ToolContext
 
 JSON = dict[str, Any]

@@ -17,7 +17,7 @@ from typing import Any
 from app.agent import texts
 from app.agent.base import AgentAnswer
 from app.agent.evidence import describe_call
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 from tools.base import ToolContext
 
 JSON = dict[str, Any]

@@ -15,7 +15,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 CACHE = {"type": "ephemeral"}

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from app.audit.events import AuditEvent
+from kernel.audit import AuditEvent
 
 _INSERT = """
 INSERT INTO audit_events (id, event_type, user_id, session_id, agent_version, user_message,

@@ -1,5 +1,5 @@
 """Slack user → verified Keycloak claims → effective scope of a job."""
 
-from app.identity.scope import EffectiveScope, Identity, effective_scope
+from kernel.scope import EffectiveScope, Identity, effective_scope
 
 __all__ = ["EffectiveScope", "Identity", "effective_scope"]

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from app.errors import ConfigError
 from app.identity.claims import is_namespace
 from app.identity.yamlfile import load_yaml
+from kernel.errors import ConfigError
 
 SETTING = "AIOPS_CHANNEL_SCOPES"
 _CHANNEL_RE = re.compile(r"[A-Z0-9]{2,32}")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from app.identity.scope import Identity
+from kernel.scope import Identity
 
 # RFC 1123 label, as Kubernetes requires for namespace names.
 _NAMESPACE_RE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")

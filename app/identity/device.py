@@ -23,14 +23,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from app.errors import AuthFailure
 from app.identity import messages
 from app.identity.claims import ClaimsInvalid, identity_from_claims
 from app.identity.keycloak import DEVICE_GRANT, IdpUnavailable, KeycloakClient, OidcError
 from app.identity.links import Link, LinkStore, LinkUnreadable
 from app.identity.provider import DeviceLogin
-from app.identity.scope import Identity
 from app.identity.tokens import TokenRejected, TokenVerifier
+from kernel.errors import AuthFailure
+from kernel.scope import Identity
 
 log = logging.getLogger(__name__)
 

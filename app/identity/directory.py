@@ -19,11 +19,11 @@ from urllib.parse import quote
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.errors import AuthFailure
 from app.identity import messages
 from app.identity.claims import ClaimsInvalid, identity_from_claims
 from app.identity.keycloak import IdpUnavailable, KeycloakClient, OidcError
-from app.identity.scope import Identity
+from kernel.errors import AuthFailure
+from kernel.scope import Identity
 
 log = logging.getLogger(__name__)
 

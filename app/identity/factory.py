@@ -10,9 +10,7 @@ import aiohttp
 import asyncpg
 from slack_sdk.web.async_client import AsyncWebClient
 
-from app.audit.events import AuditSink
 from app.config import Secrets, Settings
-from app.errors import ConfigError
 from app.identity.channels import load_channel_scopes
 from app.identity.device import DeviceFlowProvider
 from app.identity.directory import DirectoryProvider
@@ -22,7 +20,9 @@ from app.identity.provider import IdentityProvider
 from app.identity.service import IdentityService, Notify
 from app.identity.static import StaticProvider
 from app.identity.tokens import JwksCache, TokenVerifier
-from app.metrics import Metrics
+from kernel.audit import AuditSink
+from kernel.errors import ConfigError
+from kernel.metrics import Metrics
 
 
 def slack_dm_notifier(slack: AsyncWebClient) -> Notify:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app import messages as app_messages
-from app.identity.scope import EffectiveScope, Identity
+from kernel.scope import EffectiveScope, Identity
 
 # --- refusals (AuthFailure.user_message) ---------------------------------------------------
 # ruff: noqa: S105  (TOKEN_* are messages about tokens, not tokens)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
-from app.identity.scope import Identity
+from kernel.scope import Identity
 
 Reason = Literal[
     "unknown_user",

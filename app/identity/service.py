@@ -21,18 +21,14 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import asyncpg
-from slack_sdk.web.async_client import AsyncWebClient
-
-from app.audit.events import AuditEvent, AuditSink
-from app.config import Secrets, Settings
-from app.errors import AuthFailure
 from app.identity import messages
 from app.identity.claims import is_namespace
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
-from app.identity.scope import EffectiveScope, Identity, effective_scope
 from app.jobs import Job
-from app.metrics import Metrics
+from kernel.audit import AuditEvent, AuditSink
+from kernel.errors import AuthFailure
+from kernel.metrics import Metrics
+from kernel.scope import EffectiveScope, Identity, effective_scope
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +78,6 @@ class IdentityService:
         self._notify = notify
         self._alert_roles = alert_roles
         self._logins: dict[str, asyncio.Task[None]] = {}
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, secrets: Secrets, *, audit: AuditSink, metrics: Metrics,
-        pool: asyncpg.Pool | None = None, slack: AsyncWebClient | None = None, notify: Notify | None = None,
-    ) -> IdentityService:
-        """The service for `settings.identity_mode` (see app.identity.factory); ConfigError if unusable."""
-        from app.identity.factory import build_identity_service
-
-        return build_identity_service(
-            settings, secrets, audit=audit, metrics=metrics, pool=pool, slack=slack, notify=notify
-        )
 
     @property
     def mode(self) -> str:

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from app.errors import AuthFailure, ConfigError
 from app.identity import messages
 from app.identity.claims import ClaimsInvalid, identity_from_claims
-from app.identity.scope import Identity
 from app.identity.yamlfile import load_yaml
+from kernel.errors import AuthFailure, ConfigError
+from kernel.scope import Identity
 
 SETTING = "AIOPS_STATIC_IDENTITIES"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from app.errors import ConfigError
+from kernel.errors import ConfigError
 
 
 def load_yaml(path: Path, *, setting: str) -> Any:

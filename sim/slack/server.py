@@ -25,6 +25,7 @@ from sim.slack.model import (
     SlackUser,
     manifest_scopes,
 )
+from sim.slack.render import render_conversation
 from sim.slack.socket_mode import SocketModeServer
 
 T = TypeVar("T")
@@ -47,6 +48,10 @@ class SlackSimulator(WebApi):
     manifest.yaml, so a method the manifest does not grant fails with `missing_scope` as in
     production; "all" = no scope checks; or an explicit collection.
     """
+
+    def render_conversation(self, channel: str) -> str:
+        """The channel as a person reads it in Slack (see `sim.slack.render`)."""
+        return render_conversation(self, channel)
 
     def __init__(
         self,

@@ -117,12 +117,6 @@ class Workspace:
                  if s["channel_id"] == channel and s["thread_ts"] == thread_ts]
         return found[-1] if found else None
 
-    def render_conversation(self, channel: str) -> str:
-        """The channel as a person reads it — see `sim.slack.render`."""
-        from sim.slack.render import render_conversation
-
-        return render_conversation(self, channel)
-
     # ---- internals shared with the Web API methods -----------------------------------------
 
     def _touch(self) -> None:

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "aiops.cli", *args],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), **env},
         capture_output=True,
@@ -132,9 +132,9 @@ def test_default_model_is_one_the_sdk_does_not_call_deprecated() -> None:
 
 
 def test_embeddings_settings_and_their_optional_key_file(tmp_path: Path) -> None:
-    from app.cli import secret_values
+    from aiops.cli import secret_values
     from app.config import REQUIRED_SECRETS, load_secrets, load_settings
-    from app.errors import ConfigError
+    from kernel.errors import ConfigError
 
     base = {"KEYCLOAK_URL": "https://sso.example"}
     plain = load_settings(base)

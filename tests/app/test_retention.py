@@ -65,7 +65,7 @@ async def test_cli_reports_and_leaves_the_audit_log_alone(
            "AIOPS_SECRETS_DIR": str(secrets), "KEYCLOAK_URL": "https://sso.example"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app.cli", "retention", "run", *args], cwd=REPO,
+        return subprocess.run([sys.executable, "-m", "aiops.cli", "retention", "run", *args], cwd=REPO,
                               env=env, capture_output=True, text=True, timeout=60, check=False)
 
     bad = run("--days", "0")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.audit.migrate import migrate
-from app.errors import StoreUnavailable
 from app.stores import open_stores
+from kernel.errors import StoreUnavailable
 from tests.conftest import ADMIN_DSN, REDIS_URL
 
 

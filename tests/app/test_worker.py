@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from app.agent.base import AgentAnswer, AnswerSurface, Turn
-from app.identity.scope import EffectiveScope
 from app.jobs import Job
+from kernel.scope import EffectiveScope
 from tests.scenario.conftest import (  # noqa: F401  (fixtures)
     ALICE,
     AUDIT_REF,

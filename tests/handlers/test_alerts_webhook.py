@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.metrics import Metrics
 from handlers.alerts import AlertmanagerEndpoint, PayloadInvalid, alert_job_id, parse_payload
+from kernel.metrics import Metrics
 
 TOKEN = "am-token-5d2c9a"
 BASE: dict[str, Any] = {

@@ -10,8 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from app.metrics import Metrics
 from handlers.health import HealthEndpoints
+from kernel.metrics import Metrics
 
 
 async def serve(health: HealthEndpoints) -> tuple[web.AppRunner, str]:

@@ -11,9 +11,9 @@ from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.audit.log import PostgresAuditLog
-from app.metrics import Metrics
 from app.queue import JobQueue
 from handlers.slack import RejectionRecorder, SlackEndpoint, build_bolt_app
+from kernel.metrics import Metrics
 from sim.slack import SlackSimulator
 from sim.slack_events import SlackEventSender, json_body
 

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.audit.log import PostgresAuditLog
-from app.metrics import Metrics
 from handlers.slack import MAX_SKEW_S, RejectionRecorder, signature_problem
+from kernel.metrics import Metrics
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

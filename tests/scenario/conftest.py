@@ -1,6 +1,6 @@
 """End-to-end harness: the real app, in-process, on an ephemeral port.
 
-What runs: `app.bootstrap.build_runtime()` (the production composition root) against the
+What runs: `aiops.bootstrap.build_runtime()` (the production composition root) against the
 session's real PostgreSQL database and real Redis (a per-test key prefix), with Slack's Web
 API and Anthropic's Messages API played by the simulators in `sim/`. Requests reach the app
 over real HTTP, signed exactly as Slack signs them.
@@ -39,11 +39,11 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from aiops.bootstrap import Runtime, build_runtime
 from app.agent.base import Agent
-from app.bootstrap import Runtime, build_runtime
 from app.config import load_secrets, load_settings
-from app.demo import ANSWER_MARK, audit_ref, visible
 from sim.anthropic import AnthropicSim
+from sim.demo import ANSWER_MARK, audit_ref, visible
 from sim.slack import SlackMessage, SlackSimulator
 from sim.slack_events import SlackEventSender
 from tests.conftest import REDIS_URL
@@ -228,7 +228,7 @@ class Harness:
 
 def spawn_cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "aiops.cli", *args],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), **env},
         stdout=subprocess.PIPE,

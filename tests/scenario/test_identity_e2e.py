@@ -21,11 +21,11 @@ import pytest
 from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
+from aiops.bootstrap import build_runtime
 from app.audit.log import PostgresAuditLog
-from app.bootstrap import build_runtime
 from app.config import load_secrets, load_settings
-from app.identity.service import IdentityService
-from app.metrics import Metrics
+from app.identity.factory import build_identity_service
+from kernel.metrics import Metrics
 from sim.anthropic import SimReply
 from sim.keycloak import KeycloakSim
 from sim.slack import SlackSimulator
@@ -204,7 +204,7 @@ async def device_harness(
     tmp_path: Path,
 ) -> AsyncIterator[Harness]:
     """The app in device mode. Built like `make_harness`, but with the identity service from
-    `IdentityService.from_settings` passed to build_runtime (until bootstrap builds it itself)."""
+    `build_identity_service` passed to build_runtime (until bootstrap builds it itself)."""
     env = {k: v for k, v in scenario_env.items() if k != "AIOPS_STATIC_IDENTITIES"}
     env |= {
         "AIOPS_IDENTITY_MODE": "device",
@@ -220,7 +220,7 @@ async def device_harness(
     secrets = load_secrets(settings.secrets_dir)
     metrics = Metrics()
     slack = AsyncWebClient(base_url=settings.slack_api_url, token=secrets.slack_bot_token.get_secret_value())
-    identity = IdentityService.from_settings(
+    identity = build_identity_service(
         settings,
         secrets,
         audit=PostgresAuditLog(pool=pg_pool, agent_version="test-sha"),

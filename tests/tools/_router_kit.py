@@ -9,7 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from app.identity.scope import EffectiveScope, Identity, effective_scope
+from kernel.scope import EffectiveScope, Identity, effective_scope
 from tools.base import JSON, Artifact, Tool, ToolContext
 
 ITEM = {

@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 from tests.fixtures.injections import ALL_PAYLOADS, BENIGN, LABEL_VALUE_PAYLOADS, NAME_PAYLOADS, PAYLOADS
 from tests.tools._router_kit import ListTool, scope, unwrap
 from tools.base import ToolContext

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.audit.log import PostgresAuditLog
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 from tests.tools._router_kit import AdminTool, GraphTool, ListTool, hang, scope, unwrap
 from tools.base import JSON, ToolContext
 from tools.blocklist import Blocklist

@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from app.errors import ToolError
-from app.identity.scope import EffectiveScope
+from kernel.errors import ToolError
+from kernel.scope import EffectiveScope
 from tools.analyzers.alerts import alert_namespace, is_firing
 from tools.analyzers.base import ClusterState
 from tools.kubernetes.client import KubernetesClient

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 from tools.analyzers.base import SEVERITY_RANK, Analyzer, Finding
 from tools.analyzers.registry import ANALYZERS
 from tools.analyzers.state import AlertSource, collect_state

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.errors import ScopeDenied, ToolError
-from app.identity.scope import EffectiveScope
+from kernel.errors import ScopeDenied, ToolError
+from kernel.scope import EffectiveScope
 from tools.kubernetes import messages as msg
 from tools.kubernetes.client import KINDS, KubernetesClient
 

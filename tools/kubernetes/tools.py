@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, ClassVar
 
-from app.errors import BackendError, ToolError
+from kernel.errors import BackendError, ToolError
 from tools.base import JSON, Tool, ToolContext
 from tools.kubernetes import messages as msg
 from tools.kubernetes import schemas

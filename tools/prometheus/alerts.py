@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 
 DEFAULT_MAX_ALERTS = 50
 _STATE_ORDER = {"firing": 0, "pending": 1}

@@ -20,7 +20,7 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
-from app.errors import BackendError
+from kernel.errors import BackendError
 from tools.prometheus import messages
 
 DEFAULT_TIMEOUT_S = 15.0

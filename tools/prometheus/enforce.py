@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import promql_parser as pp
 
-from app.errors import ScopeDenied, UnsafeQuery
+from kernel.errors import ScopeDenied, UnsafeQuery
 from tools.prometheus import messages
 from tools.prometheus.printer import Matcher, Printer, selector_matchers
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import promql_parser as pp
 
-from app.errors import UnsafeQuery
+from kernel.errors import UnsafeQuery
 from tools.prometheus import messages
 
 Matcher = tuple[str, str, str]

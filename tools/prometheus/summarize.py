@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 from tools.prometheus import messages
 
 DEFAULT_MAX_SERIES = 20

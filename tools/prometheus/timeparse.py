@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import promql_parser as pp
 
-from app.errors import SchemaInvalid
+from kernel.errors import SchemaInvalid
 from tools.prometheus import messages
 
 _RELATIVE = re.compile(r"now\s*(?:(?P<sign>[-+])\s*(?P<dur>[0-9a-z]+))?\Z")

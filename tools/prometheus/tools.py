@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from app.errors import SchemaInvalid, ScopeDenied
+from kernel.errors import SchemaInvalid, ScopeDenied
 from tools.base import JSON, Artifact, Tool, ToolContext
 from tools.prometheus import messages, schemas
 from tools.prometheus.alerts import DEFAULT_MAX_ALERTS, scoped_alerts

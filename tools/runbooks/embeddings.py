@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import aiohttp
 from pydantic import SecretStr
 
-from app.errors import BackendError
+from kernel.errors import BackendError
 
 BATCH_SIZE = 64
 """Inputs per request: well under providers' per-request limits (OpenAI: 2048)."""

@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from qdrant_client import QdrantClient, models
 
-from app.errors import BackendError
+from kernel.errors import BackendError
+from tools.runbooks.chunk import Chunk
 from tools.runbooks.sparse import document_vector, query_vector
 
 if TYPE_CHECKING:
     from tools.runbooks.embeddings import Embedder
-    from tools.runbooks.ingest import Chunk
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from tools.runbooks.chunk import Chunk
 
 if TYPE_CHECKING:
     from tools.runbooks.index import RunbookIndex
@@ -21,16 +22,6 @@ MAX_CHUNK_CHARS = 1_500
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 _FRONT_RE = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
-
-
-@dataclass(frozen=True)
-class Chunk:
-    doc_id: str
-    """Stable identity of the file (resolved path): re-ingest replaces all chunks with this id."""
-    ordinal: int
-    title: str
-    source: str
-    text: str
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], str]:

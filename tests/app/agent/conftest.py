@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 from anthropic import AsyncAnthropic
 
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 from sim.anthropic import AnthropicSim
 from tests.fixtures.kubernetes import k8s_cluster  # noqa: F401  (shared fixture)
 from tests.fixtures.prometheus import prometheus_server, prometheus_url  # noqa: F401  (shared fixtures)

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.audit.events import canonical_hash
-from app.identity.scope import EffectiveScope, Identity, effective_scope
+from kernel.audit import canonical_hash
+from kernel.scope import EffectiveScope, Identity, effective_scope
 from tools.base import Tool, ToolContext
 from tools.router import ToolOutcome
 

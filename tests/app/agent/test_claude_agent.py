@@ -10,8 +10,8 @@ from app.agent import texts
 from app.agent.base import Turn
 from app.agent.budget import TokenBudget
 from app.agent.claude import ClaudeAgent
-from app.audit.events import AuditEvent
 from app.jobs import Job
+from kernel.audit import AuditEvent
 from sim.anthropic import SimReply
 from tests.app.agent.helpers import FuncTool, MiniRouter, RecordingSurface, scope_for
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from app.identity.keycloak import KeycloakClient
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 from sim.keycloak import KeycloakSim
 
 

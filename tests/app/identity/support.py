@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 
 
 async def auth_failures(pool: asyncpg.Pool, user_id: str) -> list[str]:

@@ -11,12 +11,11 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from app.config import Secrets, load_settings
-from app.errors import ConfigError
 from app.identity.channels import load_channel_scopes
 from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespace
 from app.identity.factory import build_identity_service
-from app.identity.service import IdentityService
-from app.metrics import Metrics
+from kernel.errors import ConfigError
+from kernel.metrics import Metrics
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -135,5 +134,5 @@ def test_factory_builds_static_in_dev(tmp_path: Path) -> None:
     settings = load_settings(
         {"AIOPS_IDENTITY_MODE": "static", "AIOPS_ENV": "dev", "AIOPS_STATIC_IDENTITIES": str(ids)}
     )
-    service = IdentityService.from_settings(settings, _secrets(), audit=_NullAudit(), metrics=Metrics())
+    service = build_identity_service(settings, _secrets(), audit=_NullAudit(), metrics=Metrics())
     assert service.mode == "static"

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from app.audit.log import PostgresAuditLog
-from app.errors import AuthFailure
 from app.identity.device import DeviceFlowProvider
 from app.identity.keycloak import KeycloakClient
 from app.identity.links import LinkCipher, PostgresLinkStore
 from app.identity.service import IdentityService
 from app.identity.tokens import JwksCache, TokenVerifier
 from app.jobs import Job
-from app.metrics import Metrics
+from kernel.errors import AuthFailure
+from kernel.metrics import Metrics
 from sim.keycloak import KeycloakSim
 from tests.app.identity.support import auth_failures, counter
 

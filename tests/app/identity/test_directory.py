@@ -11,12 +11,12 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.audit.log import PostgresAuditLog
-from app.errors import AuthFailure
 from app.identity.directory import DirectoryProvider
 from app.identity.keycloak import KeycloakClient
 from app.identity.service import IdentityService
 from app.jobs import Job
-from app.metrics import Metrics
+from kernel.errors import AuthFailure
+from kernel.metrics import Metrics
 from sim.keycloak import KeycloakSim
 from sim.slack import SlackSimulator
 from tests.app.identity.support import auth_failures

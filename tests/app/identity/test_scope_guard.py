@@ -1,4 +1,4 @@
-"""The effective scope is built in one place: `effective_scope()` (app/identity/scope.py), called
+"""The effective scope is built in one place: `effective_scope()` (kernel/scope.py), called
 only by the identity service. Static check over the production source tree + the runtime guard,
 and property tests of the intersection rules."""
 
@@ -12,19 +12,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.identity import scope as scope_module
-from app.identity.roles import KNOWN_ROLES
-from app.identity.scope import EffectiveScope, Identity, effective_scope
+from kernel import scope as scope_module
+from kernel.roles import KNOWN_ROLES
+from kernel.scope import EffectiveScope, Identity, effective_scope
 
 ROOT = Path(__file__).resolve().parents[3]
-PRODUCTION = ("app", "tools", "handlers", "sim")
+PRODUCTION = ("kernel", "app", "tools", "handlers", "aiops", "sim")
 # name → files (relative to ROOT) allowed to use it
 ALLOWED = {
-    "EffectiveScope": {"app/identity/scope.py"},  # construction
-    "_FACTORY_KEY": {"app/identity/scope.py"},
-    "effective_scope": {"app/identity/scope.py", "app/identity/service.py"},  # calls
+    "EffectiveScope": {"kernel/scope.py"},  # construction
+    "_FACTORY_KEY": {"kernel/scope.py"},
+    "effective_scope": {"kernel/scope.py", "app/identity/service.py"},  # calls
     "Identity": {
-        "app/identity/scope.py",
+        "kernel/scope.py",
         "app/identity/service.py",
         "app/identity/claims.py",
     },  # construction
@@ -70,7 +70,7 @@ def test_no_production_code_builds_a_scope_elsewhere() -> None:
 
 def test_the_scanner_catches_a_rogue_builder() -> None:
     rogue = (
-        "from app.identity.scope import effective_scope\n"
+        "from kernel.scope import effective_scope\n"
         "scope = effective_scope(i, channel_id=None, channel_namespaces=None)"
     )
     assert _uses(ast.parse(rogue)) == {"effective_scope"}

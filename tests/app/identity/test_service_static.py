@@ -10,11 +10,11 @@ import asyncpg
 import pytest
 
 from app.audit.log import PostgresAuditLog
-from app.errors import AuthFailure, ConfigError
 from app.identity.service import IdentityService
 from app.identity.static import StaticProvider, parse_static_identities
 from app.jobs import Job
-from app.metrics import Metrics
+from kernel.errors import AuthFailure, ConfigError
+from kernel.metrics import Metrics
 from tests.app.identity.support import auth_failures, counter
 
 TEAM_A_CHANNEL = "C0TEAMA"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.errors import BackendError
+from kernel.errors import BackendError
 from tests.fixtures.kubernetes import ClusterFactory, scope_for
 from tools.analyzers.tool import analyze
 

@@ -7,8 +7,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
-from app.identity.scope import EffectiveScope
-from app.metrics import Metrics
+from kernel.metrics import Metrics
+from kernel.scope import EffectiveScope
 from tests.fixtures.kubernetes import SimCluster, k8s_cluster  # noqa: F401
 from tools.analyzers.tool import AnalyzeTool
 from tools.base import ToolContext

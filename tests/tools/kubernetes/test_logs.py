@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.errors import ToolError
-from app.identity.scope import EffectiveScope
+from kernel.errors import ToolError
+from kernel.scope import EffectiveScope
 from sim.kubernetes import Scenario
 from tests.fixtures.kubernetes import ClusterFactory, SimCluster, scope_for
 from tests.tools._router_kit import unwrap

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.errors import ToolError
-from app.identity.scope import EffectiveScope
+from kernel.errors import ToolError
+from kernel.scope import EffectiveScope
 from sim.kubernetes import KubernetesSimulator, Scenario
 from tests.fixtures.kubernetes import SimCluster, scope_for
 from tests.tools.kubernetes.conftest import ctx_for

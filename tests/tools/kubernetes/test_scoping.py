@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 from tests.fixtures.kubernetes import ClusterFactory, scope_for
 from tests.tools._router_kit import unwrap
 from tests.tools.kubernetes.conftest import RouterFactory, ctx_for

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from app.identity.scope import EffectiveScope
+from kernel.scope import EffectiveScope
 from sim.kubernetes import SCENARIO_DIR
 from tests.fixtures.kubernetes import ClusterFactory, SimCluster, scope_for
 from tests.tools.kubernetes.conftest import ctx_for

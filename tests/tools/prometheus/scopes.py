@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.identity.scope import EffectiveScope, Identity, effective_scope
+from kernel.scope import EffectiveScope, Identity, effective_scope
 
 
 def make_scope(

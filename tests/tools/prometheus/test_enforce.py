@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.errors import ScopeDenied, UnsafeQuery
+from kernel.errors import ScopeDenied, UnsafeQuery
 from tools.prometheus.enforce import _verified, enforce, namespace_regex, parse, regex_escape, selectors
 from tools.prometheus.printer import Printer, quote, selector_matchers
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.errors import BackendError, ScopeDenied, UnsafeQuery
+from kernel.errors import BackendError, ScopeDenied, UnsafeQuery
 from tests.fixtures.prometheus import NAMESPACED_PODS, PrometheusServer
 from tests.tools.prometheus.promql_gen import expr
 from tools.prometheus.client import PrometheusClient

@@ -13,8 +13,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
-from app.identity.scope import EffectiveScope
-from app.metrics import Metrics
+from kernel.metrics import Metrics
+from kernel.scope import EffectiveScope
 from tests.fixtures.prometheus import BIG_LABEL, PrometheusServer
 from tests.tools._router_kit import unwrap
 from tests.tools.prometheus.scopes import make_scope

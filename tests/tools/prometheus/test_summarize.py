@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.errors import SchemaInvalid
+from kernel.errors import SchemaInvalid
 from tests.tools.prometheus.scopes import make_scope
 from tools.prometheus.client import server_error
 from tools.prometheus.graph import legend_label, render_png

@@ -10,8 +10,8 @@ import matplotlib.image
 import promql_parser as pp
 import pytest
 
-from app.errors import BackendError, SchemaInvalid, ScopeDenied, UnsafeQuery
-from app.identity.scope import EffectiveScope
+from kernel.errors import BackendError, SchemaInvalid, ScopeDenied, UnsafeQuery
+from kernel.scope import EffectiveScope
 from tests.fixtures.prometheus import BIG_LABEL, INJECTION_NOTE, MANY_SERIES, QUOTE_NOTE, PrometheusServer
 from tests.tools.prometheus.scopes import make_scope
 from tools.base import ToolContext

@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 from tests.tools._router_kit import scope
 from tools.base import ToolContext
 from tools.blocklist import Blocklist

@@ -14,11 +14,11 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from aiops.bootstrap import build_tools_for
+from aiops.cli import cmd_runbooks_ingest
 from app.audit.log import PostgresAuditLog
-from app.bootstrap import build_tools_for
-from app.cli import cmd_runbooks_ingest
 from app.config import Secrets, Settings, load_settings
-from app.errors import BackendError
+from kernel.errors import BackendError
 from sim.embeddings import EmbeddingsSim
 from tests.tools._router_kit import scope, unwrap
 from tests.tools.runbooks.conftest import DATA, viewer_ctx

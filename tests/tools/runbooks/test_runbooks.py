@@ -11,10 +11,10 @@ import pytest
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 
+from aiops.cli import cmd_runbooks_ingest
 from app.audit.log import PostgresAuditLog
-from app.cli import cmd_runbooks_ingest
 from app.config import Secrets, load_settings
-from app.metrics import Metrics
+from kernel.metrics import Metrics
 from tests.tools._router_kit import scope, unwrap
 from tests.tools.runbooks.conftest import DATA, viewer_ctx
 from tools.base import ToolContext

@@ -26,12 +26,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from aiops.http import build_web_app
 from app.agent.base import Agent
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
-from app.http import build_web_app
-from app.metrics import Metrics
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
 from app.sessions import SessionStore
 from app.stores import Stores, open_stores
@@ -39,6 +38,7 @@ from app.worker import IdentityResolver, Worker
 from handlers.alerts import AlertmanagerEndpoint
 from handlers.health import HealthEndpoints
 from handlers.slack import ActionHandler, RejectionRecorder, SlackEndpoint, build_bolt_app
+from kernel.metrics import Metrics
 from tools.base import Tool
 from tools.blocklist import Blocklist
 from tools.registry import build_tools

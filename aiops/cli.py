@@ -24,6 +24,7 @@ import signal
 import sys
 import warnings
 from collections.abc import Callable, Coroutine, Iterable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +33,11 @@ from redis.exceptions import RedisError
 
 from app import messages
 from app.config import SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
-from app.errors import ConfigError, StoreUnavailable
 from app.queue import DEFAULT_CLAIM_IDLE_MS
+from kernel.errors import ConfigError, StoreUnavailable
 
 if TYPE_CHECKING:
-    from app.bootstrap import Runtime
+    from aiops.bootstrap import Runtime
 
 log = logging.getLogger("aiops")
 
@@ -122,7 +123,7 @@ async def _run_workers(
 async def cmd_serve(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
     from aiohttp import web
 
-    from app.bootstrap import build_runtime
+    from aiops.bootstrap import build_runtime
 
     runtime = await build_runtime(settings, secrets)
     stop = asyncio.Event()
@@ -167,7 +168,7 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings, secrets: Secre
 
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
-    from app.bootstrap import build_runtime
+    from aiops.bootstrap import build_runtime
 
     runtime = await build_runtime(settings, secrets)
     stop = asyncio.Event()
@@ -200,8 +201,8 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Sec
 
 
 async def cmd_runbooks_ingest(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
-    from app.bootstrap import build_embedder
-    from app.errors import BackendError
+    from aiops.bootstrap import build_embedder
+    from kernel.errors import BackendError
     from tools.runbooks.index import RunbookIndex
     from tools.runbooks.ingest import ingest
 
@@ -293,12 +294,19 @@ async def _not_yet(name: str) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
-    """Builds its own settings and secrets (a throw-away directory), so it runs anywhere."""
-    from app.demo import run_demo
+    """Builds its own settings and secrets (a throw-away directory), so it runs anywhere.
 
+    The demo lives in the aiops-sim distribution (the simulators), found through the
+    `aiops.commands` entry point: the production image installs only aiops and says so."""
+    found = [ep for ep in entry_points(group="aiops.commands") if ep.name == "demo"]
+    if not found:
+        print(messages.DEMO_NOT_INSTALLED, file=sys.stderr)
+        return 1
+    run_demo = found[0].load()
     # platformdirs (under pgserver) warns about an unset XDG_RUNTIME_DIR on bare machines
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
-    return await run_demo(os.environ, interactive_as=args.as_user if args.interactive else None)
+    code: int = await run_demo(os.environ, interactive_as=args.as_user if args.interactive else None)
+    return code
 
 
 def _command(args: argparse.Namespace) -> Coroutine[Any, Any, int]:

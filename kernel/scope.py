@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import InitVar, dataclass
 from datetime import datetime
 
-from app.identity.roles import Permissions, permissions_for
+from kernel.roles import Permissions, permissions_for
 
 _FACTORY_KEY = object()
 
@@ -41,7 +41,7 @@ class EffectiveScope:
 
     def __post_init__(self, _key: object) -> None:
         if _key is not _FACTORY_KEY:
-            raise TypeError("EffectiveScope is built only by app.identity.scope.effective_scope()")
+            raise TypeError("EffectiveScope is built only by kernel.scope.effective_scope()")
 
     @property
     def may_query(self) -> bool:
