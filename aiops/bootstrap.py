@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from aiops.http import build_web_app
 from app.agent.base import Agent
+from app.agent.model import ModelClient
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
@@ -124,6 +125,29 @@ def build_tools_for(settings: Settings, secrets: Secrets) -> list[Tool]:
     return build_tools(prometheus=prometheus, kubernetes=kubernetes, runbooks=runbooks)
 
 
+def build_model_client(settings: Settings, secrets: Secrets) -> ModelClient | None:
+    """The configured LLM provider, or None without its key: offline mode, which says so."""
+    if settings.llm_provider == "openai":
+        if secrets.openai_api_key is None:
+            return None
+        from openai import AsyncOpenAI
+
+        from app.agent.openai_model import OpenAIModel
+
+        return OpenAIModel(AsyncOpenAI(
+            api_key=secrets.openai_api_key.get_secret_value(), base_url=settings.openai_base_url
+        ))
+    if secrets.anthropic_api_key is None:
+        return None
+    from anthropic import AsyncAnthropic
+
+    from app.agent.model import AnthropicModel
+
+    return AnthropicModel(AsyncAnthropic(
+        api_key=secrets.anthropic_api_key.get_secret_value(), base_url=settings.anthropic_base_url
+    ))
+
+
 def build_agent(
     settings: Settings,
     secrets: Secrets,
@@ -133,17 +157,8 @@ def build_agent(
     metrics: Metrics,
     tools: Sequence[Tool],
 ) -> Agent:
-    from anthropic import AsyncAnthropic
-
     from app.agent.claude import ClaudeAgent
 
-    client = (
-        AsyncAnthropic(
-            api_key=secrets.anthropic_api_key.get_secret_value(), base_url=settings.anthropic_base_url
-        )
-        if secrets.anthropic_api_key is not None
-        else None  # offline mode: the agent says so plainly
-    )
     router = ToolRouter(
         tools=tools,
         audit=audit,
@@ -151,7 +166,7 @@ def build_agent(
         blocklist=Blocklist(redis=stores.redis, prefix=settings.redis_prefix),
     )
     return ClaudeAgent(
-        client=client,
+        provider=build_model_client(settings, secrets),
         model=settings.model,
         router=router,
         audit=audit,

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
     anthropic_base_url: str | None = Field(None, validation_alias=_env("ANTHROPIC_BASE_URL"))
     model: str = Field(DEFAULT_MODEL, validation_alias=_env("AIOPS_MODEL"))
+    llm_provider: Literal["anthropic", "openai"] = Field(
+        "anthropic", validation_alias=_env("AIOPS_LLM_PROVIDER")
+    )
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     database_url: str | None = Field(None, validation_alias=_env("DATABASE_URL"))
     redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
     qdrant_url: str | None = Field(None, validation_alias=_env("QDRANT_URL"))
@@ -100,6 +104,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError("AIOPS_IDENTITY_MODE", "'static' is only allowed with AIOPS_ENV=dev")
     if settings.identity_mode == "static" and settings.static_identities is None:
         raise ConfigError("AIOPS_STATIC_IDENTITIES", "required when AIOPS_IDENTITY_MODE=static")
+    if settings.llm_provider == "openai" and not settings.openai_base_url:
+        raise ConfigError("OPENAI_BASE_URL", "required when AIOPS_LLM_PROVIDER=openai")
     if settings.identity_mode in ("device", "directory") and not settings.keycloak_url:
         raise ConfigError("KEYCLOAK_URL", f"required when AIOPS_IDENTITY_MODE={settings.identity_mode}")
     return settings
@@ -110,6 +116,7 @@ SECRET_NAMES = (
     "slack_signing_secret",
     "slack_app_token",
     "anthropic_api_key",
+    "openai_api_key",
     "alertmanager_token",
     "keycloak_client_secret",
     "audit_signing_key",
@@ -128,6 +135,7 @@ class Secrets:
     alertmanager_token: SecretStr
     slack_app_token: SecretStr | None = None
     anthropic_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
     keycloak_client_secret: SecretStr | None = None
     audit_signing_key: SecretStr | None = None
     link_encryption_key: SecretStr | None = None

@@ -14,6 +14,7 @@ from app.agent import texts
 from app.agent.base import AgentAnswer, AnswerSurface, Turn
 from app.agent.budget import TokenBudget
 from app.agent.loop import LoopConfig, ToolLoop
+from app.agent.model import AnthropicModel, ModelClient
 from app.agent.offline import OfflineResponder
 from app.agent.prompt import alert_question, system_blocks, turn_context
 from app.agent.recommendations import ViewerStreamFilter, split_recommendations
@@ -32,8 +33,9 @@ class ClaudeAgent:
     def __init__(
         self,
         *,
-        client: anthropic.AsyncAnthropic | None,
+        client: anthropic.AsyncAnthropic | None = None,
         model: str,
+        provider: ModelClient | None = None,
         router: Any | None,
         audit: AuditSink,
         metrics: Metrics,
@@ -47,12 +49,9 @@ class ClaudeAgent:
         budget: TokenBudget | None = None,
         final_reserve_s: float = 20.0,
     ) -> None:
-        """`client=None` (no `anthropic_api_key` secret) → every answer comes from offline mode.
-
-        The client's own retries are disabled here: `app.agent.retry` is the single retry
-        policy, bounded by the job deadline.
-        """
-        self._client = client.with_options(max_retries=0) if client is not None else None
+        """`provider` (any `ModelClient`) or `client` (an Anthropic client, wrapped); neither (no
+        LLM key) → every answer comes from offline mode, which says so."""
+        self._model = provider or (AnthropicModel(client) if client is not None else None)
         self._router = router
         self._audit = audit
         self._metrics = metrics
@@ -77,7 +76,7 @@ class ClaudeAgent:
     ) -> AgentAnswer:
         if not scope.may_query:
             return AgentAnswer(text=texts.NO_QUERY_ACCESS)
-        if self._client is None:  # offline mode spends no model tokens: no budget check
+        if self._model is None:  # offline mode spends no model tokens: no budget check
             return await self._offline_answer(job, scope, texts.OFFLINE_REASON_NO_KEY, surface)
         if self._usage is not None and await self._usage.exceeded(scope.user_id):
             return AgentAnswer(text=texts.BUDGET_EXCEEDED.format(budget=self._usage.limit))
@@ -91,7 +90,7 @@ class ClaudeAgent:
     async def _investigate(
         self, job: Job, scope: EffectiveScope, history: list[Turn], surface: AnswerSurface
     ) -> AgentAnswer:
-        assert self._client is not None
+        assert self._model is not None
         deadline = Deadline(self._deadline_s)
         await surface.set_status(texts.STATUS_THINKING)
         tools = self._router.catalog(scope) if self._router is not None else []
@@ -104,7 +103,7 @@ class ClaudeAgent:
             if out:
                 await surface.append(out)
 
-        loop = ToolLoop(client=self._client, router=self._router, metrics=self._metrics, config=self._config)
+        loop = ToolLoop(model=self._model, router=self._router, metrics=self._metrics, config=self._config)
         result = await loop.run(
             system=system_blocks(scope), messages=messages, tools=tools, ctx=ctx, deadline=deadline,
             on_text=on_text, on_status=surface.set_status,

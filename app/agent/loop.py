@@ -1,4 +1,4 @@
-"""The Claude tool-use loop for one job.
+"""The tool-use loop for one job (any provider behind `app.agent.model.ModelClient`).
 
 Each round: compact if needed → one streamed model call (retried inside the deadline) → run the
 requested tools in parallel through the router (bounded) → feed the results back. It ends when
@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import anthropic
-
 from app.agent import texts
 from app.agent.base import TokenUsage
 from app.agent.budget import TokenBudget, estimate_tokens
 from app.agent.evidence import describe_call
+from app.agent.model import ModelClient
 from app.agent.prompt import CACHE, render
 from app.agent.retry import Deadline, call_with_retry
 from kernel.audit import canonical_hash
@@ -91,12 +90,12 @@ class ToolLoop:
     def __init__(
         self,
         *,
-        client: anthropic.AsyncAnthropic,
+        model: ModelClient,
         router: Any | None,
         metrics: Metrics,
         config: LoopConfig,
     ) -> None:
-        self._client = client
+        self._model = model
         self._router = router
         self._metrics = metrics
         self._cfg = config
@@ -137,7 +136,7 @@ class ToolLoop:
                     params["tool_choice"] = {"type": "none"}
             joiner.next_round()
             msg = await call_with_retry(
-                lambda p=params: self._stream(p, joiner),  # type: ignore[misc]
+                lambda p=params: self._model.stream(p, joiner),  # type: ignore[misc]
                 deadline=deadline,
                 attempt_timeout_s=cfg.attempt_timeout_s,
                 on_error=lambda status: self._metrics.llm_errors.labels(status=status).inc(),
@@ -159,13 +158,6 @@ class ToolLoop:
             await on_status(texts.STATUS_THINKING)
         result.text = best_text
         return result
-
-    async def _stream(self, params: JSON, on_text: TextSink) -> Any:
-        async with self._client.messages.stream(**params) as stream:
-            async for event in stream:
-                if event.type == "text" and event.text:
-                    await on_text(event.text)
-            return await stream.get_final_message()
 
     def _account(self, total: TokenUsage, u: TokenUsage) -> None:
         total.add(u)

@@ -1,4 +1,4 @@
-"""Calls to the Anthropic API with backoff + jitter, honouring `retry-after`, inside a deadline.
+"""Calls to the model provider with backoff + jitter, honouring `retry-after`, inside a deadline.
 
 The SDK's own retries are switched off (`max_retries=0` on the client we use) so that this is
 the only retry policy and it can never outlive the job's deadline. When it gives up it raises
@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anthropic
+
+from app.agent.model import ProviderConnectionError, ProviderStatusError
 
 T = TypeVar("T")
 
@@ -67,7 +69,7 @@ def _describe(exc: BaseException) -> str:
         return f"HTTP {exc.status_code}" + (f" {kind}" if kind and exc.status_code == 200 else "")
     if isinstance(exc, anthropic.APITimeoutError | TimeoutError):
         return "timeout"
-    if isinstance(exc, anthropic.APIConnectionError):
+    if isinstance(exc, anthropic.APIConnectionError | ProviderConnectionError):
         return "connection failed"
     return type(exc).__name__
 
@@ -108,7 +110,15 @@ async def call_with_retry(
             if not _retryable(exc):
                 raise ModelUnavailable(last) from exc
             wait = _retry_after(exc)
-        except (anthropic.APIConnectionError, TimeoutError) as exc:  # APITimeoutError is a subclass
+        except ProviderStatusError as exc:  # another provider's HTTP error, same policy
+            last = str(exc)
+            if on_error:
+                on_error(str(exc.status_code))
+            if exc.status_code not in RETRY_STATUSES:
+                raise ModelUnavailable(last) from exc
+            wait = exc.retry_after
+        except (anthropic.APIConnectionError, ProviderConnectionError, TimeoutError) as exc:
+            # anthropic.APITimeoutError is a subclass of APIConnectionError
             last = _describe(exc)
             if on_error:
                 on_error("timeout" if "timeout" in last else "connection")
