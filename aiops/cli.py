@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from redis.exceptions import RedisError
 
+from aiops.client import CLIENT_COMMANDS, add_client_commands, run_client
 from app import messages
-from app.config import SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
+from app.config import REQUIRED_SECRETS, SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
 from app.queue import DEFAULT_CLAIM_IDLE_MS
 from kernel.errors import ConfigError, StoreUnavailable
 
@@ -242,6 +243,19 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
     return 0
 
 
+async def cmd_api(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
+    from aiops.api_server import serve_api
+
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve_api(settings, stop))
+    waiter = asyncio.create_task(_until_signal())
+    await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    waiter.cancel()
+    await server  # re-raises a start-up failure (port taken, store down)
+    return 0
+
+
 # Part of the CLI contract (BRIEF §3), built by a later issue: say so before anything else.
 NOT_YET = frozenset({"audit verify", "audit export"})
 
@@ -252,7 +266,9 @@ COMMANDS: dict[str, Command] = {
     "migrate": cmd_migrate,
     "runbooks ingest": cmd_runbooks_ingest,
     "retention run": cmd_retention_run,
+    "api": cmd_api,
 }
+NO_SLACK_SECRETS = frozenset({"api"})  # the API pod holds no Slack secret and no LLM key
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--claim-idle-ms", type=int, default=DEFAULT_CLAIM_IDLE_MS, help=argparse.SUPPRESS
     )
     sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("api", help="the REST API on AIOPS_API_PORT (questions go to the workers)")
+    add_client_commands(sub)
     demo = sub.add_parser("demo", help="the whole bot against a simulated workspace")
     demo.add_argument("--interactive", action="store_true", help="then read questions from stdin")
     demo.add_argument("--as", dest="as_user", default="alice", choices=["alice", "vera"],
@@ -317,8 +335,11 @@ def _command(args: argparse.Namespace) -> Coroutine[Any, Any, int]:
     name = args.command + (f" {args.action}" if getattr(args, "action", None) else "")
     if name in NOT_YET:
         return _not_yet(name)
+    if args.command in CLIENT_COMMANDS:
+        return run_client(args)
     settings = load_settings(os.environ)
-    secrets = load_secrets(settings.secrets_dir)
+    required = () if name in NO_SLACK_SECRETS else REQUIRED_SECRETS
+    secrets = load_secrets(settings.secrets_dir, required=required)
     setup_logging(secrets, args.log_level)
     return COMMANDS[name](args, settings, secrets)
 

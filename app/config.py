@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     incident_channel: str | None = Field(None, validation_alias=_env("AIOPS_INCIDENT_CHANNEL"))
     channel_scopes: Path | None = Field(None, validation_alias=_env("AIOPS_CHANNEL_SCOPES"))
     http_port: int = Field(3000, ge=1, le=65535, validation_alias=_env("AIOPS_HTTP_PORT"))
+    api_port: int = Field(8080, ge=1, le=65535, validation_alias=_env("AIOPS_API_PORT"))
+    keycloak_web_client_id: str = Field(
+        "aiops-web", min_length=1, validation_alias=_env("KEYCLOAK_WEB_CLIENT_ID")
+    )
+    api_ask_per_minute: int = Field(20, ge=1, validation_alias=_env("AIOPS_API_ASK_PER_MINUTE"))
+    api_read_per_minute: int = Field(240, ge=1, validation_alias=_env("AIOPS_API_READ_PER_MINUTE"))
     agent_version: str = Field("dev", min_length=1, validation_alias=_env("AIOPS_AGENT_VERSION"))
     secrets_dir: Path = Field(DEFAULT_SECRETS_DIR, validation_alias=_env("AIOPS_SECRETS_DIR"))
     # Not in the contract table; our own knobs (documented in docs/configuration.md).

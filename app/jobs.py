@@ -14,7 +14,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-JobKind = Literal["mention", "dm", "command", "alert", "action"]
+JobKind = Literal["mention", "dm", "command", "alert", "action", "api"]
 
 _AUDIT_NS = uuid.UUID("5b0f7a52-4b8e-4a43-9d67-3f1f2a0c9e11")
 
@@ -37,6 +37,10 @@ class Job:
     response_url: str | None = None
     ip_address: str | None = None
     received_at: float = field(default_factory=time.time)
+    claims: dict[str, Any] | None = None
+    """API jobs only: the claims of the bearer token the API verified (never the token itself)."""
+    namespace: str | None = None
+    """API jobs only: narrow the asker's scope to this namespace (`aiops ask --namespace`)."""
 
     @property
     def audit_id(self) -> uuid.UUID:

@@ -25,14 +25,16 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
+from uuid import UUID
 
 import asyncpg
 import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
-from app.agent.base import Agent, AgentAnswer, Turn
+from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
+from app.api_answers import ApiReply
 from app.jobs import Job
 from app.queue import Delivery, JobQueue, RedisJobStateStore
 from app.sessions import SessionStore
@@ -45,6 +47,14 @@ from kernel.scope import EffectiveScope
 log = logging.getLogger(__name__)
 
 IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout"})
+
+
+class Reply(AnswerSurface, Protocol):
+    """An opened answer surface the worker finishes: a Slack thread or an API answer stream."""
+
+    async def finish(self, answer: AgentAnswer, *, audit_id: UUID) -> None: ...
+
+    async def fail(self, message: str, *, audit_id: UUID) -> None: ...
 
 
 class IdentityResolver(Protocol):
@@ -198,10 +208,7 @@ class Worker:
         except AuthFailure as exc:
             await self._refuse(job, exc)
             return "refused"
-        thread_ts = await self._thread_for(job, raw)
-        reply = ThreadReply(client=self._slack, job=job, state=self._states, thread_ts=thread_ts)
-        await reply.open()
-        session_id = f"{job.channel_id}:{thread_ts}"
+        reply, session_id = await self._open_reply(job, raw)
         if raw.get("session_saved") == "1" and "answer_text" in raw:
             # A previous delivery got the answer and saved the session, then died before showing
             # it: show that same answer (text only) instead of asking the model again.
@@ -270,7 +277,7 @@ class Worker:
             pass  # a previous delivery of this job already wrote it
 
     async def _fail(
-        self, job: Job, reply: ThreadReply, text: str, reason: str, user_id: str, session_id: str | None
+        self, job: Job, reply: Reply, text: str, reason: str, user_id: str, session_id: str | None
     ) -> None:
         await self._states.update(
             job.job_id,
@@ -285,11 +292,7 @@ class Worker:
     async def _give_up(self, job: Job, raw: dict[str, str], text: str, reason: str) -> None:
         """Poison job: best effort to tell the user, always audit, then the caller acks."""
         try:
-            thread_ts = raw.get("thread_ts") or job.thread_ts or job.event_ts
-            if thread_ts is None:
-                thread_ts = await self._thread_for(job, raw)
-            reply = ThreadReply(client=self._slack, job=job, state=self._states, thread_ts=thread_ts)
-            await reply.open()
+            reply, _session = await self._open_reply(job, raw)
             await self._fail(
                 job, reply, text, reason, raw.get("user_id") or job.user_id, raw.get("session_id")
             )
@@ -318,8 +321,10 @@ class Worker:
         await self._states.update(job.job_id, answered=True)
 
     async def _private_reply(self, job: Job, text: str) -> None:
-        """Slash commands answer ephemerally; mentions/DMs in their thread."""
-        if job.kind == "command":
+        """Slash commands answer ephemerally; mentions/DMs in their thread; API jobs on their stream."""
+        if job.kind == "api":
+            await ApiReply(redis=self._redis, prefix=self._prefix, job=job).fail(text, audit_id=job.audit_id)
+        elif job.kind == "command":
             await self._slack.chat_postEphemeral(channel=job.channel_id, user=job.user_id, text=text)
         else:
             await self._slack.chat_postMessage(
@@ -327,6 +332,17 @@ class Worker:
             )
 
     # ---- threads ---------------------------------------------------------------------------
+
+    async def _open_reply(self, job: Job, raw: dict[str, str]) -> tuple[Reply, str]:
+        """Where this job's answer goes, opened, and its session id."""
+        if job.kind == "api":
+            api = ApiReply(redis=self._redis, prefix=self._prefix, job=job)
+            await api.open()
+            return api, job.session_id
+        thread_ts = await self._thread_for(job, raw)
+        reply = ThreadReply(client=self._slack, job=job, state=self._states, thread_ts=thread_ts)
+        await reply.open()
+        return reply, f"{job.channel_id}:{thread_ts}"
 
     async def _thread_for(self, job: Job, raw: dict[str, str]) -> str:
         if raw.get("thread_ts"):

@@ -82,8 +82,11 @@ class KeycloakSim(LoopbackServer):
         self, *, realm: str = "aiops", client_id: str = "aiops-bot", client_secret: str | None = "sim-secret",
         audience: str = "aiops", access_ttl: int = 300, refresh_ttl: int = 1800, device_ttl: int = 600,
         interval: int = 5, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] = time.time,
+        public_clients: tuple[str, ...] = ("aiops-web",),
     ) -> None:
         self.realm, self.client_id, self.client_secret = realm, client_id, client_secret
+        self.public_clients = public_clients
+        """Clients without a secret (the Web UI / CLI client): device, code and refresh grants only."""
         self.audience = audience
         self.access_ttl, self.refresh_ttl = access_ttl, refresh_ttl
         self.device_ttl, self.interval = device_ttl, interval
@@ -223,6 +226,8 @@ class KeycloakSim(LoopbackServer):
         return web.json_response(self.jwks())
 
     def _client_ok(self, form: Any) -> bool:
+        if form.get("client_id") in self.public_clients:
+            return bool(form.get("grant_type") != "client_credentials")  # Keycloak: no service account
         if form.get("client_id") != self.client_id:
             return False
         return self.client_secret is None or form.get("client_secret") == self.client_secret

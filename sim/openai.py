@@ -32,8 +32,14 @@ from sim.loopback import LoopbackServer
 JSON = dict[str, Any]
 CACHE_MIN_TOKENS = 1024
 CACHE_STEP = 128
-_ERRORS = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
-           429: "rate_limit_exceeded", 500: "server_error", 503: "server_error"}
+_ERRORS = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    404: "invalid_request_error",
+    429: "rate_limit_exceeded",
+    500: "server_error",
+    503: "server_error",
+}
 
 
 def last_user_text(body: JSON) -> str:
@@ -74,8 +80,14 @@ class OpenAISim(LoopbackServer):
         headers = {"x-request-id": f"req_{next(self._ids)}"}
         if retry_after is not None:
             headers["retry-after"] = f"{retry_after:g}"
-        body = {"error": {"message": message, "type": _ERRORS.get(status, "server_error"), "param": None,
-                          "code": None}}
+        body = {
+            "error": {
+                "message": message,
+                "type": _ERRORS.get(status, "server_error"),
+                "param": None,
+                "code": None,
+            }
+        }
         return web.json_response(body, status=status, headers=headers)
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
@@ -123,8 +135,12 @@ class OpenAISim(LoopbackServer):
                 cached = total - total % CACHE_STEP
             self._prefixes.add(digest)
         prompt = sum(sizes)
-        usage = {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output,
-                 "prompt_tokens_details": {"cached_tokens": min(cached, prompt)}}
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": output,
+            "total_tokens": prompt + output,
+            "prompt_tokens_details": {"cached_tokens": min(cached, prompt)},
+        }
         self.usages.append(usage)
         return usage
 
@@ -133,18 +149,27 @@ class OpenAISim(LoopbackServer):
         limit = int(body.get("max_tokens") or body.get("max_completion_tokens") or 4096)
         if text and estimate_tokens(text) > limit:
             text, cut = text[: limit * 4], True
-        calls = [{"id": f"call_sim_{next(self._ids):06d}", "type": "function",
-                  "function": {"name": name, "arguments": json.dumps(args)}}
-                 for name, args in reply.tool_uses]
+        calls = [
+            {
+                "id": f"call_sim_{next(self._ids):06d}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+            for name, args in reply.tool_uses
+        ]
         finish = "length" if cut else "tool_calls" if calls else "stop"
         message: JSON = {"role": "assistant", "content": text or None}
         if calls:
             message["tool_calls"] = calls
         output = estimate_tokens(text) + sum(estimate_tokens(c) for c in calls) or 1
-        return {"id": f"chatcmpl-sim{next(self._ids):06d}", "object": "chat.completion",
-                "created": int(time.time()), "model": body["model"],
-                "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
-                "usage": self._usage(body, output)}
+        return {
+            "id": f"chatcmpl-sim{next(self._ids):06d}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "usage": self._usage(body, output),
+        }
 
     async def _stream(
         self, request: web.Request, done: JSON, chunk: int, include_usage: bool
@@ -164,8 +189,12 @@ class OpenAISim(LoopbackServer):
         for pos in range(0, len(text), max(1, chunk)):
             await send({"content": text[pos : pos + chunk]})
         for index, call in enumerate(message.get("tool_calls") or []):
-            head = {"index": index, "id": call["id"], "type": "function",
-                    "function": {"name": call["function"]["name"], "arguments": ""}}
+            head = {
+                "index": index,
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": ""},
+            }
             await send({"tool_calls": [head]})
             raw = call["function"]["arguments"]
             for pos in range(0, len(raw), 24):
@@ -186,8 +215,10 @@ def _tool_order_problem(messages: list[JSON]) -> str | None:
             open_ids = {c["id"] for c in msg.get("tool_calls") or []}
         elif msg.get("role") == "tool":
             if msg.get("tool_call_id") not in open_ids:
-                return (f"Invalid parameter: messages with role 'tool' must be a response to a preceeding "
-                        f"message with 'tool_calls'. (messages[{i}])")
+                return (
+                    f"Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+                    f"message with 'tool_calls'. (messages[{i}])"
+                )
         else:
             open_ids = set()
     return None

@@ -112,9 +112,14 @@ def chat_request(params: JSON) -> JSON:
     tools = params.get("tools")
     if tools:
         request["tools"] = [
-            {"type": "function", "function": {
-                "name": t["name"], "description": t.get("description", ""), "parameters": t["input_schema"],
-            }}
+            {
+                "type": "function",
+                "function": {
+                    "name": t["name"],
+                    "description": t.get("description", ""),
+                    "parameters": t["input_schema"],
+                },
+            }
             for t in tools
         ]
         if (params.get("tool_choice") or {}).get("type") == "none":
@@ -132,15 +137,19 @@ def _messages(msg: JSON) -> list[JSON]:
         uses = [b for b in content if b.get("type") == "tool_use"]
         if uses:
             out["tool_calls"] = [
-                {"id": b["id"], "type": "function",
-                 "function": {"name": b["name"], "arguments": json.dumps(b.get("input") or {})}}
+                {
+                    "id": b["id"],
+                    "type": "function",
+                    "function": {"name": b["name"], "arguments": json.dumps(b.get("input") or {})},
+                }
                 for b in uses
             ]
         return [out]
     # user turn: tool results first (they must follow the assistant's tool_calls), then any text
     results = [
         {"role": "tool", "tool_call_id": b["tool_use_id"], "content": _result_text(b)}
-        for b in content if b.get("type") == "tool_result"
+        for b in content
+        if b.get("type") == "tool_result"
     ]
     return results + ([{"role": "user", "content": texts}] if texts else [])
 
@@ -157,16 +166,23 @@ def _tool_block(call: JSON) -> Block:
         args = json.loads(call["arguments"] or "{}")
     except json.JSONDecodeError:
         args = {"_unparseable_arguments": call["arguments"][:200]}  # the router's schema check refuses it
-    return Block("tool_use", id=call["id"] or f"call_{call['name']}", name=call["name"],
-                 input=args if isinstance(args, dict) else {"_arguments": args})
+    return Block(
+        "tool_use",
+        id=call["id"] or f"call_{call['name']}",
+        name=call["name"],
+        input=args if isinstance(args, dict) else {"_arguments": args},
+    )
 
 
 def _usage(u: Any) -> Usage:
     details = getattr(u, "prompt_tokens_details", None)
     cached = int(getattr(details, "cached_tokens", 0) or 0) if details is not None else 0
     prompt = int(u.prompt_tokens or 0)
-    return Usage(input_tokens=max(0, prompt - cached), output_tokens=int(u.completion_tokens or 0),
-                 cache_read_input_tokens=cached)
+    return Usage(
+        input_tokens=max(0, prompt - cached),
+        output_tokens=int(u.completion_tokens or 0),
+        cache_read_input_tokens=cached,
+    )
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from app.identity import messages
-from app.identity.claims import is_namespace
+from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespace
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
 from app.jobs import Job
 from kernel.audit import AuditEvent, AuditSink
@@ -95,6 +95,8 @@ class IdentityService:
         try:
             if job.kind == "alert":
                 return self._alert_scope(job)
+            if job.kind == "api":
+                return self._api_scope(job)
             identity = await self._identify(job.user_id)
             channel_ns = self.channel_scope(job.channel_id)
             scope = effective_scope(identity, channel_id=job.channel_id, channel_namespaces=channel_ns)
@@ -108,6 +110,21 @@ class IdentityService:
             closed = AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE)
             await self._record(job.user_id, closed, session_id=job.session_id, ip=job.ip_address)
             raise closed from None
+
+    def _api_scope(self, job: Job) -> EffectiveScope:
+        """A REST API question: claims the API process verified (RS256, iss, aud, exp) against the
+        realm's JWKS before enqueueing; narrowed to the namespace the asker named, if any."""
+        try:
+            identity = identity_from_claims(job.claims or {}, slack_user_id=job.user_id)
+        except ClaimsInvalid as exc:
+            raise AuthFailure("token_invalid", messages.TOKEN_INVALID) from exc
+        scope = effective_scope(
+            identity, channel_id=None, channel_namespaces=None, alert_namespace=job.namespace
+        )
+        if not scope.may_query:
+            text = messages.API_NAMESPACE_OUT_OF_SCOPE.format(ns=job.namespace or "any")
+            raise AuthFailure("out_of_scope", text)
+        return scope
 
     def _alert_scope(self, job: Job) -> EffectiveScope:
         channel_id = job.channel_id or self._incident_channel

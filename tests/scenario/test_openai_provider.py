@@ -25,13 +25,21 @@ async def test_mention_answered_by_openai_compatible_model_with_audit(
     make_harness: HarnessFactory, openai_sim: OpenAISim, scenario_env: dict[str, str]
 ) -> None:
     (Path(scenario_env["AIOPS_SECRETS_DIR"]) / "openai_api_key").write_text(openai_sim.api_key + "\n")
-    openai_sim.script([
-        SimReply(text="Checking runbooks.", tool_uses=[("runbook_search", {"query": "shop firing alerts"})]),
-        SimReply(text="Nothing is firing in shop right now."),
-    ])
-    h = await make_harness(env={
-        "AIOPS_LLM_PROVIDER": "openai", "OPENAI_BASE_URL": openai_sim.v1_url, "AIOPS_MODEL": "qwen3-32b",
-    })
+    openai_sim.script(
+        [
+            SimReply(
+                text="Checking runbooks.", tool_uses=[("runbook_search", {"query": "shop firing alerts"})]
+            ),
+            SimReply(text="Nothing is firing in shop right now."),
+        ]
+    )
+    h = await make_harness(
+        env={
+            "AIOPS_LLM_PROVIDER": "openai",
+            "OPENAI_BASE_URL": openai_sim.v1_url,
+            "AIOPS_MODEL": "qwen3-32b",
+        }
+    )
     sent = await h.sender.mention(ALICE, CHANNEL, "anything firing in shop?")
     answer = await h.wait_answer(CHANNEL, sent.payload["event"]["ts"])  # type: ignore[index]
 

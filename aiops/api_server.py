@@ -1,0 +1,104 @@
+"""`aiops api`: the REST API on AIOPS_API_PORT, wired from settings.
+
+It needs Redis (the queue, answer streams, rate limits), PostgreSQL (audit and conversations,
+read-only use plus `auth_failure` rows) and Keycloak's JWKS — no Slack secret, no LLM key and no
+cluster access: questions are answered by the workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from app.audit.log import PostgresAuditLog
+from app.config import Settings
+from app.identity.keycloak import KeycloakClient
+from app.identity.tokens import JwksCache, TokenVerifier
+from app.queue import JobQueue
+from app.stores import Stores, open_stores
+from handlers.api.app import build_api_app
+from handlers.api.ask import AskEndpoint
+from handlers.api.auth import Authenticator
+from handlers.api.limits import RateLimiter
+from handlers.api.reads import ReadEndpoints
+from kernel.errors import ConfigError
+from kernel.metrics import Metrics
+
+log = logging.getLogger("aiops.api")
+
+
+@dataclass
+class ApiRuntime:
+    app: web.Application
+    stores: Stores
+    http: aiohttp.ClientSession
+
+    async def aclose(self) -> None:
+        await self.http.close()
+        await self.stores.aclose()
+
+
+async def build_api_runtime(
+    settings: Settings, *, metrics: Metrics | None = None, answer_timeout_s: float = 300.0
+) -> ApiRuntime:
+    if not settings.keycloak_url:
+        raise ConfigError("KEYCLOAK_URL", "required by 'aiops api' (access tokens are verified against it)")
+    stores = await open_stores(
+        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+    )
+    http = aiohttp.ClientSession()
+    keycloak = KeycloakClient(
+        base_url=settings.keycloak_url,
+        realm=settings.keycloak_realm,
+        client_id=settings.keycloak_web_client_id,
+        client_secret=None,
+        session=http,
+    )
+    metrics = metrics or Metrics()
+    audit = PostgresAuditLog(pool=stores.pg, agent_version=settings.agent_version)
+    verifier = TokenVerifier(
+        jwks=JwksCache(fetch=keycloak.jwks), issuer=keycloak.issuer, audience=settings.keycloak_audience
+    )
+    auth = Authenticator(verifier=verifier, audit=audit, metrics=metrics)
+    limiter = RateLimiter(
+        redis=stores.redis,
+        prefix=settings.redis_prefix,
+        per_minute={"ask": settings.api_ask_per_minute, "read": settings.api_read_per_minute},
+    )
+    oidc = f"{keycloak.issuer}/protocol/openid-connect"
+    app = build_api_app(
+        ask=AskEndpoint(
+            auth=auth,
+            limiter=limiter,
+            queue=JobQueue(redis=stores.redis, prefix=settings.redis_prefix),
+            redis=stores.redis,
+            prefix=settings.redis_prefix,
+            answer_timeout_s=answer_timeout_s,
+        ),
+        reads=ReadEndpoints(auth=auth, limiter=limiter, pool=stores.pg),
+        auth_config={
+            "issuer": keycloak.issuer,
+            "client_id": settings.keycloak_web_client_id,
+            "device_authorization_endpoint": f"{oidc}/auth/device",
+            "token_endpoint": f"{oidc}/token",
+            "authorization_endpoint": f"{oidc}/auth",
+        },
+    )
+    return ApiRuntime(app=app, stores=stores, http=http)
+
+
+async def serve_api(settings: Settings, stop: asyncio.Event) -> None:
+    runtime = await build_api_runtime(settings)
+    runner = web.AppRunner(runtime.app, access_log=None)
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", settings.api_port).start()  # noqa: S104 (in-cluster)
+        log.info("API listening on :%d", settings.api_port)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await runtime.aclose()
