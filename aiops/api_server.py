@@ -15,7 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from app.audit.log import PostgresAuditLog
-from app.config import Settings
+from app.config import Secrets, Settings
 from app.identity.keycloak import KeycloakClient
 from app.identity.tokens import JwksCache, TokenVerifier
 from app.queue import JobQueue
@@ -25,6 +25,10 @@ from handlers.api.ask import AskEndpoint
 from handlers.api.auth import Authenticator
 from handlers.api.limits import RateLimiter
 from handlers.api.reads import ReadEndpoints
+from handlers.web.login import WebLogin
+from handlers.web.pages import Pages
+from handlers.web.routes import add_ui_disabled, add_ui_routes
+from handlers.web.session import SessionAuthenticator, WebSessions
 from kernel.errors import ConfigError
 from kernel.metrics import Metrics
 
@@ -43,8 +47,13 @@ class ApiRuntime:
 
 
 async def build_api_runtime(
-    settings: Settings, *, metrics: Metrics | None = None, answer_timeout_s: float = 300.0
+    settings: Settings,
+    secrets: Secrets | None = None,
+    *,
+    metrics: Metrics | None = None,
+    answer_timeout_s: float = 300.0,
 ) -> ApiRuntime:
+    """`secrets`: only `web_session_key` is used (absent → the Web UI is off, the API works)."""
     if not settings.keycloak_url:
         raise ConfigError("KEYCLOAK_URL", "required by 'aiops api' (access tokens are verified against it)")
     stores = await open_stores(
@@ -70,16 +79,23 @@ async def build_api_runtime(
         per_minute={"ask": settings.api_ask_per_minute, "read": settings.api_read_per_minute},
     )
     oidc = f"{keycloak.issuer}/protocol/openid-connect"
-    app = build_api_app(
-        ask=AskEndpoint(
-            auth=auth,
+    queue = JobQueue(redis=stores.redis, prefix=settings.redis_prefix)
+
+    def endpoints(authenticator: Authenticator) -> tuple[AskEndpoint, ReadEndpoints]:
+        ask = AskEndpoint(
+            auth=authenticator,
             limiter=limiter,
-            queue=JobQueue(redis=stores.redis, prefix=settings.redis_prefix),
+            queue=queue,
             redis=stores.redis,
             prefix=settings.redis_prefix,
             answer_timeout_s=answer_timeout_s,
-        ),
-        reads=ReadEndpoints(auth=auth, limiter=limiter, pool=stores.pg),
+        )
+        return ask, ReadEndpoints(auth=authenticator, limiter=limiter, pool=stores.pg)
+
+    ask, reads = endpoints(auth)
+    app = build_api_app(
+        ask=ask,
+        reads=reads,
         auth_config={
             "issuer": keycloak.issuer,
             "client_id": settings.keycloak_web_client_id,
@@ -88,11 +104,36 @@ async def build_api_runtime(
             "authorization_endpoint": f"{oidc}/auth",
         },
     )
+    if secrets is None or secrets.web_session_key is None:
+        add_ui_disabled(app)
+    else:
+        sessions = WebSessions(
+            redis=stores.redis,
+            prefix=settings.redis_prefix,
+            key=secrets.web_session_key.get_secret_value().encode(),
+            token_endpoint=f"{oidc}/token",
+            client_id=settings.keycloak_web_client_id,
+            http=http,
+        )
+        ui_ask, ui_reads = endpoints(
+            SessionAuthenticator(sessions=sessions, verifier=verifier, audit=audit, metrics=metrics)
+        )
+        login = WebLogin(
+            sessions=sessions,
+            redis=stores.redis,
+            prefix=settings.redis_prefix,
+            verifier=verifier,
+            http=http,
+            authorization_endpoint=f"{oidc}/auth",
+            token_endpoint=f"{oidc}/token",
+            client_id=settings.keycloak_web_client_id,
+        )
+        add_ui_routes(app, pages=Pages(sessions=sessions), login=login, ask=ui_ask, reads=ui_reads)
     return ApiRuntime(app=app, stores=stores, http=http)
 
 
-async def serve_api(settings: Settings, stop: asyncio.Event) -> None:
-    runtime = await build_api_runtime(settings)
+async def serve_api(settings: Settings, secrets: Secrets, stop: asyncio.Event) -> None:
+    runtime = await build_api_runtime(settings, secrets)
     runner = web.AppRunner(runtime.app, access_log=None)
     try:
         await runner.setup()

@@ -247,7 +247,7 @@ async def cmd_api(args: argparse.Namespace, settings: Settings, secrets: Secrets
     from aiops.api_server import serve_api
 
     stop = asyncio.Event()
-    server = asyncio.create_task(serve_api(settings, stop))
+    server = asyncio.create_task(serve_api(settings, secrets, stop))
     waiter = asyncio.create_task(_until_signal())
     await asyncio.wait({server, waiter}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()

@@ -128,6 +128,7 @@ SECRET_NAMES = (
     "audit_signing_key",
     "link_encryption_key",
     "embeddings_api_key",
+    "web_session_key",
 )
 REQUIRED_SECRETS = ("slack_bot_token", "slack_signing_secret", "alertmanager_token")
 
@@ -146,6 +147,7 @@ class Secrets:
     audit_signing_key: SecretStr | None = None
     link_encryption_key: SecretStr | None = None
     embeddings_api_key: SecretStr | None = None
+    web_session_key: SecretStr | None = None
 
 
 def load_secrets(secrets_dir: Path, *, required: tuple[str, ...] = REQUIRED_SECRETS) -> Secrets:

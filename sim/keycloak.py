@@ -33,6 +33,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from sim.keycloak_login import CodeFlow
 from sim.loopback import LoopbackServer
 
 JSON = dict[str, Any]
@@ -102,6 +103,8 @@ class KeycloakSim(LoopbackServer):
         """Latency of the token endpoint (lets tests overlap concurrent refreshes)."""
         self.requests: list[tuple[str, str]] = []
         self._failures: list[int] = []
+        self.login = CodeFlow(self)
+        """The browser login (authorization endpoint + code/PKCE grant): `sim.keycloak_login`."""
         self.rotate_keys(keep_old=False)
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -113,6 +116,7 @@ class KeycloakSim(LoopbackServer):
         app.router.add_get(f"{oidc}/certs", self._certs)
         app.router.add_post(f"{oidc}/token", self._token)
         app.router.add_post(f"{oidc}/auth/device", self._device)
+        self.login.routes(app, oidc)
         app.router.add_post(f"{oidc}/revoke", self._revoke)
         app.router.add_get(f"/admin/realms/{self.realm}/users", self._admin_users)
         app.router.add_get(f"/admin/realms/{self.realm}/users/{{id}}/groups", self._admin_groups)
@@ -263,6 +267,8 @@ class KeycloakSim(LoopbackServer):
         grant = form.get("grant_type")
         if grant == DEVICE_GRANT:
             return self._device_grant(str(form.get("device_code", "")))
+        if grant == "authorization_code":
+            return self.login.exchange(form)
         if grant == "refresh_token":
             entry = self.refresh_tokens.pop(str(form.get("refresh_token", "")), None)  # rotated on use
             if entry is None or entry[1] < self.clock() or entry[0] not in self.users:

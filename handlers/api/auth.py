@@ -46,13 +46,17 @@ class Authenticator:
         self._audit = audit
         self._metrics = metrics
 
-    async def principal(self, request: web.Request) -> Principal:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
+    async def bearer(self, request: web.Request) -> str:
+        """Where this surface finds the access token: the Authorization header (the UI overrides)."""
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("Send an access token as 'Authorization: Bearer <token>' (aiops login).")
+        return token.strip()
+
+    async def principal(self, request: web.Request) -> Principal:
+        token = await self.bearer(request)
         try:
-            claims = await self._verifier.verify(token.strip())
+            claims = await self._verifier.verify(token)
             identity = identity_from_claims(claims, slack_user_id="api")
         except TokenRejected as exc:
             await self._refused(request, exc.reason)

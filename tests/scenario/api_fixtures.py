@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from aiops.api_server import build_api_runtime
-from app.config import load_settings
+from app.config import load_secrets, load_settings
 from sim.keycloak import KeycloakSim
 from tests.fixtures.kubernetes import ClusterFactory
 from tests.scenario.conftest import Harness, HarnessFactory
@@ -70,7 +71,10 @@ async def api_fixture(
         "AIOPS_API_ASK_PER_MINUTE": "5",
     }
     harness = await make_harness(env=env)
-    runtime = await build_api_runtime(load_settings(env), answer_timeout_s=30)
+    secrets_dir = Path(env["AIOPS_SECRETS_DIR"])
+    (secrets_dir / "web_session_key").write_text("a web session key for the tests, long enough\n")
+    settings = load_settings(env)
+    runtime = await build_api_runtime(settings, load_secrets(secrets_dir, required=()), answer_timeout_s=30)
     runner = web.AppRunner(runtime.app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
