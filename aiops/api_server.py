@@ -40,10 +40,12 @@ class ApiRuntime:
     app: web.Application
     stores: Stores
     http: aiohttp.ClientSession
+    owns_stores: bool = True
 
     async def aclose(self) -> None:
         await self.http.close()
-        await self.stores.aclose()
+        if self.owns_stores:
+            await self.stores.aclose()
 
 
 async def build_api_runtime(
@@ -51,14 +53,17 @@ async def build_api_runtime(
     secrets: Secrets | None = None,
     *,
     metrics: Metrics | None = None,
-    answer_timeout_s: float = 300.0,
+    answer_timeout_s: float = 300.0, stores: Stores | None = None,
 ) -> ApiRuntime:
-    """`secrets`: only `web_session_key` is used (absent → the Web UI is off, the API works)."""
+    """`secrets`: only `web_session_key` is used (absent → the Web UI is off, the API works).
+    `stores`: already open ones to share (the demo); else opened here and closed by `aclose`."""
     if not settings.keycloak_url:
         raise ConfigError("KEYCLOAK_URL", "required by 'aiops api' (access tokens are verified against it)")
-    stores = await open_stores(
-        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
-    )
+    owns_stores = stores is None
+    if stores is None:
+        stores = await open_stores(
+            database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+        )
     http = aiohttp.ClientSession()
     keycloak = KeycloakClient(
         base_url=settings.keycloak_url,
@@ -129,7 +134,7 @@ async def build_api_runtime(
             client_id=settings.keycloak_web_client_id,
         )
         add_ui_routes(app, pages=Pages(sessions=sessions), login=login, ask=ui_ask, reads=ui_reads)
-    return ApiRuntime(app=app, stores=stores, http=http)
+    return ApiRuntime(app=app, stores=stores, http=http, owns_stores=owns_stores)
 
 
 async def serve_api(settings: Settings, secrets: Secrets, stop: asyncio.Event) -> None:

@@ -3,11 +3,13 @@ embedded stores like a fresh machine, and `--interactive` on the machine's serve
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from tests.conftest import REDIS_URL
@@ -83,3 +85,37 @@ def test_interactive_demo_answers_as_the_chosen_user(tmp_path: Path, pg_dsn: str
     # vera's own question: shop only, never payments data
     last = vera_part.rsplit("vera> ", 1)[0]
     assert "for shop;" in last and "ledger-data" not in vera_part
+
+
+async def test_demo_also_serves_the_api_and_web_ui(tmp_path: Path, pg_dsn: str) -> None:
+    """The demo's API/UI share the bot's stores; a demo person logs in through the simulated Keycloak's
+    form and reaches the UI (the full browser flow is tests/scenario/test_web_ui.py)."""
+    from sim.demo import running_demo
+
+    env = {"HOME": str(tmp_path), "AIOPS_DATA_DIR": str(tmp_path / "data"),
+           "AIOPS_SECRETS_DIR": str(tmp_path / "none"), "DATABASE_URL": pg_dsn, "REDIS_URL": REDIS_URL}
+    async with running_demo(env) as app:
+        # Secure cookies over loopback http, as browsers treat 127.0.0.1 (a potentially trustworthy origin)
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[app.api_url])
+        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+            await _log_in_as_vera(app.api_url, http)
+
+
+async def _log_in_as_vera(api_url: str, http: aiohttp.ClientSession) -> None:
+    async with http.get(api_url + "/api/v1/openapi.json") as resp:
+        assert resp.status == 200 and (await resp.json())["info"]["title"] == "aiops REST API"
+    async with http.get(api_url + "/login") as resp:
+        form = await resp.text()
+        assert resp.status == 200 and "kc-form-login" in form  # Keycloak's login form
+        action = str(resp.url)
+    fields = {**dict(_hidden(form)), "username": "vera", "password": "password"}
+    async with http.post(action, data=fields) as resp:
+        assert resp.status == 200 and str(resp.url) == api_url + "/"
+    async with http.get(api_url + "/ui/api/whoami") as resp:
+        me = await resp.json()
+        assert me["username"] == "vera" and me["sub"] == "kc-vera" and me["namespaces"] == ["shop"]
+
+
+def _hidden(page: str) -> list[tuple[str, str]]:
+    found = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page)
+    return [(name, html.unescape(value)) for name, value in found]

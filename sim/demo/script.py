@@ -201,6 +201,8 @@ async def run_demo(
         )
         n.say("aiops demo: the real bot against a simulated Slack workspace and Kubernetes cluster")
         n.say(f"  embedded stores: {stores}; agent: {mode}")
+        n.say(f"  Web UI and REST API: {app.api_url}/ (log in as alice or vera, password 'password'); "
+              f"terminal: AIOPS_API_URL={app.api_url} aiops login")
         n.say()
         try:
             await play_script(app, n)

@@ -33,9 +33,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from aiops.api_server import build_api_runtime
 from aiops.bootstrap import Runtime, build_runtime
 from app.audit.migrate import migrate
-from app.config import DEFAULT_SECRETS_DIR, load_secrets, load_settings
+from app.config import DEFAULT_SECRETS_DIR, Secrets, Settings, load_secrets, load_settings
+from sim.keycloak import KeycloakSim
 from sim.kubernetes import KubernetesSimulator
 from sim.slack import SlackMessage, SlackSimulator
 from sim.slack.render import blocks_text
@@ -128,6 +130,7 @@ def demo_environment(
         "slack_bot_token": slack.bot_token,
         "slack_signing_secret": pysecrets.token_hex(16),
         "alertmanager_token": pysecrets.token_hex(16),
+        "web_session_key": pysecrets.token_hex(32),
     }
     key_file = Path(environ.get("AIOPS_SECRETS_DIR", str(DEFAULT_SECRETS_DIR))) / "anthropic_api_key"
     with contextlib.suppress(OSError):
@@ -149,8 +152,15 @@ def demo_environment(
         "AIOPS_REDIS_PREFIX": f"aiops-demo-{pysecrets.token_hex(4)}",
         "KUBECONFIG": str(k8s.write_kubeconfig(workdir / "kubeconfig")),
     }
-    passthrough = ("DATABASE_URL", "REDIS_URL", "QDRANT_URL", "PROMETHEUS_URL", "AIOPS_DATA_DIR",
-                   "ANTHROPIC_BASE_URL", "AIOPS_MODEL")
+    passthrough = (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "QDRANT_URL",
+        "PROMETHEUS_URL",
+        "AIOPS_DATA_DIR",
+        "ANTHROPIC_BASE_URL",
+        "AIOPS_MODEL",
+    )
     env.update({k: environ[k] for k in passthrough if environ.get(k)})
     return env
 
@@ -165,6 +175,8 @@ class DemoApp:
     url: str
     alert_token: str
     started_at: datetime
+    api_url: str = ""
+    """The REST API and Web UI (log in as a demo person, password `password`)."""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     answered: list[str] = field(default_factory=list)
     """Audit ids of the answers seen so far."""
@@ -253,6 +265,7 @@ async def running_demo(environ: Mapping[str, str]) -> AsyncIterator[DemoApp]:
             alert_token=secrets.alertmanager_token.get_secret_value(),
             started_at=await runtime.stores.pg.fetchval("SELECT now()"),
         )
+        app.api_url = await _start_api(stack, settings, secrets, runtime)
         worker = asyncio.create_task(runtime.worker(concurrency=4).run(app.stop))
         try:
             yield app
@@ -260,3 +273,29 @@ async def running_demo(environ: Mapping[str, str]) -> AsyncIterator[DemoApp]:
             app.stop.set()
             await asyncio.wait([worker], timeout=10)
             worker.cancel()
+
+
+async def _start_api(
+    stack: contextlib.AsyncExitStack, settings: Settings, secrets: Secrets, runtime: Runtime
+) -> str:
+    """The REST API and Web UI beside the bot, on the same stores, with a simulated Keycloak whose
+    users are the demo's people (same subjects as their Slack identities; password `password`)."""
+    kc = await stack.enter_async_context(KeycloakSim(interval=2))
+    for person in PEOPLE.values():
+        user = kc.add_user(
+            person.name,
+            email=f"{person.name}@example.com",
+            namespaces=list(person.namespaces),
+            roles=list(person.roles),
+        )
+        user.id = f"kc-{person.name}"
+    api_settings = settings.model_copy(
+        update={"keycloak_url": kc.base_url, "keycloak_realm": kc.realm, "keycloak_audience": kc.audience}
+    )
+    api = await build_api_runtime(api_settings, secrets, stores=runtime.stores)
+    stack.push_async_callback(api.aclose)
+    runner = web.AppRunner(api.app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return f"http://127.0.0.1:{runner.addresses[0][1]}"
