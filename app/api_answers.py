@@ -8,6 +8,7 @@ the `final` one). A reclaimed job appends its events again; readers stop at the 
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from app.jobs import Job
 
 ANSWER_TTL_S = 3600
 TERMINAL = frozenset({"final", "error"})
+MAX_GRAPHS = 4
 
 
 def answer_key(prefix: str, job_id: str) -> str:
@@ -55,6 +57,11 @@ class ApiReply:
                 "offline": answer.offline,
                 "evidence": list(answer.evidence),
                 "recommendations": answer.recommendations,
+                "graphs": [
+                    {"title": a.title, "mime": a.mime, "data": base64.b64encode(a.content).decode()}
+                    for a in answer.artifacts[:MAX_GRAPHS]
+                    if a.mime == "image/png"
+                ],
             }
         )
 

@@ -48,6 +48,7 @@ _APP = """<header><h1>aiops</h1><nav aria-label='Sections'>
 <button type='submit'>Ask</button></form>
 <p id='status' role='status' aria-live='polite'></p>
 <article id='answer' aria-live='polite'></article>
+<div id='graphs'></div>
 <h3>Evidence</h3><ul id='evidence'></ul><p id='audit-ref'></p></section>
 <section id='investigations-view' hidden aria-labelledby='inv-title'><h2 id='inv-title'>My investigations</h2>
 <ul id='investigations'></ul><article id='investigation'></article></section>

@@ -51,6 +51,7 @@ async function ask(event) {
   const body = { question: $("question").value, stream: true };
   if ($("namespace").value.trim()) { body.namespace = $("namespace").value.trim(); }
   $("answer").textContent = ""; $("evidence").textContent = ""; $("audit-ref").textContent = "";
+  $("graphs").textContent = "";
   $("status").textContent = "Sending…";
   const resp = await api("/ask", { method: "POST", body: JSON.stringify(body),
     headers: { "Content-Type": "application/json", "Accept": "text/event-stream" } });
@@ -71,6 +72,13 @@ function onAnswerEvent(kind, data) {
     $("answer").textContent = data.text;
     $("status").textContent = kind === "final" ? "Answered." : "The question could not be answered.";
     for (const e of data.evidence || []) { item($("evidence"), e); }
+    $("graphs").textContent = "";
+    for (const g of data.graphs || []) {
+      const fig = document.createElement("figure"); const img = document.createElement("img");
+      img.src = "data:image/png;base64," + g.data; img.alt = g.title;
+      const cap = document.createElement("figcaption"); cap.textContent = g.title;
+      fig.appendChild(img); fig.appendChild(cap); $("graphs").appendChild(fig);
+    }
     $("audit-ref").textContent = "audit id: " + data.audit_id;
   }
 }
