@@ -33,6 +33,8 @@ from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
+from app.schedules.runner import Scheduler
+from app.schedules.store import ScheduleStore
 from app.sessions import SessionStore
 from app.stores import Stores, open_stores
 from app.worker import IdentityResolver, Worker
@@ -251,6 +253,7 @@ class Runtime:
             concurrency=concurrency,
             claim_idle_ms=claim_idle_ms,
             max_deliveries=max_deliveries,
+            scheduler=Scheduler(store=ScheduleStore(pool=self.stores.pg), queue=self.queue),
         )
 
     async def aclose(self) -> None:

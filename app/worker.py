@@ -37,6 +37,7 @@ from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
 from app.jobs import Job
 from app.queue import Delivery, JobQueue, RedisJobStateStore
+from app.schedules.runner import Scheduler
 from app.sessions import SessionStore
 from app.slack.reply import ThreadReply
 from kernel.audit import AuditEvent, AuditSink, sha256_hex
@@ -84,6 +85,7 @@ class Worker:
         claim_idle_ms: int = 60_000,
         max_deliveries: int = 3,
         block_ms: int = 1000,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self._q = queue
         self._states = states
@@ -101,6 +103,7 @@ class Worker:
         self._max_deliveries = max_deliveries
         self._block_ms = block_ms
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._scheduler = scheduler  # fires due scheduled digests (once across all workers)
         self._alert_threads = AlertThreads(redis=redis, slack=slack, prefix=prefix, owner=consumer)
 
     # ---- loop -------------------------------------------------------------------------------
@@ -109,6 +112,7 @@ class Worker:
         """Consume until `stop` is set; in-flight jobs are allowed to finish."""
         await self._q.ensure_group()
         heartbeat = asyncio.create_task(self._heartbeat(stop))
+        scheduling = asyncio.create_task(self._scheduler.run(stop)) if self._scheduler else None
         last_claim = 0.0
         try:
             while not stop.is_set():
@@ -142,6 +146,8 @@ class Worker:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            if scheduling is not None:
+                await asyncio.wait([scheduling], timeout=5)  # it stops with `stop`
 
     def _forget(self, entry_id: str) -> Callable[[asyncio.Task[None]], None]:
         def done(_task: asyncio.Task[None]) -> None:
@@ -351,6 +357,9 @@ class Worker:
             ts = await self._alert_threads.thread_for(job)
         elif job.thread_ts or job.event_ts:
             ts = str(job.thread_ts or job.event_ts)
+        elif job.kind == "scheduled":  # a digest opens its own thread under a root naming it
+            resp = await self._slack.chat_postMessage(channel=job.channel_id, text=job.text)
+            ts = str(resp["ts"])
         else:  # slash command: open a thread under a root that shows the question
             resp = await self._slack.chat_postMessage(
                 channel=job.channel_id, text=messages.command_root(job.user_id, job.text)

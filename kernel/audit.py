@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
 
-EventType = Literal["query", "tool_call", "recommendation", "auth_failure", "security"]
+EventType = Literal[
+    "query", "tool_call", "recommendation", "auth_failure", "security", "identity", "admin", "retention"
+]
 
 
 def sha256_hex(data: str | bytes) -> str:

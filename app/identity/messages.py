@@ -51,6 +51,7 @@ OUT_OF_SCOPE_CHANNEL = (
     "This channel is limited to {channel_ns}, and none of those are among your namespaces "
     "({user_ns}). Ask in a channel that covers your namespaces, or in a DM with me."
 )
+SCHEDULED_NEEDS_SCOPE = "Scheduled digests run only in channels with a listed namespace scope."
 API_NAMESPACE_OUT_OF_SCOPE = "You cannot see namespace {ns}: it is not among your namespaces."
 OUT_OF_SCOPE_NO_NAMESPACES = (
     "Your Keycloak account (`{username}`) has no namespaces (`aiops_namespaces` is empty), so "

@@ -97,6 +97,8 @@ class IdentityService:
                 return self._alert_scope(job)
             if job.kind == "api":
                 return self._api_scope(job)
+            if job.kind == "scheduled":
+                return self._scheduled_scope(job)
             identity = await self._identify(job.user_id)
             channel_ns = self.channel_scope(job.channel_id)
             scope = effective_scope(identity, channel_id=job.channel_id, channel_namespaces=channel_ns)
@@ -110,6 +112,16 @@ class IdentityService:
             closed = AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE)
             await self._record(job.user_id, closed, session_id=job.session_id, ip=job.ip_address)
             raise closed from None
+
+    def _scheduled_scope(self, job: Job) -> EffectiveScope:
+        """A scheduled digest: a service identity bounded by the channel's listed scope — never a
+        person's token, so it survives its creator leaving; nothing at all in an unlisted channel."""
+        channel_ns = self.channel_scope(job.channel_id)
+        if not channel_ns:
+            raise AuthFailure("out_of_scope", messages.SCHEDULED_NEEDS_SCOPE)
+        service = Identity(slack_user_id=job.user_id, subject=job.user_id, username="scheduler",
+                           roles=frozenset({"analyst"}), namespaces=channel_ns)
+        return effective_scope(service, channel_id=job.channel_id, channel_namespaces=channel_ns)
 
     def _api_scope(self, job: Job) -> EffectiveScope:
         """A REST API question: claims the API process verified (RS256, iss, aud, exp) against the
