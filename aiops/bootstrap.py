@@ -32,6 +32,7 @@ from app.agent.model import ModelClient
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
+from app.memory.notes import NoteStore
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
 from app.schedules.store import ScheduleStore
@@ -176,6 +177,7 @@ def build_agent(
         redis=stores.redis,
         redis_prefix=settings.redis_prefix,
         daily_token_budget=settings.daily_token_budget,
+        notes=NoteStore(pool=stores.pg),
     )
 
 

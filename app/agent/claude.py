@@ -6,7 +6,7 @@ unreachable model becomes the offline answer, a round/deadline limit becomes a p
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import anthropic
 
@@ -29,6 +29,12 @@ from tools.base import ToolContext
 JSON = dict[str, Any]
 
 
+class NoteSource(Protocol):
+    """Team notes for an asker (app.memory.notes.NoteStore): a `<team_notes>` data block or None."""
+
+    async def block_for(self, scope: EffectiveScope) -> str | None: ...
+
+
 class ClaudeAgent:
     def __init__(
         self,
@@ -48,6 +54,7 @@ class ClaudeAgent:
         max_tokens: int = 4096,
         budget: TokenBudget | None = None,
         final_reserve_s: float = 20.0,
+        notes: NoteSource | None = None,
     ) -> None:
         """`provider` (any `ModelClient`) or `client` (an Anthropic client, wrapped); neither (no
         LLM key) → every answer comes from offline mode, which says so."""
@@ -70,6 +77,7 @@ class ClaudeAgent:
             budget=budget or TokenBudget(),
         )
         self._offline = OfflineResponder(router=router)
+        self._notes = notes
 
     async def answer(
         self, job: Job, scope: EffectiveScope, history: list[Turn], surface: AnswerSurface
@@ -95,6 +103,8 @@ class ClaudeAgent:
         await surface.set_status(texts.STATUS_THINKING)
         tools = self._router.catalog(scope) if self._router is not None else []
         messages = build_messages(job, scope, history)
+        if self._notes is not None and (block := await self._notes.block_for(scope)):
+            messages[-1]["content"].insert(1, {"type": "text", "text": block})  # data, before the question
         ctx = ToolContext(scope=scope, job_id=job.job_id, session_id=job.session_id)
         viewer_filter = None if scope.may_recommend else ViewerStreamFilter()
 
