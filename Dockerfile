@@ -13,15 +13,20 @@ COPY aiops aiops
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
+# The git SHA the image was built from (CI passes it): the agent version in every audit row.
+ARG GIT_SHA=unknown
+LABEL org.opencontainers.image.revision=$GIT_SHA
 RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin aiops
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels aiops && rm -rf /wheels
 # Writable paths live on the /data volume (emptyDir in deploy/base); everything else is read-only.
-ENV AIOPS_DATA_DIR=/data \
+ENV AIOPS_AGENT_VERSION=$GIT_SHA \
+    AIOPS_DATA_DIR=/data \
     MPLCONFIGDIR=/data/.matplotlib \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
-USER 10001
-EXPOSE 3000
+USER 10001:10001
+# webhook, metrics, REST API/UI
+EXPOSE 3000 9464 8080
 ENTRYPOINT ["aiops"]
 CMD ["serve"]

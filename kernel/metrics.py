@@ -45,6 +45,27 @@ class Metrics:
         )  # kind: input | output | cache_read | cache_write
         self.llm_errors = Counter("aiops_llm_errors", "Anthropic API errors", ["status"], registry=r)
         self.queue_depth = Gauge("aiops_queue_pending", "Jobs pending in the consumer group", registry=r)
+        # Used by deploy/base/prometheusrule.yaml (issue 12). A scope *violation* is data or a backend
+        # request outside the scope that only the second layer caught (layer: result_filter |
+        # backend_request): a bug or a bypass, paged. Ordinary refusals stay in scope_denials.
+        self.scope_violations = Counter(
+            "aiops_scope_violations", "Out-of-scope data or backend requests caught after the first layer",
+            ["tool", "layer"], registry=r,
+        )
+        self.queue_lag = Gauge(
+            "aiops_queue_lag", "Stream entries not yet delivered to the consumer group", registry=r
+        )
+        self.queue_oldest_pending_age = Gauge(
+            "aiops_queue_oldest_pending_age_seconds", "Age of the oldest delivered, unacknowledged job",
+            registry=r,
+        )
+        # Short Jobs cannot be scraped: each records its last success, the workers export it (0 = never).
+        self.task_last_success = Gauge(
+            "aiops_task_last_success_timestamp_seconds",
+            "Unix time of the last successful run of a scheduled task (audit_export, audit_verify, "
+            "audit_prune, retention); 0 = never",
+            ["task"], registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
