@@ -86,7 +86,9 @@ def mounted_secret_files(template: Doc) -> dict[str, tuple[str, bool]]:
             if "secret" not in src:
                 continue
             sec = src["secret"]
-            assert sec.get("items"), f"secret volume {vol['name']} mounts all of {sec['name']}: list the files"
+            assert sec.get("items"), (
+                f"secret volume {vol['name']} mounts all of {sec['name']}: list the files"
+            )
             for item in sec["items"]:
                 files[item["path"]] = (sec["name"], bool(sec.get("optional", False)))
     annotations = template.get("metadata", {}).get("annotations", {}) or {}

@@ -143,9 +143,11 @@ def _policies(docs: list[dict]) -> list[dict]:
 def test_network_policy_denies_by_default_for_every_pod(overlay: str) -> None:
     docs = render(overlay)
     deny = [
-        p for p in _policies(docs)
+        p
+        for p in _policies(docs)
         if set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
-        and not p["spec"].get("ingress") and not p["spec"].get("egress")
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
     ]
     assert deny, "no default-deny policy"
     for owner, tpl in pods(docs):
@@ -163,8 +165,11 @@ def _ingress_grants(docs: list[dict]) -> set[tuple[str, int, str]]:
             assert rule.get("ports"), f"{p['metadata']['name']}: ingress on every port"
             for peer in rule["from"]:
                 ns = (peer.get("namespaceSelector") or {}).get("matchLabels")
-                name = "gateway" if ns == GATEWAY and peer.get("podSelector") else (
-                    "monitoring" if ns == MONITORING else repr(peer))
+                name = (
+                    "gateway"
+                    if ns == GATEWAY and peer.get("podSelector")
+                    else ("monitoring" if ns == MONITORING else repr(peer))
+                )
                 for comp, labels in comps.items():
                     if selects(p["spec"]["podSelector"], labels):
                         grants |= {(comp, port["port"], name) for port in rule["ports"]}
@@ -187,8 +192,12 @@ def test_metrics_are_never_on_the_public_webhook_port(overlay: str) -> None:
     docs = render(overlay)
     (monitor,) = by_kind(docs, "ServiceMonitor")
     assert [e["port"] for e in monitor["spec"]["endpoints"]] == ["metrics"]
-    scraped = [s for s in by_kind(docs, "Service") if selects(monitor["spec"]["selector"], s["metadata"]["labels"])]
-    assert {s["metadata"]["name"] for s in scraped} == {f"aiops-{c}-metrics" for c in ("receiver", "worker", "api")}
+    scraped = [
+        s for s in by_kind(docs, "Service") if selects(monitor["spec"]["selector"], s["metadata"]["labels"])
+    ]
+    assert {s["metadata"]["name"] for s in scraped} == {
+        f"aiops-{c}-metrics" for c in ("receiver", "worker", "api")
+    }
     for s in scraped:
         assert [(p["port"], p["targetPort"]) for p in s["spec"]["ports"]] == [(9464, "metrics")]
     for _, tpl in pods(docs):
@@ -205,8 +214,13 @@ def test_cluster_addresses_are_set_per_overlay(overlay: str) -> None:
         assert "192.0.2." not in text, f"{p['metadata']['name']}: base placeholder left in {overlay}"
         assert "10.0.0.1/32" not in text, "the seed's example API server address"
     egress_peers = {p["metadata"]["name"] for p in _policies(render(overlay)) if p["spec"].get("egress")}
-    assert {"aiops-egress-apiserver", "aiops-egress-keycloak", "aiops-egress-llm",
-            "aiops-egress-object-store", "aiops-egress-dns"} <= egress_peers
+    assert {
+        "aiops-egress-apiserver",
+        "aiops-egress-keycloak",
+        "aiops-egress-llm",
+        "aiops-egress-object-store",
+        "aiops-egress-dns",
+    } <= egress_peers
 
 
 def test_base_addresses_are_unroutable_placeholders() -> None:
@@ -215,7 +229,10 @@ def test_base_addresses_are_unroutable_placeholders() -> None:
     base = render_dir(DEPLOY / "base")
     cidrs = {
         blk["ipBlock"]["cidr"]
-        for p in _policies(base) for rule in p["spec"].get("egress", []) for blk in rule["to"] if "ipBlock" in blk
+        for p in _policies(base)
+        for rule in p["spec"].get("egress", [])
+        for blk in rule["to"]
+        if "ipBlock" in blk
     }
     per_overlay = {c for c in cidrs if c != "0.0.0.0/0"}
     assert per_overlay and all(c.startswith("192.0.2.") for c in per_overlay)
@@ -228,3 +245,24 @@ def test_workers_reach_the_llm_and_the_api_server_and_nobody_else_does(overlay: 
     for name in ("aiops-egress-llm", "aiops-egress-apiserver", "aiops-egress-prometheus"):
         (p,) = [x for x in _policies(docs) if x["metadata"]["name"] == name]
         assert {c for c, labels in comps.items() if selects(p["spec"]["podSelector"], labels)} == {"worker"}
+
+
+def _table_by_component() -> dict[str, set[str]]:
+    table = secret_table()
+    return {c: {f for f, col in table.items() if c in col} for c in table_components()}
+
+
+def test_secret_templates_list_every_key_of_the_table() -> None:
+    import yaml
+
+    from tests.deploy._render import DEPLOY
+
+    want = {f"aiops-{c}": files for c, files in _table_by_component().items() if files}
+    example = yaml.safe_load_all((DEPLOY / "secrets" / "secrets.example.yaml").read_text())
+    assert {s["metadata"]["name"]: set(s["stringData"]) for s in example if s} == want
+    external = by_kind(render("prod"), "ExternalSecret")
+    assert {
+        e["spec"]["target"]["name"]: {d["secretKey"] for d in e["spec"]["data"]} for e in external
+    } == want
+    for e in external:
+        assert e["metadata"]["name"] == e["spec"]["target"]["name"]
