@@ -4,6 +4,7 @@ checked on the rendered YAML."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 import shutil
@@ -44,7 +45,7 @@ def _render_cached(overlay: str) -> tuple[Doc, ...]:
 
 def render(overlay: str) -> list[Doc]:
     """A fresh copy each call, so a test cannot change what the next one sees."""
-    return yaml.safe_load(yaml.safe_dump(list(_render_cached(overlay))))  # type: ignore[no-any-return]
+    return copy.deepcopy(list(_render_cached(overlay)))
 
 
 def pod_template(doc: Doc) -> Doc | None:

@@ -129,3 +129,12 @@ def test_kong_checks_jwt_on_the_api_and_not_on_the_ui() -> None:
     assert not any(p["name"] == "jwt" for p in routes["web-ui"].get("plugins", []))
     (consumer,) = _kong()["consumers"]
     assert consumer["jwt_secrets"][0]["algorithm"] == "RS256"
+
+
+def test_the_sample_alertmanager_receiver_posts_to_the_webhook_with_the_token_file() -> None:
+    cfg = yaml.safe_load((DEPLOY / "alertmanager" / "webhook.yaml").read_text())
+    (hook,) = cfg["receivers"][0]["webhook_configs"]
+    assert hook["url"].startswith("https://") and hook["url"].endswith("/alerts/alertmanager")
+    auth = hook["http_config"]["authorization"]
+    assert auth["type"] == "Bearer" and auth["credentials_file"].endswith("/alertmanager_token")
+    assert hook["send_resolved"] is True
