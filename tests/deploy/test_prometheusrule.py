@@ -121,3 +121,12 @@ def test_scope_bypass_pages_and_names_the_kill_switch_but_refusals_never_page() 
     assert "aiops_scope_denials_total" in refusals["expr"] and "violations" not in refusals["expr"]
     runbook = (DEPLOY.parent / "docs" / "operations.md").read_text()
     assert "### Out-of-scope data (scope bypass)" in runbook and "/aiops pause" in runbook
+
+
+def test_the_kill_switch_the_runbook_names_is_a_setting_of_the_deployment() -> None:
+    from tests.deploy._render import render
+
+    (settings,) = [
+        d for d in render("prod") if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "aiops-settings"
+    ]
+    assert settings["data"]["AIOPS_TOOLS_PAUSED"] == "false"
