@@ -127,6 +127,9 @@ def test_kong_checks_jwt_on_the_api_and_not_on_the_ui() -> None:
     assert "exp" in api_plugins["jwt"]["claims_to_verify"]
     assert routes["api"]["paths"] == ["/api/v1/"]
     assert not any(p["name"] == "jwt" for p in routes["web-ui"].get("plugins", []))
+    # the public endpoints (Keycloak discovery for the CLI, OpenAPI) are GET-only and exact
+    assert routes["api-public"]["methods"] == ["GET", "HEAD"]
+    assert all(p.startswith("~/api/v1/") and p.endswith("$") for p in routes["api-public"]["paths"])
     (consumer,) = _kong()["consumers"]
     assert consumer["jwt_secrets"][0]["algorithm"] == "RS256"
 
