@@ -266,3 +266,11 @@ def test_secret_templates_list_every_key_of_the_table() -> None:
     } == want
     for e in external:
         assert e["metadata"]["name"] == e["spec"]["target"]["name"]
+
+
+def test_every_secret_file_the_app_reads_has_a_row_in_the_table() -> None:
+    """A new secret file needs a deploy decision (which component mounts it) before it ships."""
+    from app.config import SECRET_NAMES
+
+    missing = set(SECRET_NAMES) - set(secret_table())
+    assert not missing, f"add {sorted(missing)} to docs/operations.md, Secrets per component"
