@@ -9,7 +9,6 @@ re-sends of the same notification dedup, while a new firing (or the resolution) 
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +16,7 @@ from aiohttp import web
 from app import messages
 from app.jobs import Job
 from app.queue import JobQueue
+from handlers import json_guard
 from handlers.slack import RejectionRecorder
 from kernel.audit import canonical_hash, sha256_hex
 from kernel.metrics import Metrics
@@ -115,9 +115,9 @@ class AlertmanagerEndpoint:
         if self._channel is None:
             return web.json_response({"error": messages.ALERT_NO_CHANNEL}, status=503)
         try:
-            data = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "body is not valid JSON"}, status=400)
+            data = json_guard.loads(await request.read())
+        except json_guard.JsonRefused as exc:
+            return web.json_response({"error": str(exc)}, status=400)
         try:
             payload = parse_payload(data)
         except PayloadInvalid as exc:

@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from urllib.parse import parse_qs
+
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -27,6 +29,7 @@ from app import messages
 from app.jobs import Job, JobKind
 from app.queue import JobQueue
 from app.worker import IDENTITY_COMMANDS
+from handlers.json_guard import MAX_DEPTH, too_deep
 from kernel.audit import AuditEvent, AuditSink
 from kernel.metrics import Metrics
 
@@ -129,9 +132,23 @@ class SlackEndpoint:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             return web.json_response({"error": "body is not UTF-8"}, status=400)
-        bolt_req = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        if hostile_body(text, request.content_type):
+            return web.json_response({"error": f"JSON nested deeper than {MAX_DEPTH} levels"}, status=400)
+        try:  # Bolt parses the body here: a 5,000-digit number must not become a 500
+            bolt_req = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+        except (RecursionError, ValueError):
+            return web.json_response({"error": "body is not acceptable JSON"}, status=400)
         bolt_resp = await self._bolt.async_dispatch(bolt_req)
         return await to_aiohttp_response(bolt_resp)
+
+
+def hostile_body(text: str, content_type: str) -> bool:
+    """A JSON body, or the JSON `payload` field of a form (interactivity), nested too deep."""
+    if content_type == "application/x-www-form-urlencoded":
+        if "payload=" not in text:
+            return False  # slash commands: free text, no JSON
+        return any(too_deep(v) for v in parse_qs(text).get("payload", []))
+    return too_deep(text)
 
 
 ActionHandler = Callable[[dict[str, Any]], Awaitable[None]]
