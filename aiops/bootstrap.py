@@ -29,6 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from aiops.http import build_web_app
 from app.agent.base import Agent
 from app.agent.model import ModelClient
+from app.alert_guard import AlertGuard
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
@@ -225,6 +226,13 @@ class Runtime:
                 metrics=self.metrics,
                 rejections=rejections,
                 incident_channel=self.settings.incident_channel,
+                guard=AlertGuard(
+                    audit=self.audit,
+                    blocklist=Blocklist(redis=self.stores.redis, prefix=self.settings.redis_prefix),
+                    metrics=self.metrics,
+                    alertmanager_url=self.settings.alertmanager_external_url,
+                    prometheus_url=self.settings.prometheus_external_url,
+                ),
             ),
             health=HealthEndpoints(
                 checks={"redis": self.stores.ping_redis, "postgres": self.stores.ping_postgres},

@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     embeddings_model: str = Field(
         "text-embedding-3-small", min_length=1, validation_alias=_env("AIOPS_EMBEDDINGS_MODEL")
     )
+    # Wave-2 contract switches (issue 11): channel scope fails closed, bound logins, link hosts.
+    channel_default: Literal["deny", "own"] = Field("deny", validation_alias=_env("AIOPS_CHANNEL_DEFAULT"))
+    link_binding: Literal["email", "attribute"] = Field("email", validation_alias=_env("AIOPS_LINK_BINDING"))
+    link_max_slack_users: int = Field(1, ge=1, le=100, validation_alias=_env("AIOPS_LINK_MAX_SLACK_USERS"))
+    prometheus_external_url: str | None = Field(None, validation_alias=_env("AIOPS_PROMETHEUS_EXTERNAL_URL"))
+    alertmanager_external_url: str | None = Field(
+        None, validation_alias=_env("AIOPS_ALERTMANAGER_EXTERNAL_URL")
+    )
 
     @field_validator("slack_api_url")
     @classmethod
@@ -80,6 +88,15 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return v if v.endswith("/") else v + "/"
+
+    @field_validator("prometheus_external_url", "alertmanager_external_url")
+    @classmethod
+    def _external_url(cls, v: str | None) -> str | None:
+        if not v:
+            return None
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return v
 
     @field_validator("embeddings_url")
     @classmethod

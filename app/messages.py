@@ -6,6 +6,7 @@ functions; alert texts only use Alertmanager's labels/annotations.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 HELP = (
@@ -47,6 +48,7 @@ def command_root(user_id: str, question: str) -> str:
 
 ALERT_NO_CHANNEL = "AIOPS_INCIDENT_CHANNEL is not set: alert webhooks are disabled"
 ALERT_UNAUTHORIZED = "missing or wrong bearer token"
+ALERT_STORE_DOWN = "the alert could not be checked and recorded right now; retry later"
 
 
 def _alert_name(alert: dict[str, Any]) -> str:
@@ -65,7 +67,7 @@ def _alert_summary(alert: dict[str, Any]) -> str:
 
 def _alert_where(alert: dict[str, Any]) -> str:
     ns = (alert.get("commonLabels") or {}).get("namespace")
-    return f" in `{ns}`" if ns else ""
+    return f" in `{neutralize_alert_text(ns)}`" if ns else ""
 
 
 def alert_text(alert: dict[str, Any]) -> str:
@@ -79,31 +81,57 @@ def alert_text(alert: dict[str, Any]) -> str:
     )
 
 
+# TODO(issue 11 item 2): switch to the shared neutralizer in app/slack/ once it lands. Until
+# then this local one covers the alert root/resolve messages: Slack's three control characters
+# are escaped (so `<!channel>`, `<!here>`, `<@U…>`, `<#C…>` and `<url|masked>` cannot form),
+# `[x](url)` cannot form a markdown link, bare URLs are defanged (no auto-link), and backticks
+# cannot close the code span a value sits in.
+_URL_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)://")
+
+
+def neutralize_alert_text(text: object) -> str:
+    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = out.replace("](", "]\u200b(").replace("`", "\u02cb")
+    return _URL_RE.sub(lambda m: m.group(1).replace("t", "x", 2) + "[:]//", out)
+
+
+def _safe_url(url: str) -> str:
+    """A URL the guard already allowed, made unable to break out of `<url|label>`."""
+    return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+
+
 def _link(alert: dict[str, Any]) -> str:
+    # alert_guard kept externalURL only when it is the configured Alertmanager
     url = alert.get("externalURL")
-    return f" <{url}|Alertmanager>" if isinstance(url, str) and url.startswith("http") else ""
+    return f" <{_safe_url(url)}|Alertmanager>" if isinstance(url, str) and url.startswith("http") else ""
+
+
+def _graph_link(alert: dict[str, Any]) -> str:
+    # alert_guard kept generatorURL only when it is the configured Prometheus
+    first = (alert.get("alerts") or [{}])[0]
+    url = first.get("generatorURL") if isinstance(first, dict) else None
+    return f" <{_safe_url(url)}|Prometheus>" if isinstance(url, str) and url.startswith("http") else ""
+
+
+def _headline(alert: dict[str, Any], prefix: str) -> str:
+    name = neutralize_alert_text(_alert_name(alert))
+    summary = neutralize_alert_text(_alert_summary(alert))
+    return f"{prefix} — *{name}*{_alert_where(alert)}" + (f"\n{summary}" if summary else "")
 
 
 def alert_root(alert: dict[str, Any]) -> str:
-    summary = _alert_summary(alert)
     return (
-        f":rotating_light: *FIRING* — *{_alert_name(alert)}*{_alert_where(alert)}"
-        + (f"\n{summary}" if summary else "")
-        + f"\n_Triage follows in this thread._{_link(alert)}"
+        _headline(alert, ":rotating_light: *FIRING*")
+        + f"\n_Triage follows in this thread._{_link(alert)}{_graph_link(alert)}"
     )
 
 
 def alert_resolved_root(alert: dict[str, Any]) -> str:
-    summary = _alert_summary(alert)
-    return (
-        f":white_check_mark: *RESOLVED* — *{_alert_name(alert)}*{_alert_where(alert)}"
-        + (f"\n{summary}" if summary else "")
-        + _link(alert)
-    )
+    return _headline(alert, ":white_check_mark: *RESOLVED*") + _link(alert) + _graph_link(alert)
 
 
 def alert_resolved_reply(alert: dict[str, Any]) -> str:
-    name = f"{_alert_name(alert)}{_alert_where(alert)}"
+    name = f"{neutralize_alert_text(_alert_name(alert))}{_alert_where(alert)}"
     return f":white_check_mark: Resolved: {name} — all alerts in this group cleared."
 
 

@@ -9,17 +9,21 @@ re-sends of the same notification dedup, while a new firing (or the resolution) 
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from aiohttp import web
 
 from app import messages
+from app.alert_guard import AlertGuard
 from app.jobs import Job
 from app.queue import JobQueue
 from handlers import json_guard
 from handlers.slack import RejectionRecorder
 from kernel.audit import canonical_hash, sha256_hex
 from kernel.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 ALERT_USER = "alertmanager"
 MAX_ALERTS = 100
@@ -94,12 +98,14 @@ class AlertmanagerEndpoint:
         metrics: Metrics,
         rejections: RejectionRecorder,
         incident_channel: str | None,
+        guard: AlertGuard | None = None,
     ) -> None:
         self._token = token.encode()
         self._queue = queue
         self._metrics = metrics
         self._rejections = rejections
         self._channel = incident_channel
+        self._guard = guard
 
     def authorized(self, header: str | None) -> bool:
         """True only for `Bearer <alertmanager_token>` (constant-time comparison)."""
@@ -122,8 +128,15 @@ class AlertmanagerEndpoint:
             payload = parse_payload(data)
         except PayloadInvalid as exc:
             return web.json_response({"error": f"not an Alertmanager v4 webhook: {exc}"}, status=400)
+        job_id = alert_job_id(payload)  # from the values as sent: Alertmanager's re-sends dedup
+        if self._guard is not None:
+            try:
+                payload = await self._guard.clean(payload, ip=request.remote)
+            except Exception as exc:  # security row or blocklist not written: let Alertmanager retry
+                log.error("alert guard failed (%s)", type(exc).__name__)
+                return web.json_response({"error": messages.ALERT_STORE_DOWN}, status=503)
         job = Job(
-            job_id=alert_job_id(payload),
+            job_id=job_id,
             kind="alert",
             channel_id=self._channel,
             user_id=ALERT_USER,

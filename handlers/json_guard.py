@@ -50,5 +50,9 @@ def loads(body: bytes | str, max_depth: int = MAX_DEPTH) -> Any:
         return json.loads(body)
     except (RecursionError, UnicodeDecodeError, ValueError) as exc:
         # ValueError covers JSONDecodeError and the int-digits limit
-        reason = "body is not valid JSON" if isinstance(exc, json.JSONDecodeError) else "body is not acceptable JSON"
+        reason = (
+            "body is not valid JSON"
+            if isinstance(exc, json.JSONDecodeError)
+            else "body is not acceptable JSON"
+        )
         raise JsonRefused(reason) from None

@@ -16,7 +16,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-
 from urllib.parse import parse_qs
 
 from aiohttp import web

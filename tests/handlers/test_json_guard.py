@@ -13,7 +13,9 @@ from handlers.json_guard import JsonRefused, loads, too_deep
 _scalars = st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:')
 _values = st.recursive(
     _scalars,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet="[]{}ab"), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(alphabet="[]{}ab"), inner, max_size=3)
+    ),
     max_leaves=40,
 )
 
