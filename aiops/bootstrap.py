@@ -39,6 +39,7 @@ from app.schedules.runner import Scheduler
 from app.schedules.store import ScheduleStore
 from app.sessions import SessionStore
 from app.stores import Stores, open_stores
+from app.thread_intake import ThreadIntake
 from app.worker import IdentityResolver, Worker
 from handlers.alerts import AlertmanagerEndpoint
 from handlers.health import HealthEndpoints
@@ -208,6 +209,7 @@ class Runtime:
                 queue=self.queue,
                 metrics=self.metrics,
                 on_action=feedback_recorder(self.stores.pg),
+                intake=ThreadIntake(redis=self.stores.redis, prefix=self.settings.redis_prefix),
             )
         return self._bolt
 

@@ -39,6 +39,22 @@ GAVE_UP = (
 INTERNAL_ERROR = ":warning: Sorry, something went wrong on my side. Please try again."
 
 
+ANSWER_IN_DM = "I'm not a member of this channel, so I can't post here — I'm answering you in a DM instead."
+DM_BUTTON = "Ask me in a DM"
+
+
+def dm_offer_blocks(dm_channel: str, team_id: str | None) -> list[dict[str, Any]]:
+    """A one-click link that opens the bot's DM with the user."""
+    url = f"https://slack.com/app_redirect?channel={dm_channel}" + (f"&team={team_id}" if team_id else "")
+    button = {
+        "type": "button",
+        "action_id": "open_dm",
+        "text": {"type": "plain_text", "text": DM_BUTTON},
+        "url": url,
+    }
+    return [{"type": "actions", "block_id": "dm_offer", "elements": [button]}]
+
+
 def command_root(user_id: str, question: str) -> str:
     """Root message of the thread a slash-command question is answered in."""
     return f"<@{user_id}> asked: {question}"

@@ -16,10 +16,30 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from app.agent.base import Turn
+from kernel.scope import EffectiveScope
 
 SESSION_TTL_S = 7200
 MAX_TURNS = 40
 """Older turns fall off; the agent compacts further if the window needs it."""
+
+def scope_tag(scope: EffectiveScope) -> dict[str, Any]:
+    """What a turn was allowed to see: namespaces (None = all) and cluster-wide data."""
+    ns = None if scope.namespaces is None else sorted(scope.namespaces)
+    return {"ns": ns, "cw": scope.cluster_wide}
+
+
+def scope_within(tag: Any, asker: EffectiveScope) -> bool:
+    """Did a turn see nothing the asker may not? A turn without a tag only for unlimited askers."""
+    unlimited = asker.namespaces is None and asker.cluster_wide
+    if not isinstance(tag, dict):
+        return unlimited
+    if tag.get("cw") and not asker.cluster_wide:
+        return False
+    ns = tag.get("ns")
+    if ns is None:
+        return asker.namespaces is None
+    return asker.namespaces is None or set(ns) <= asker.namespaces
+
 
 _INSERT = (
     "INSERT INTO conversations (session_id, user_id, role, content, audit_id) VALUES ($1, $2, $3, $4, $5)"
@@ -47,22 +67,33 @@ class SessionStore:
     def key(self, session_id: str) -> str:
         return f"{self._prefix}:session:{session_id}"
 
-    async def load(self, session_id: str) -> list[Turn]:
+    async def load(self, session_id: str, *, within: EffectiveScope | None = None) -> list[Turn]:
+        """The thread's turns; with `within`, only those asked with a scope inside it (a thread
+        is shared by people with different scopes: a narrower asker never sees a wider turn)."""
         raw: Any = await self._redis.lrange(self.key(session_id), 0, -1)
         turns: list[Turn] = []
         for item in raw or []:
             data = json.loads(item)
+            if within is not None and not scope_within(data.get("scope"), within):
+                continue
             turns.append(Turn(role=str(data["role"]), content=str(data["content"])))
         return turns
 
     async def append(
-        self, session_id: str, *, user_id: str, turns: list[Turn], audit_id: UUID | None
+        self,
+        session_id: str,
+        *,
+        user_id: str,
+        turns: list[Turn],
+        audit_id: UUID | None,
+        scope: dict[str, Any] | None = None,
     ) -> None:
-        """Add turns to the live session (refreshing its TTL) and to the history table."""
+        """Add turns to the live session (refreshing its TTL) and to the history table.
+        `scope`: `scope_tag()` of the job that produced them."""
         if not turns:
             return
         key = self.key(session_id)
-        encoded = [json.dumps({"role": t.role, "content": t.content}) for t in turns]
+        encoded = [json.dumps({"role": t.role, "content": t.content, "scope": scope}) for t in turns]
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(key, *encoded)
             pipe.ltrim(key, -self._max_turns, -1)

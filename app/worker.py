@@ -36,10 +36,12 @@ from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
 from app.jobs import Job
+from app.private_reply import PrivateReplies
 from app.queue import Delivery, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
-from app.sessions import SessionStore
+from app.sessions import SessionStore, scope_tag
 from app.slack.reply import ThreadReply
+from app.thread_intake import mark_thread
 from kernel.audit import AuditEvent, AuditSink, sha256_hex
 from kernel.errors import AuthFailure
 from kernel.metrics import Metrics
@@ -105,6 +107,7 @@ class Worker:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._scheduler = scheduler  # fires due scheduled digests (once across all workers)
         self._alert_threads = AlertThreads(redis=redis, slack=slack, prefix=prefix, owner=consumer)
+        self._private = PrivateReplies(slack=slack)
 
     # ---- loop -------------------------------------------------------------------------------
 
@@ -220,7 +223,7 @@ class Worker:
             # it: show that same answer (text only) instead of asking the model again.
             answer = AgentAnswer(text=raw["answer_text"])
         else:
-            history = await self._sessions.load(session_id)
+            history = await self._sessions.load(session_id, within=scope)
             started = time.monotonic()
             try:
                 answer = await self._agent.answer(job, scope, history, reply)
@@ -237,6 +240,7 @@ class Worker:
                 token_count=answer.usage.total,
                 tool_calls=answer.tool_calls,
                 answer_text=answer.text,
+                scope_tag=scope_tag(scope),
             )
             # The session is saved before the answer is shown, so a follow-up the user sends
             # the moment they see it already finds this turn.
@@ -273,6 +277,7 @@ class Worker:
                 user_id=raw.get("user_id") or job.user_id,
                 turns=[Turn("user", job.text), Turn("assistant", raw["answer_text"])],
                 audit_id=job.audit_id,
+                scope=json.loads(raw["scope_tag"]) if raw.get("scope_tag") else None,
             )
             await self._states.update(job.job_id, session_saved=True)
 
@@ -318,7 +323,7 @@ class Worker:
 
     async def _refuse(self, job: Job, exc: AuthFailure) -> None:
         """The identity service has already audited and counted the refusal; tell the user."""
-        await self._private_reply(job, exc.user_message)
+        await self._private_reply(job, exc.user_message, offer_dm=True)
         await self._states.update(job.job_id, answered=True)
 
     async def _identity_command(self, job: Job) -> None:
@@ -326,16 +331,13 @@ class Worker:
         await self._private_reply(job, text)
         await self._states.update(job.job_id, answered=True)
 
-    async def _private_reply(self, job: Job, text: str) -> None:
-        """Slash commands answer ephemerally; mentions/DMs in their thread; API jobs on their stream."""
+    async def _private_reply(self, job: Job, text: str, *, offer_dm: bool = False) -> None:
+        """Only the asker sees it: API jobs on their stream; Slack via app.private_reply
+        (response_url / ephemeral / DM)."""
         if job.kind == "api":
             await ApiReply(redis=self._redis, prefix=self._prefix, job=job).fail(text, audit_id=job.audit_id)
-        elif job.kind == "command":
-            await self._slack.chat_postEphemeral(channel=job.channel_id, user=job.user_id, text=text)
         else:
-            await self._slack.chat_postMessage(
-                channel=job.channel_id, thread_ts=job.thread_ts or job.event_ts, text=text
-            )
+            await self._private.reply(job, text, offer_dm=offer_dm)
 
     # ---- threads ---------------------------------------------------------------------------
 
@@ -352,6 +354,7 @@ class Worker:
 
     async def _thread_for(self, job: Job, raw: dict[str, str]) -> str:
         if raw.get("thread_ts"):
+            job.channel_id = raw.get("reply_channel") or job.channel_id
             return raw["thread_ts"]
         if job.kind == "alert":
             ts = await self._alert_threads.thread_for(job)
@@ -360,11 +363,13 @@ class Worker:
         elif job.kind == "scheduled":  # a digest opens its own thread under a root naming it
             resp = await self._slack.chat_postMessage(channel=job.channel_id, text=job.text)
             ts = str(resp["ts"])
-        else:  # slash command: open a thread under a root that shows the question
-            resp = await self._slack.chat_postMessage(
-                channel=job.channel_id, text=messages.command_root(job.user_id, job.text)
-            )
-            ts = str(resp["ts"])
+        else:  # slash command: a root that shows the question — in a DM if the bot can't post here
+            channel, ts = await self._private.command_thread(job)
+            if channel != job.channel_id:
+                job.channel_id = channel
+                await self._states.update(job.job_id, reply_channel=channel)
+        if job.kind in ("alert", "command", "scheduled"):  # a thread the bot started: follow-ups are for it
+            await mark_thread(self._redis, self._prefix, job.channel_id, ts)
         await self._states.update(job.job_id, thread_ts=ts)
         return ts
 

@@ -20,13 +20,14 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncAssistant, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
 from app.jobs import Job, JobKind
 from app.queue import JobQueue
+from app.thread_intake import DUPLICATE, QUEUED, ThreadIntake
 from app.worker import IDENTITY_COMMANDS
 from handlers.json_guard import MAX_DEPTH, too_deep
 from kernel.audit import AuditEvent, AuditSink
@@ -161,6 +162,8 @@ def build_bolt_app(
     queue: JobQueue,
     metrics: Metrics,
     on_action: ActionHandler | None = None,
+    intake: ThreadIntake | None = None,
+    assistant: AsyncAssistant | None = None,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
@@ -168,7 +171,9 @@ def build_bolt_app(
         process_before_response=True,  # the XADD happens before Slack gets its 200
         logger=logging.getLogger("aiops.bolt"),
     )
-    register_listeners(app, queue=queue, metrics=metrics, on_action=on_action)
+    if assistant is not None:  # before the listeners: it claims the assistant container's events
+        app.use(assistant)
+    register_listeners(app, queue=queue, metrics=metrics, on_action=on_action, intake=intake)
     return app
 
 
@@ -193,7 +198,12 @@ def _strip_mention(text: str, bot_user_id: str | None) -> str:
 
 
 def register_listeners(
-    app: AsyncApp, *, queue: JobQueue, metrics: Metrics, on_action: ActionHandler | None = None
+    app: AsyncApp,
+    *,
+    queue: JobQueue,
+    metrics: Metrics,
+    on_action: ActionHandler | None = None,
+    intake: ThreadIntake | None = None,
 ) -> None:
     async def enqueue(job: Job, source: str) -> None:
         if await queue.enqueue(job):
@@ -201,20 +211,36 @@ def register_listeners(
         else:
             metrics.events_duplicate.labels(source).inc()
 
+    def count(outcome: int, source: str) -> None:
+        if outcome == QUEUED:
+            metrics.events_received.labels(source).inc()
+        elif outcome == DUPLICATE:
+            metrics.events_duplicate.labels(source).inc()
+
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("bot_id") or not event.get("user"):
             return
-        await enqueue(_event_job(body, event, "mention", context.bot_user_id), "mention")
+        job = _event_job(body, event, "mention", context.bot_user_id)
+        if intake is None:
+            await enqueue(job, "mention")
+        else:  # dedup on channel + ts (the message.channels copy is the same message)
+            count(await intake.mention(job), "mention")
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        # Only a person's own new message in a DM; bot posts, edits, deletions, joins… are ignored.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        # Only a person's own new message; bot posts, edits, deletions, joins… are ignored.
+        if event.get("subtype") or event.get("bot_id"):
             return
         if not event.get("user") or event.get("user") == context.bot_user_id:
             return
-        await enqueue(_event_job(body, event, "dm", context.bot_user_id), "dm")
+        if event.get("channel_type") == "im":
+            await enqueue(_event_job(body, event, "dm", context.bot_user_id), "dm")
+            return
+        thread_ts = event.get("thread_ts")
+        if intake is None or not thread_ts or thread_ts == event.get("ts"):
+            return  # top-level channel chatter: only a mention (app_mention) is for us
+        count(await intake.follow_up(_event_job(body, event, "mention", context.bot_user_id)), "thread")
 
     @app.command(re.compile(r"^/aiops"))
     async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:

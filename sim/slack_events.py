@@ -143,6 +143,33 @@ def dm_message_event(
     return event
 
 
+def channel_message_event(
+    *, user: str, channel: str, text: str, ts: str | None = None, thread_ts: str | None = None,
+    team_id: str = DEFAULT_TEAM,
+) -> JSON:
+    """`message.channels` (C…) / `message.groups` (G…): a person's message in a channel."""
+    ts = ts or _event_ts()
+    event: JSON = {"type": "message", "channel_type": "group" if channel.startswith("G") else "channel",
+                   "user": user, "text": text, "ts": ts, "channel": channel, "event_ts": ts,
+                   "team": team_id, "client_msg_id": str(uuid.uuid4()), "blocks": _rich_text_blocks(text)}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def assistant_thread_event(
+    *, kind: str, user: str, channel: str, thread_ts: str, context_channel: str | None = None,
+    team_id: str = DEFAULT_TEAM,
+) -> JSON:
+    """`assistant_thread_started` / `assistant_thread_context_changed`: the user opened the
+    assistant container (or moved to another channel while it is open)."""
+    context: JSON = {"team_id": team_id, "enterprise_id": None}
+    if context_channel:
+        context["channel_id"] = context_channel
+    return {"type": kind, "assistant_thread": {"user_id": user, "context": context, "channel_id": channel,
+                                               "thread_ts": thread_ts}, "event_ts": _event_ts()}
+
+
 def url_verification(challenge: str | None = None) -> JSON:
     return {"token": "deprecated-verification-token", "challenge": challenge or secrets.token_urlsafe(24),
             "type": "url_verification"}
@@ -280,8 +307,31 @@ class SlackEventSender:
                               team_id=self.team_id)
         return await self.event(ev, event_id=event_id, **sign_options)
 
+    async def channel_message(self, user: str, channel: str, text: str, *, thread_ts: str | None = None,
+                              event_id: str | None = None, ts: str | None = None,
+                              **sign_options: Any) -> SendResult:
+        """A message in a channel (`message.channels`); pass `ts` to send the copy of a message
+        already posted (Slack sends `app_mention` and `message.channels` for one mention)."""
+        ts = ts or self._user_message(channel, user, text, thread_ts)
+        ev = channel_message_event(user=user, channel=channel, text=text, ts=ts, thread_ts=thread_ts,
+                                   team_id=self.team_id)
+        return await self.event(ev, event_id=event_id, **sign_options)
+
+    async def assistant_thread(self, user: str, *, kind: str = "assistant_thread_started",
+                               context_channel: str | None = None, thread_ts: str | None = None,
+                               **sign_options: Any) -> SendResult:
+        """The user opens the assistant container: Slack makes a thread in the bot's DM."""
+        channel = self._sim.dm_channel(user) if self._sim else "D" + user[1:]
+        if thread_ts is None:
+            thread_ts = (self._sim.post_bot_root(channel) if self._sim else _event_ts())
+        ev = assistant_thread_event(kind=kind, user=user, channel=channel, thread_ts=thread_ts,
+                                    context_channel=context_channel, team_id=self.team_id)
+        return await self.event(ev, **sign_options)
+
     async def command(self, user: str, channel: str, text: str, *, command: str = "/aiops",
                       trigger_id: str | None = None, **sign_options: Any) -> SendResult:
+        if self._sim is not None and channel not in self._sim.channels:
+            self._sim.add_channel(channel)  # a slash command is typed in a channel that exists
         response_url = (self._sim.response_url(channel, user) if self._sim
                         else "https://hooks.slack.com/commands/T0SIM/1/x")
         fields = slash_command_form(user_id=user, channel_id=channel, text=text, command=command,

@@ -11,6 +11,7 @@ import asyncpg
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.config import Secrets, Settings
+from app.identity.channel_info import SharedChannels
 from app.identity.channels import load_channel_scopes
 from app.identity.device import DeviceFlowProvider
 from app.identity.directory import DirectoryProvider
@@ -103,4 +104,6 @@ def build_identity_service(
         metrics=metrics,
         incident_channel=settings.incident_channel,
         notify=notify,
+        channel_default=settings.channel_default,
+        shared_channels=SharedChannels(slack=slack) if slack is not None else None,
     )

@@ -53,6 +53,15 @@ OUT_OF_SCOPE_CHANNEL = (
 )
 SCHEDULED_NEEDS_SCOPE = "Scheduled digests run only in channels with a listed namespace scope."
 API_NAMESPACE_OUT_OF_SCOPE = "You cannot see namespace {ns}: it is not among your namespaces."
+CHANNEL_NOT_LISTED = (
+    "I don't answer in this channel: it has no namespace scope configured, and everyone here "
+    "would read what you may see. Ask me in a DM instead (your own namespaces), or ask an aiops "
+    "admin to add this channel to the channel-scope file."
+)
+CHANNEL_SHARED = (
+    "I don't answer in this channel: it is shared with another organisation (Slack Connect) and "
+    "not explicitly configured for aiops. Ask me in a DM instead."
+)
 OUT_OF_SCOPE_NO_NAMESPACES = (
     "Your Keycloak account (`{username}`) has no namespaces (`aiops_namespaces` is empty), so "
     "there is nothing you may query. Ask your Keycloak admin to grant you namespaces."

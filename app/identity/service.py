@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from app.identity import messages
+from app.identity.channel_info import SharedChannels
 from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespace
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
 from app.jobs import Job
@@ -69,6 +70,8 @@ class IdentityService:
         incident_channel: str | None = None,
         notify: Notify | None = None,
         alert_roles: frozenset[str] = frozenset({"viewer"}),
+        channel_default: str = "deny",
+        shared_channels: SharedChannels | None = None,
     ) -> None:
         self._provider = provider
         self._channel_scopes = dict(channel_scopes)
@@ -77,6 +80,10 @@ class IdentityService:
         self._incident_channel = incident_channel
         self._notify = notify
         self._alert_roles = alert_roles
+        if channel_default not in ("deny", "own"):
+            raise ValueError("channel_default must be 'deny' or 'own'")
+        self._channel_default = channel_default
+        self._shared = shared_channels
         self._logins: dict[str, asyncio.Task[None]] = {}
 
     @property
@@ -89,6 +96,23 @@ class IdentityService:
             return None
         return self._channel_scopes.get(channel_id)
 
+    async def channel_limit(self, channel_id: str | None) -> frozenset[str] | None:
+        """The channel's namespaces for a person's question, failing closed (issue 11): a
+        listed channel → its list; a DM → None (the user's own scope); an unlisted channel →
+        refused under AIOPS_CHANNEL_DEFAULT=deny, and under `own` refused too when it is a
+        Slack Connect channel (outside guests read along)."""
+        if not channel_id or is_dm(channel_id):
+            return None
+        listed = self._channel_scopes.get(channel_id)
+        if listed is not None:
+            return listed
+        if self._channel_default == "deny":
+            raise AuthFailure("out_of_scope", messages.CHANNEL_NOT_LISTED)
+        # shared_channels=None: built without Slack (unit tests) — no Slack Connect to ask about
+        if self._shared is not None and await self._shared.is_external(channel_id):
+            raise AuthFailure("out_of_scope", messages.CHANNEL_SHARED)
+        return None
+
     # --- scope -----------------------------------------------------------------------------
     async def scope_for(self, job: Job) -> EffectiveScope:
         """The effective scope of this job, or AuthFailure (already audited and counted)."""
@@ -99,8 +123,8 @@ class IdentityService:
                 return self._api_scope(job)
             if job.kind == "scheduled":
                 return self._scheduled_scope(job)
+            channel_ns = await self.channel_limit(job.channel_id)
             identity = await self._identify(job.user_id)
-            channel_ns = self.channel_scope(job.channel_id)
             scope = effective_scope(identity, channel_id=job.channel_id, channel_namespaces=channel_ns)
             _check_usable(scope, channel_ns)
             return scope

@@ -46,9 +46,18 @@ class WebApi(Workspace):
         # Posting to a user id posts into the bot's DM with that user.
         return self.dm_channel(channel) if channel.startswith(("U", "W")) else channel
 
+    def _writable(self, channel: str) -> str:
+        """Slack refuses posts in a channel the bot has not joined, unless it holds
+        chat:write.public and the channel is public."""
+        if not self.is_member(channel):
+            public = channel.startswith("C") and (self.scopes is None or "chat:write.public" in self.scopes)
+            if not public:
+                raise SimError("not_in_channel")
+        return channel
+
     def _m_chat_postMessage(self, p: JSON) -> JSON:
         text, blocks = _content(p, required=True)
-        msg = self._post(self._target(p), text, blocks, _str(p.get("thread_ts")))
+        msg = self._post(self._writable(self._target(p)), text, blocks, _str(p.get("thread_ts")))
         msg.metadata = p.get("metadata") if isinstance(p.get("metadata"), dict) else None
         return {"channel": msg.channel, "ts": msg.ts, "message": msg.to_api()}
 
@@ -57,7 +66,8 @@ class WebApi(Workspace):
         user = _str(p.get("user"))
         if not user or user not in self.users:
             raise SimError("user_not_in_channel")
-        msg = self._post(self._target(p), text, blocks, _str(p.get("thread_ts")), ephemeral_to=user)
+        msg = self._post(self._writable(self._target(p)), text, blocks, _str(p.get("thread_ts")),
+                         ephemeral_to=user)
         return {"message_ts": msg.ts}
 
     def _m_chat_update(self, p: JSON) -> JSON:
@@ -110,7 +120,7 @@ class WebApi(Workspace):
     # ---- streaming (chat.startStream / appendStream / stopStream) --------------------------
 
     def _m_chat_startStream(self, p: JSON) -> JSON:
-        channel = self._target(p)
+        channel = self._writable(self._target(p))
         self._channel(channel)
         thread_ts = _str(p.get("thread_ts"))
         if thread_ts is None and channel.startswith("D"):
@@ -192,6 +202,44 @@ class WebApi(Workspace):
         self._channel(channel)
         self.statuses.append({"channel_id": channel, "thread_ts": thread_ts, "status": str(p["status"])})
         return {}
+
+    def _m_assistant_threads_setSuggestedPrompts(self, p: JSON) -> JSON:
+        channel, thread_ts = self._assistant_thread(p)
+        prompts = p.get("prompts")
+        if not isinstance(prompts, list) or not 1 <= len(prompts) <= 4 or not all(
+                isinstance(x, dict) and x.get("title") and x.get("message") for x in prompts):
+            raise SimError("invalid_arguments")
+        self.suggested_prompts.append({"channel_id": channel, "thread_ts": thread_ts, "prompts": prompts,
+                                       "title": p.get("title")})
+        return {}
+
+    def _m_assistant_threads_setTitle(self, p: JSON) -> JSON:
+        channel, thread_ts = self._assistant_thread(p)
+        if not p.get("title"):
+            raise SimError("invalid_arguments")
+        self.titles[(channel, thread_ts)] = str(p["title"])
+        return {}
+
+    def _assistant_thread(self, p: JSON) -> tuple[str, str]:
+        channel, thread_ts = _str(p.get("channel_id")), _str(p.get("thread_ts"))
+        if channel is None:
+            raise SimError("channel_not_found")
+        if thread_ts is None:
+            raise SimError("invalid_thread_ts")
+        self._channel(channel)
+        return channel, thread_ts
+
+    def _m_conversations_info(self, p: JSON) -> JSON:
+        channel = str(p.get("channel") or "")
+        if channel not in self.channels:
+            raise SimError("channel_not_found")
+        kind = channel[:1]
+        shared = channel in self.ext_shared
+        return {"channel": {
+            "id": channel, "name": self.channel_names.get(channel, channel), "is_channel": kind == "C",
+            "is_group": kind == "G", "is_im": kind == "D", "is_private": kind in ("G", "D"),
+            "is_member": self.is_member(channel), "is_ext_shared": shared, "is_shared": shared,
+            "is_org_shared": False, "is_archived": False, "created": 1_700_000_000}}
 
     # ---- users and history -----------------------------------------------------------------
 

@@ -35,9 +35,16 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "files.completeUploadExternal": ("files:write",),
     "reactions.add": ("reactions:write",),
     "conversations.open": ("im:write", "mpim:write"),
+    "assistant.threads.setSuggestedPrompts": ("assistant:write",),
+    "assistant.threads.setTitle": ("assistant:write",),
 }
 # conversations.replies depends on the conversation type (first letter of its id).
 HISTORY_SCOPES = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
+READ_SCOPES = {"C": "channels:read", "G": "groups:read", "D": "im:read"}
+"""conversations.info, by conversation type."""
+RESPONSE_URL_LIFETIME_S = 30 * 60
+RESPONSE_URL_USES = 5
+"""A response_url accepts 5 replies within 30 minutes, in channels the bot never joined too."""
 
 
 def manifest_scopes(path: Path | None = None) -> frozenset[str] | None:
@@ -67,6 +74,8 @@ def require_scope(method: str, granted: Collection[str] | None, channel: str | N
     needed = METHOD_SCOPES.get(method, ())
     if method == "conversations.replies" and channel:
         needed = (HISTORY_SCOPES.get(channel[:1], "channels:history"),)
+    if method == "conversations.info" and channel:
+        needed = (READ_SCOPES.get(channel[:1], "channels:read"),)
     if needed and not any(s in granted for s in needed):
         raise SimError("missing_scope", needed=",".join(needed), provided=",".join(sorted(granted)))
 

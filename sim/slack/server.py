@@ -19,6 +19,8 @@ from sim.slack.methods import WebApi
 from sim.slack.model import (
     JSON,
     METHOD_SCOPES,
+    RESPONSE_URL_LIFETIME_S,
+    RESPONSE_URL_USES,
     STREAM_LIFETIME_S,
     SimError,
     SlackCall,
@@ -89,6 +91,7 @@ class SlackSimulator(WebApi):
         self._failures: dict[str, deque[_Failure]] = {}
         self._limits: dict[str, tuple[float, deque[float]]] = {}
         self._response_urls: dict[str, tuple[str, str]] = {}
+        self._response_url_use: dict[str, tuple[float, int]] = {}  # key → (issued at, uses)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 
@@ -138,6 +141,7 @@ class SlackSimulator(WebApi):
         """A slash-command/interactivity `response_url` served by this simulator."""
         key = self._next_id("R")
         self._response_urls[key] = (channel, user)
+        self._response_url_use[key] = (time.monotonic(), 0)
         return f"{self.url}response/{key}"
 
     # ---- failure injection -----------------------------------------------------------------
@@ -257,10 +261,22 @@ class SlackSimulator(WebApi):
         self._touch()
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 
+    def expire_response_urls(self) -> None:
+        """Let every response_url issued so far outlive its 30 minutes."""
+        for key, (_at, uses) in self._response_url_use.items():
+            self._response_url_use[key] = (-RESPONSE_URL_LIFETIME_S - 1.0, uses)
+
     async def _handle_response_url(self, request: web.Request) -> web.Response:
-        target = self._response_urls.get(request.match_info["key"])
+        key = request.match_info["key"]
+        target = self._response_urls.get(key)
         if target is None:
             return web.Response(status=404, text="no_response_url")
+        issued, uses = self._response_url_use[key]
+        if time.monotonic() - issued > RESPONSE_URL_LIFETIME_S:
+            return web.Response(status=404, text="expired_url")
+        if uses >= RESPONSE_URL_USES:
+            return web.Response(status=404, text="used_url")
+        self._response_url_use[key] = (issued, uses + 1)
         try:
             body = await request.json()
         except json.JSONDecodeError:

@@ -40,9 +40,17 @@ class Workspace:
         self.users.setdefault(bot_user_id, SlackUser(bot_user_id, "aiops", is_bot=True))
         self.channels: dict[str, list[SlackMessage]] = {}
         self.channel_names: dict[str, str] = {}
+        self.not_member: set[str] = set()
+        """Channels the bot has not joined: posting there fails with `not_in_channel`."""
+        self.ext_shared: set[str] = set()
+        """Slack Connect channels (`is_ext_shared` in conversations.info)."""
         self.files: dict[str, SlackFile] = {}
         self.statuses: list[JSON] = []
         """Every assistant.threads.setStatus as {channel_id, thread_ts, status}."""
+        self.suggested_prompts: list[JSON] = []
+        """Every assistant.threads.setSuggestedPrompts as {channel_id, thread_ts, prompts, title}."""
+        self.titles: dict[tuple[str, str], str] = {}
+        """(channel, thread_ts) → the assistant thread's title."""
         self._last_ts_us = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Event()
@@ -55,9 +63,17 @@ class Workspace:
         self.users[user_id] = user
         return user
 
-    def add_channel(self, channel_id: str, name: str | None = None) -> None:
+    def add_channel(self, channel_id: str, name: str | None = None, *, bot_member: bool = True,
+                    ext_shared: bool = False) -> None:
+        """A channel; `bot_member=False`: the bot was never invited (Slack: `not_in_channel`);
+        `ext_shared=True`: a Slack Connect channel shared with another organisation."""
         self.channels.setdefault(channel_id, [])
         self.channel_names[channel_id] = name or self.channel_names.get(channel_id, channel_id)
+        (self.not_member.discard if bot_member else self.not_member.add)(channel_id)
+        (self.ext_shared.add if ext_shared else self.ext_shared.discard)(channel_id)
+
+    def is_member(self, channel_id: str) -> bool:
+        return channel_id.startswith("D") or channel_id not in self.not_member
 
     def post_user_message(self, channel: str, user: str, text: str, *,
                           thread_ts: str | None = None) -> SlackMessage:
@@ -66,6 +82,10 @@ class Workspace:
         self._channel(channel, create=True).append(msg)
         self._touch()
         return msg
+
+    def post_bot_root(self, channel: str) -> str:
+        """The root Slack itself posts as the app when a user opens an assistant thread."""
+        return self._post(channel, "", None, None).ts
 
     def stop_stream_by_user(self, channel: str, ts: str) -> None:
         """The reader pressed Stop: later appends/stops answer `stopped_by_user`."""

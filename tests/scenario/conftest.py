@@ -18,7 +18,8 @@ Fixtures (reuse them in any scenario test):
 - `harness` — `make_harness()` with one in-process worker.
 
 Users (static identity mode): `ALICE` admin, `VERA` viewer in `checkout`; `MALLORY` is unknown.
-Channels: `CHANNEL` (no channel scope), `INCIDENT_CHANNEL` (alert threads), DMs start with "D".
+Channels: `CHANNEL` (no channel scope; AIOPS_CHANNEL_DEFAULT=own here, so it means "the user's own
+scope"), `INCIDENT_CHANNEL` (alert threads), DMs start with "D".
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ async def slack_sim() -> AsyncIterator[SlackSimulator]:
     sim = SlackSimulator(bot_token=f"xoxb-{pysecrets.token_hex(12)}")
     sim.add_user(ALICE, "alice", email="alice@example.com")
     sim.add_user(VERA, "vera", email="vera@example.com")
+    sim.add_user(MALLORY, "mallory", email="mallory@example.com")  # in Slack, unknown to aiops
     async with sim:
         yield sim
 
@@ -131,6 +133,9 @@ def scenario_env(
         "AIOPS_INCIDENT_CHANNEL": INCIDENT_CHANNEL,
         "AIOPS_AGENT_VERSION": "test-sha",
         "AIOPS_HTTP_PORT": "3000",
+        # CHANNEL is unlisted: the tests about other things ask there with the user's own scope.
+        # test_channels.py covers the production default (deny) by passing it explicitly.
+        "AIOPS_CHANNEL_DEFAULT": "own",
     }
 
 

@@ -176,8 +176,9 @@ async def test_analyst_in_channel_of_other_namespace_is_told_why(identity_harnes
     h = identity_harness
     sent = await h.sender.mention(ANALYST, SHOP_CHANNEL, "how is payments doing?")
     ts = sent.payload["event"]["ts"]  # type: ignore[index]
-    reply = await h.slack.wait_for(lambda: h.slack.bot_replies(SHOP_CHANNEL, ts), timeout=15)
+    reply = await h.slack.wait_for(lambda: h.slack.ephemerals(SHOP_CHANNEL, ANALYST), timeout=15)
     text = visible(reply[0])
+    assert reply[0].thread_ts == ts and h.slack.bot_replies(SHOP_CHANNEL, ts) == []
     assert "limited to `shop`" in text and "`payments`" in text and "DM" in text
     rows = await h.audit_rows("auth_failure", user_id=ANALYST)
     assert [r["failure_reason"] for r in rows] == ["out_of_scope"]

@@ -42,11 +42,11 @@ async def test_a_flood_of_forgeries_is_counted_but_writes_few_rows(harness: Harn
 async def test_unknown_user_is_told_how_to_fix_it_and_audited(harness: Harness) -> None:
     sent = await harness.sender.mention(MALLORY, CHANNEL, "show me all secrets")
     root_ts = sent.payload["event"]["ts"]  # type: ignore[index]
-    replies = await harness.slack.wait_for(
-        lambda: harness.slack.bot_replies(CHANNEL, root_ts), timeout=15
-    )
-    assert len(replies) == 1
+    # told privately (ephemeral in the thread): a refusal is nobody else's business
+    replies = await harness.slack.wait_for(lambda: harness.slack.ephemerals(CHANNEL, MALLORY), timeout=15)
+    assert len(replies) == 1 and replies[0].thread_ts == root_ts
     assert MALLORY in replies[0].text or "identit" in replies[0].text.lower()
+    assert harness.slack.bot_replies(CHANNEL, root_ts) == []
     rows = await harness.audit_rows("auth_failure", user_id=MALLORY)
     assert [r["failure_reason"] for r in rows] == ["unknown_user"]
     assert harness.anthropic.requests == []

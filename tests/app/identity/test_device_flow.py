@@ -99,6 +99,7 @@ async def rig(
         channel_scopes={"C0TEAMA": frozenset({"team-a"})},
         audit=audit_log,
         metrics=metrics,
+        channel_default="own",  # these tests are about unlisted channels as "no channel scope"
         notify=notify,
     )
     r = Rig(kc, service, provider, links, ticker, clock, told)

@@ -150,7 +150,9 @@ async def test_keycloak_down_is_audited_and_fails_closed(
     user = uid()
     slack.add_user(user, "vera", email="vera@example.com")
     kc.add_user("vera", email="vera@example.com", namespaces=["team-a"], roles=["viewer"])
-    service = IdentityService(provider=provider, channel_scopes={}, audit=audit_log, metrics=metrics)
+    service = IdentityService(
+        provider=provider, channel_scopes={}, audit=audit_log, metrics=metrics, channel_default="own"
+    )
     kc.fail_next(1, status=503)
     with pytest.raises(AuthFailure) as info:
         await service.scope_for(

@@ -72,6 +72,7 @@ def service(audit_log: PostgresAuditLog, metrics: Metrics, suffix: str) -> Ident
         },
         audit=audit_log,
         metrics=metrics,
+        channel_default="own",  # these tests are about unlisted channels as "no channel scope"
         incident_channel="C0INCIDENT",
     )
 
