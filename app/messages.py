@@ -17,6 +17,7 @@ HELP = (
     "• `/aiops whoami` — who I think you are: Keycloak user, roles, namespaces, and what you may see "
     "in this channel.\n"
     "• `/aiops login` / `/aiops logout` — link or unlink your Slack user and your Keycloak identity.\n"
+    "• `/aiops links` — (admins) list the Slack ↔ Keycloak links; `/aiops links revoke @user` unlinks.\n"
     "• `/aiops help` — this message.\n"
     "What you may see: viewers and analysts see their own namespaces (analysts also get "
     "recommendations); admins see all namespaces. In a channel with a namespace scope you see only the "

@@ -49,7 +49,7 @@ from kernel.scope import EffectiveScope
 
 log = logging.getLogger(__name__)
 
-IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout"})
+IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout", "links"})
 
 
 class Reply(AnswerSurface, Protocol):

@@ -182,6 +182,9 @@ class KeycloakSim(LoopbackServer):
                 "email_verified": user.email_verified, "preferred_username": user.username,
                 **({"email": user.email} if user.email else {}),
                 "aiops_namespaces": user.claim("aiops_namespaces"), "aiops_roles": user.claim("aiops_roles"),
+                # a protocol mapper exposing the user attribute, as AIOPS_LINK_BINDING=attribute needs
+                **({"slack_user_id": user.attributes["slack_user_id"][0]}
+                   if user.attributes.get("slack_user_id") else {}),
                 **extra}
 
     def mint(self, claims: JSON, *, key: Any = None, alg: str = "RS256", headers: JSON | None = None,

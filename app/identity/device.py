@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from app.identity import messages
+from app.identity.binding import LinkBinding, LinkRefused
 from app.identity.claims import ClaimsInvalid, identity_from_claims
 from app.identity.keycloak import DEVICE_GRANT, IdpUnavailable, KeycloakClient, OidcError
 from app.identity.links import Link, LinkStore, LinkUnreadable
@@ -50,6 +51,7 @@ class DeviceFlowProvider:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         refresh_margin_s: float = 30.0,
+        binding: LinkBinding | None = None,
     ) -> None:
         self._kc = keycloak
         self._verifier = verifier
@@ -57,6 +59,8 @@ class DeviceFlowProvider:
         self._clock = clock
         self._sleep = sleep
         self._margin = refresh_margin_s
+        self._binding = binding
+        """None only in tests of the polling mechanics; the factory always passes one."""
         self._access: dict[str, tuple[str, float]] = {}  # slack user → (access token, exp)
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -137,7 +141,8 @@ class DeviceFlowProvider:
             lifetime = body.get("refresh_expires_in")
             expires = (
                 datetime.now(UTC) + timedelta(seconds=float(lifetime))
-                if isinstance(lifetime, int | float) and lifetime > 0 else None
+                if isinstance(lifetime, int | float) and lifetime > 0
+                else None
             )
             await links.put(Link(slack_user_id, identity.subject, SecretStr(refresh), expires))
         if identity.token_expires_at is not None:
@@ -192,7 +197,33 @@ class DeviceFlowProvider:
                 log.error("identity: device token poll refused (%s)", exc.error)
                 why = "Keycloak refused the login code."
                 raise AuthFailure("token_invalid", messages.LOGIN_FAILED.format(why=why)) from None
+            await self._bind(slack_user_id, str(body.get("access_token", "")))
             return await self._accept(self._links, slack_user_id, body, expected_sub=None)
+
+    async def _bind(self, slack_user_id: str, token: str) -> None:
+        """The approving identity must be this Slack user, and its subject not taken."""
+        if self._binding is None:
+            return
+        try:
+            claims = await self._verifier.verify(token)
+        except TokenRejected as exc:
+            raise AuthFailure(exc.reason, messages.TOKEN_INVALID) from None
+        except IdpUnavailable:
+            raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
+        await self._binding.check(slack_user_id, claims)
+        others = [u for u in await self._links.users_of(str(claims.get("sub"))) if u != slack_user_id]
+        if len(others) >= self._binding.max_slack_users:
+            raise LinkRefused("subject_already_linked")
+
+    async def linked_subject(self, slack_user_id: str) -> str | None:
+        try:
+            link = await self._links.get(slack_user_id)
+        except LinkUnreadable:
+            return "(unreadable)"
+        return link.subject if link else None
+
+    async def all_links(self) -> list[tuple[str, str]]:
+        return await self._links.all()
 
     async def logout(self, slack_user_id: str) -> bool:
         self._access.pop(slack_user_id, None)

@@ -11,6 +11,7 @@ import asyncpg
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.config import Secrets, Settings
+from app.identity.binding import LinkBinding, slack_email_lookup
 from app.identity.channel_info import SharedChannels
 from app.identity.channels import load_channel_scopes
 from app.identity.device import DeviceFlowProvider
@@ -77,8 +78,18 @@ def build_provider(
     verifier = TokenVerifier(
         jwks=JwksCache(fetch=keycloak.jwks), issuer=keycloak.issuer, audience=settings.keycloak_audience
     )
+    if settings.link_binding == "email" and slack is None:
+        raise ConfigError("AIOPS_LINK_BINDING", "email binding needs the Slack client (users.info)")
+    binding = LinkBinding(
+        mode=settings.link_binding,
+        slack_email=slack_email_lookup(slack) if slack is not None else None,
+        max_slack_users=settings.link_max_slack_users,
+    )
     return DeviceFlowProvider(
-        keycloak=keycloak, verifier=verifier, links=PostgresLinkStore(pool=pool, cipher=cipher)
+        keycloak=keycloak,
+        verifier=verifier,
+        links=PostgresLinkStore(pool=pool, cipher=cipher),
+        binding=binding,
     )
 
 

@@ -42,8 +42,9 @@ class LinkCipher:
         secret = key.get_secret_value().encode("utf-8")
         if len(secret) < 16:
             raise ValueError("link_encryption_key must be at least 16 characters")
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"aiops identity links",
-                       info=b"refresh token v1").derive(secret)
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=b"aiops identity links", info=b"refresh token v1"
+        ).derive(secret)
         self._aead = AESGCM(derived)
 
     @staticmethod
@@ -71,6 +72,14 @@ class LinkStore(Protocol):
     async def put(self, link: Link) -> None: ...
 
     async def delete(self, slack_user_id: str) -> bool: ...
+
+    async def users_of(self, subject: str) -> list[str]:
+        """The Slack users linked to this Keycloak subject."""
+        ...
+
+    async def all(self) -> list[tuple[str, str]]:
+        """Every (slack user id, subject), oldest first."""
+        ...
 
     def locked(self, slack_user_id: str) -> AbstractAsyncContextManager[LinkStore]:
         """Exclusive use of one user's link across processes (for the refresh round trip):
@@ -106,21 +115,36 @@ class PostgresLinkStore:
         )
         if row is None:
             return None
-        token = self._cipher.decrypt(bytes(row["refresh_token_enc"]), slack_user_id=slack_user_id,
-                                     subject=row["subject"])
+        token = self._cipher.decrypt(
+            bytes(row["refresh_token_enc"]), slack_user_id=slack_user_id, subject=row["subject"]
+        )
         return Link(slack_user_id, row["subject"], SecretStr(token), row["refresh_expires_at"])
 
     async def put(self, link: Link) -> None:
-        blob = self._cipher.encrypt(link.refresh_token.get_secret_value(), slack_user_id=link.slack_user_id,
-                                    subject=link.subject)
+        blob = self._cipher.encrypt(
+            link.refresh_token.get_secret_value(), slack_user_id=link.slack_user_id, subject=link.subject
+        )
         await self._pool.execute(
             """INSERT INTO identity_links (slack_user_id, subject, refresh_token_enc, refresh_expires_at)
                VALUES ($1, $2, $3, $4)
                ON CONFLICT (slack_user_id) DO UPDATE SET subject = EXCLUDED.subject,
                    refresh_token_enc = EXCLUDED.refresh_token_enc,
                    refresh_expires_at = EXCLUDED.refresh_expires_at, updated_at = NOW()""",
-            link.slack_user_id, link.subject, blob, link.refresh_expires_at,
+            link.slack_user_id,
+            link.subject,
+            blob,
+            link.refresh_expires_at,
         )
+
+    async def users_of(self, subject: str) -> list[str]:
+        rows = await self._pool.fetch(
+            "SELECT slack_user_id FROM identity_links WHERE subject = $1 ORDER BY created_at", subject
+        )
+        return [str(r["slack_user_id"]) for r in rows]
+
+    async def all(self) -> list[tuple[str, str]]:
+        rows = await self._pool.fetch("SELECT slack_user_id, subject FROM identity_links ORDER BY created_at")
+        return [(str(r["slack_user_id"]), str(r["subject"])) for r in rows]
 
     async def delete(self, slack_user_id: str) -> bool:
         status = await self._pool.execute(

@@ -76,6 +76,17 @@ LOGIN_DONE = "You're logged in as *{username}* ({roles}). Namespaces: {namespace
 LOGIN_EXPIRED = "The login code expired before it was confirmed. Run `/aiops login` to get a new one."
 LOGIN_DENIED = "The login was denied in Keycloak. Run `/aiops login` to try again."
 LOGIN_FAILED = "The login didn't complete: {why} Run `/aiops login` to try again."
+LINK_REFUSED = (
+    "The login was approved by a Keycloak account that isn't yours (or that is already linked to "
+    "another Slack user), so I did not link it. Open the link yourself and sign in with *your own* "
+    "Keycloak account, then run `/aiops login` again. If this keeps happening, tell the aiops admins."
+)
+LINKS_ADMIN_ONLY = "Only aiops admins can list or revoke identity links."
+LINKS_NOT_DEVICE = "There are no identity links: in this deployment your identity comes from {source}."
+LINKS_NONE = "No Slack user is linked to a Keycloak identity."
+LINKS_USAGE = "Usage: `/aiops links` to list, `/aiops links revoke <@user or U…>` to unlink someone."
+LINK_REVOKED = "Unlinked {user}: they must run `/aiops login` again."
+LINK_NOT_FOUND = "{user} has no link."
 LOGIN_NOT_NEEDED = (
     "No login needed: in this deployment your identity comes from {source}. "
     "Try `/aiops whoami`."

@@ -21,6 +21,7 @@ Reason = Literal[
     "idp_unavailable",
     "no_role",
     "out_of_scope",
+    "link_refused",
 ]
 REASONS: frozenset[str] = frozenset(Reason.__args__)  # type: ignore[attr-defined]
 
@@ -62,4 +63,12 @@ class LinkingProvider(IdentityProvider, Protocol):
 
     async def logout(self, slack_user_id: str) -> bool:
         """Remove the link; False if there was none."""
+        ...
+
+    async def linked_subject(self, slack_user_id: str) -> str | None:
+        """The Keycloak subject this Slack user is linked to, if any."""
+        ...
+
+    async def all_links(self) -> list[tuple[str, str]]:
+        """Every (slack user id, subject) link, for admins."""
         ...

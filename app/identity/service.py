@@ -22,13 +22,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from app.identity import messages
+from app.identity.binding import LinkRefused
 from app.identity.channel_info import SharedChannels
-from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespace
+from app.identity.link_admin import audit_identity, links_command
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
 from app.jobs import Job
 from kernel.audit import AuditEvent, AuditSink
 from kernel.errors import AuthFailure
 from kernel.metrics import Metrics
+from kernel.roles import permissions_for
 from kernel.scope import EffectiveScope, Identity, effective_scope
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ Notify = Callable[[str, str], Awaitable[None]]
 """notify(slack_user_id, text): tell a user privately (a DM) how a background login ended."""
 
 ALERT_USER = "alertmanager"
-COMMANDS = ("whoami", "login", "logout", "help")
+COMMANDS = ("whoami", "login", "logout", "links", "help")
 
 
 def alert_namespaces(alert: Mapping[str, Any] | None) -> frozenset[str]:
@@ -208,7 +210,23 @@ class IdentityService:
             return await self._login(job)
         if name == "logout":
             return await self._logout(job)
+        if name == "links":
+            return await self._links(job)
         return messages.HELP
+
+    async def _links(self, job: Job) -> str:
+        provider = self._provider
+        if not isinstance(provider, LinkingProvider):
+            return messages.LINKS_NOT_DEVICE.format(source=messages.MODE_SOURCES[self.mode])
+        try:
+            identity = await self._identify(job.user_id)
+        except AuthFailure as failure:
+            await self._record(job.user_id, failure, session_id=None, ip=job.ip_address)
+            return failure.user_message
+        is_admin = permissions_for(identity.roles).all_namespaces
+        return await links_command(
+            job.text, admin=identity, is_admin=is_admin, provider=provider, audit=self._audit
+        )
 
     async def _whoami(self, job: Job) -> str:
         try:
@@ -239,7 +257,8 @@ class IdentityService:
         previous = self._logins.pop(user, None)
         if previous is not None:
             previous.cancel()
-        task = asyncio.create_task(self._finish_login(provider, user, login), name=f"aiops-login-{user}")
+        had = await provider.linked_subject(user)
+        task = asyncio.create_task(self._finish_login(provider, user, login, had), name=f"aiops-login-{user}")
         self._logins[user] = task
         task.add_done_callback(self._forget_login)
         return messages.LOGIN_START.format(
@@ -253,9 +272,16 @@ class IdentityService:
             if current is task:
                 del self._logins[user]
 
-    async def _finish_login(self, provider: LinkingProvider, user: str, login: DeviceLogin) -> None:
+    async def _finish_login(
+        self, provider: LinkingProvider, user: str, login: DeviceLogin, had: str | None
+    ) -> None:
         try:
             identity = await provider.complete_login(user, login)
+        except LinkRefused as refused:
+            await self._record(user, refused, session_id=None, ip=None)
+            await audit_identity(self._audit, user_id=user, action=f"link_refused:{refused.detail}")
+            await self._tell(user, refused.user_message)
+            return
         except AuthFailure as failure:
             await self._record(user, failure, session_id=None, ip=None)
             await self._tell(user, failure.user_message)
@@ -268,6 +294,8 @@ class IdentityService:
             await self._record(user, closed, session_id=None, ip=None)
             await self._tell(user, closed.user_message)
             return
+        action = "link" if had is None else "relink"
+        await audit_identity(self._audit, user_id=user, action=action, subject=identity.subject, previous=had)
         await self._tell(user, messages.login_done(identity))
 
     async def _tell(self, user: str, text: str) -> None:
@@ -286,10 +314,13 @@ class IdentityService:
         if task is not None:
             task.cancel()
         try:
+            subject = await provider.linked_subject(job.user_id)
             removed = await provider.logout(job.user_id)
         except Exception as exc:
             log.error("identity: logout failed (%s)", type(exc).__name__)
             return messages.IDP_UNAVAILABLE
+        if removed:
+            await audit_identity(self._audit, user_id=job.user_id, action="unlink", subject=subject)
         return messages.LOGOUT_DONE if removed else messages.LOGOUT_NOTHING
 
     async def wait_logins(self) -> None:
