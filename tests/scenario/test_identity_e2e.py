@@ -288,3 +288,31 @@ async def test_unlinked_user_is_told_to_log_in_then_logs_in(
     answer = await h.wait_answer("D0VIOLA", sent.payload["event"]["ts"])  # type: ignore[index]
     row = await h.wait_audit_row(audit_ref(answer))
     assert row["user_id"] == keycloak.users["viola"].id
+
+
+async def test_a_code_approved_by_someone_else_links_nobody(
+    device_harness: Harness, keycloak: KeycloakSim
+) -> None:
+    """Issue 11 item 4: Mallory gets an admin to approve her device code — she is not linked as
+    the admin; the refusal is audited and she is told to sign in with her own account."""
+    h = device_harness
+    keycloak.add_user("ada", email="ada@example.com", namespaces=[], roles=["admin"])
+    h.slack.add_user("U0MALLORY", "mallory", email="mallory@example.com")
+    await h.sender.command("U0MALLORY", "D0MALLORY", "login")
+    await h.slack.wait_for(lambda: h.slack.ephemerals("D0MALLORY", "U0MALLORY"), timeout=15)
+    (device,) = keycloak.devices.values()
+    keycloak.approve(device.user_code, "ada")
+    dm = h.slack.dm_channel("U0MALLORY")
+    refused = await h.slack.wait_for(
+        lambda: [m for m in h.slack.messages(dm) if "isn't yours" in m.text], timeout=15
+    )
+    assert refused
+    assert await h.pg.fetchval("SELECT count(*) FROM identity_links WHERE slack_user_id = 'U0MALLORY'") == 0
+    rows = await h.audit_rows("identity", user_id="U0MALLORY")
+    assert [r["failure_reason"] for r in rows] == ["link_refused:email_mismatch"]
+    sent = await h.sender.dm("U0MALLORY", "D0MALLORY", "show me everything")
+    reply = await h.slack.wait_for(
+        lambda: h.slack.bot_replies("D0MALLORY", sent.payload["event"]["ts"]), timeout=15
+    )
+    assert "`/aiops login`" in visible(reply[0])  # still unlinked
+    assert h.anthropic.requests == []
