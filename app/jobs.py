@@ -14,7 +14,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-JobKind = Literal["mention", "dm", "command", "alert", "action", "api", "scheduled"]
+JobKind = Literal["mention", "dm", "command", "alert", "action", "api", "scheduled", "assistant"]
 
 _AUDIT_NS = uuid.UUID("5b0f7a52-4b8e-4a43-9d67-3f1f2a0c9e11")
 

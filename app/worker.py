@@ -35,6 +35,7 @@ from app import messages
 from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
+from app.assistant_thread import AssistantThreads
 from app.jobs import Job
 from app.private_reply import PrivateReplies
 from app.queue import Delivery, JobQueue, RedisJobStateStore
@@ -108,6 +109,7 @@ class Worker:
         self._scheduler = scheduler  # fires due scheduled digests (once across all workers)
         self._alert_threads = AlertThreads(redis=redis, slack=slack, prefix=prefix, owner=consumer)
         self._private = PrivateReplies(slack=slack)
+        self._assistant = AssistantThreads(slack=slack, identity=identity)
 
     # ---- loop -------------------------------------------------------------------------------
 
@@ -204,6 +206,8 @@ class Worker:
             await self._identity_command(job)
         elif job.kind == "alert" and (job.alert or {}).get("status") == "resolved":
             await self._resolve_alert(job)
+        elif job.kind == "assistant":  # the assistant container opened: title + suggested prompts
+            await self._assistant.prepare(job)
         else:
             outcome = await self._answer(job, raw)
             await self._q.ack(d.entry_id)

@@ -171,8 +171,7 @@ def build_bolt_app(
         process_before_response=True,  # the XADD happens before Slack gets its 200
         logger=logging.getLogger("aiops.bolt"),
     )
-    if assistant is not None:  # before the listeners: it claims the assistant container's events
-        app.use(assistant)
+    app.use(assistant or assistant_listeners(queue, metrics))  # claims the container's events first
     register_listeners(app, queue=queue, metrics=metrics, on_action=on_action, intake=intake)
     return app
 
@@ -189,6 +188,36 @@ def _event_job(body: dict[str, Any], event: dict[str, Any], kind: JobKind, bot_u
         thread_ts=event.get("thread_ts"),
         event_ts=str(event["ts"]),
     )
+
+
+def assistant_listeners(queue: JobQueue, metrics: Metrics) -> AsyncAssistant:
+    """Bolt's Assistant middleware: container events become `assistant` jobs (the worker
+    works out the user's scope, then sets the title and suggested prompts)."""
+    assistant = AsyncAssistant()
+
+    async def enqueue(body: dict[str, Any], payload: dict[str, Any]) -> None:
+        thread = payload.get("assistant_thread") or {}
+        context = thread.get("context") or {}
+        if not thread.get("user_id") or not thread.get("channel_id") or not thread.get("thread_ts"):
+            return
+        job = Job(
+            job_id=str(body["event_id"]),
+            kind="assistant",
+            channel_id=str(thread["channel_id"]),
+            user_id=str(thread["user_id"]),
+            text=str(context.get("channel_id") or ""),
+            team_id=body.get("team_id"),
+            thread_ts=str(thread["thread_ts"]),
+            command=str(payload.get("type")),
+        )
+        if await queue.enqueue(job):
+            metrics.events_received.labels("assistant").inc()
+        else:
+            metrics.events_duplicate.labels("assistant").inc()
+
+    assistant.thread_started(enqueue)
+    assistant.thread_context_changed(enqueue)
+    return assistant
 
 
 def _strip_mention(text: str, bot_user_id: str | None) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from app.identity import messages
 from app.identity.binding import LinkRefused
 from app.identity.channel_info import SharedChannels
+from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespace
 from app.identity.link_admin import audit_identity, links_command
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
 from app.jobs import Job
