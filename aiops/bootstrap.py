@@ -39,7 +39,7 @@ from app.schedules.runner import Scheduler
 from app.schedules.store import ScheduleStore
 from app.sessions import SessionStore
 from app.stores import Stores, open_stores
-from app.thread_intake import ThreadIntake
+from app.thread_intake import ThreadIntake, alert_thread_lookup
 from app.worker import IdentityResolver, Worker
 from handlers.alerts import AlertmanagerEndpoint
 from handlers.health import HealthEndpoints
@@ -83,7 +83,13 @@ def build_identity(
     from app.identity.factory import build_identity_service
 
     return build_identity_service(
-        settings, secrets, audit=audit, metrics=metrics, pool=stores.pg, slack=slack
+        settings,
+        secrets,
+        audit=audit,
+        metrics=metrics,
+        pool=stores.pg,
+        slack=slack,
+        alert_thread=alert_thread_lookup(stores.redis, settings.redis_prefix),
     )
 
 

@@ -18,6 +18,7 @@ The marker lives `THREAD_TTL_S` and every follow-up refreshes it.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 
@@ -25,6 +26,7 @@ from app.jobs import Job
 from app.queue import DEDUP_TTL_S
 
 THREAD_TTL_S = 7 * 24 * 3600
+ThreadNamespaces = Callable[[str, str], Awaitable[frozenset[str] | None]]
 QUEUED, DUPLICATE, UNKNOWN_THREAD = 1, 0, -1
 
 # KEYS[1]=dedup, KEYS[2]=stream, KEYS[3]=thread that must be marked or "", KEYS[4]=thread to mark
@@ -57,9 +59,34 @@ def message_key(prefix: str, channel: str, ts: str) -> str:
     return f"{prefix}:dedup:msg:{channel}:{ts}"
 
 
-async def mark_thread(redis: aioredis.Redis, prefix: str, channel: str, root_ts: str) -> None:
-    """The bot started this thread (or was mentioned in it): follow-ups there are answered."""
-    await redis.set(thread_key(prefix, channel, root_ts), "1", ex=THREAD_TTL_S)
+async def mark_thread(
+    redis: aioredis.Redis,
+    prefix: str,
+    channel: str,
+    root_ts: str,
+    *,
+    namespaces: frozenset[str] | None = None,
+) -> None:
+    """The bot started this thread (or was mentioned in it): follow-ups there are answered.
+    An alert thread records the alert's namespaces: people asking there are held to them."""
+    value = json.dumps(sorted(namespaces)) if namespaces is not None else "1"
+    await redis.set(thread_key(prefix, channel, root_ts), value, ex=THREAD_TTL_S)
+
+
+def alert_thread_lookup(redis: aioredis.Redis, prefix: str) -> ThreadNamespaces:
+    """(channel, thread ts) → the namespaces of the alert that opened the thread, else None."""
+
+    async def lookup(channel: str, thread_ts: str) -> frozenset[str] | None:
+        raw = await redis.get(thread_key(prefix, channel, thread_ts))
+        if not raw or raw in (b"1", "1"):
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return None
+        return frozenset(str(v) for v in value) if isinstance(value, list) else None
+
+    return lookup
 
 
 class ThreadIntake:

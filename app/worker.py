@@ -36,6 +36,7 @@ from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
 from app.assistant_thread import AssistantThreads
+from app.identity.service import alert_namespaces
 from app.jobs import Job
 from app.private_reply import PrivateReplies
 from app.queue import Delivery, JobQueue, RedisJobStateStore
@@ -372,8 +373,9 @@ class Worker:
             if channel != job.channel_id:
                 job.channel_id = channel
                 await self._states.update(job.job_id, reply_channel=channel)
-        if job.kind in ("alert", "command", "scheduled"):  # a thread the bot started: follow-ups are for it
-            await mark_thread(self._redis, self._prefix, job.channel_id, ts)
+        if job.kind in ("alert", "command", "scheduled"):  # the bot started it: follow-ups are for it
+            alert_ns = alert_namespaces(job.alert) if job.kind == "alert" else None
+            await mark_thread(self._redis, self._prefix, job.channel_id, ts, namespaces=alert_ns)
         await self._states.update(job.job_id, thread_ts=ts)
         return ts
 

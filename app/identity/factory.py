@@ -22,6 +22,7 @@ from app.identity.provider import IdentityProvider
 from app.identity.service import IdentityService, Notify
 from app.identity.static import StaticProvider
 from app.identity.tokens import JwksCache, TokenVerifier
+from app.thread_intake import ThreadNamespaces
 from kernel.audit import AuditSink
 from kernel.errors import ConfigError
 from kernel.metrics import Metrics
@@ -103,6 +104,7 @@ def build_identity_service(
     slack: AsyncWebClient | None = None,
     notify: Notify | None = None,
     http: aiohttp.ClientSession | None = None,
+    alert_thread: ThreadNamespaces | None = None,
 ) -> IdentityService:
     channel_scopes = load_channel_scopes(settings.channel_scopes)
     provider = build_provider(settings, secrets, pool=pool, slack=slack, http=http)
@@ -117,4 +119,5 @@ def build_identity_service(
         notify=notify,
         channel_default=settings.channel_default,
         shared_channels=SharedChannels(slack=slack) if slack is not None else None,
+        alert_thread=alert_thread,
     )

@@ -28,6 +28,7 @@ from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespac
 from app.identity.link_admin import audit_identity, links_command
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
 from app.jobs import Job
+from app.thread_intake import ThreadNamespaces
 from kernel.audit import AuditEvent, AuditSink
 from kernel.errors import AuthFailure
 from kernel.metrics import Metrics
@@ -75,6 +76,7 @@ class IdentityService:
         alert_roles: frozenset[str] = frozenset({"viewer"}),
         channel_default: str = "deny",
         shared_channels: SharedChannels | None = None,
+        alert_thread: ThreadNamespaces | None = None,
     ) -> None:
         self._provider = provider
         self._channel_scopes = dict(channel_scopes)
@@ -87,6 +89,7 @@ class IdentityService:
             raise ValueError("channel_default must be 'deny' or 'own'")
         self._channel_default = channel_default
         self._shared = shared_channels
+        self._alert_thread = alert_thread
         self._logins: dict[str, asyncio.Task[None]] = {}
 
     @property
@@ -99,7 +102,9 @@ class IdentityService:
             return None
         return self._channel_scopes.get(channel_id)
 
-    async def channel_limit(self, channel_id: str | None) -> frozenset[str] | None:
+    async def channel_limit(
+        self, channel_id: str | None, thread_ts: str | None = None
+    ) -> frozenset[str] | None:
         """The channel's namespaces for a person's question, failing closed (issue 11): a
         listed channel → its list; a DM → None (the user's own scope); an unlisted channel →
         refused under AIOPS_CHANNEL_DEFAULT=deny, and under `own` refused too when it is a
@@ -109,6 +114,10 @@ class IdentityService:
         listed = self._channel_scopes.get(channel_id)
         if listed is not None:
             return listed
+        if channel_id == self._incident_channel and thread_ts and self._alert_thread is not None:
+            alert_ns = await self._alert_thread(channel_id, thread_ts)
+            if alert_ns is not None:  # an alert's thread keeps the alert's namespaces
+                return alert_ns
         if self._channel_default == "deny":
             raise AuthFailure("out_of_scope", messages.CHANNEL_NOT_LISTED)
         # shared_channels=None: built without Slack (unit tests) — no Slack Connect to ask about
@@ -126,7 +135,7 @@ class IdentityService:
                 return self._api_scope(job)
             if job.kind == "scheduled":
                 return self._scheduled_scope(job)
-            channel_ns = await self.channel_limit(job.channel_id)
+            channel_ns = await self.channel_limit(job.channel_id, job.thread_ts)
             identity = await self._identify(job.user_id)
             scope = effective_scope(identity, channel_id=job.channel_id, channel_namespaces=channel_ns)
             _check_usable(scope, channel_ns)

@@ -166,3 +166,26 @@ async def test_response_url_is_good_for_five_replies_within_thirty_minutes(harne
         harness.slack.expire_response_urls()
         async with http.post(fresh, json={"text": "late"}) as resp:
             assert resp.status == 404 and await resp.text() == "expired_url"
+
+
+async def test_people_asking_in_an_alert_thread_keep_the_alerts_namespace(
+    make_harness: HarnessFactory,
+) -> None:
+    h = await make_harness(env=DENY)  # the incident channel itself is not listed
+    await h.post_alert(copy.deepcopy(FIRING))  # namespace checkout
+    roots = await h.slack.wait_for(lambda: h.slack.root_messages(INCIDENT_CHANNEL), timeout=15)
+    await h.wait_answer(INCIDENT_CHANNEL, roots[0].ts)
+    await h.sender.channel_message(
+        ALICE, INCIDENT_CHANNEL, "is payments affected too?", thread_ts=roots[0].ts
+    )
+
+    def two() -> bool:
+        return sum(AUDIT_REF in visible(m) for m in h.slack.bot_replies(INCIDENT_CHANNEL, roots[0].ts)) == 2
+
+    await h.slack.wait_for(two, timeout=20)
+    system = json.dumps(h.anthropic.requests[-1]["system"])
+    assert "checkout" in system and "all namespaces" not in system  # the admin is held to the alert's
+    # a top-level question in the unlisted incident channel is still refused
+    top = await h.sender.mention(ALICE, INCIDENT_CHANNEL, "anything else?")
+    await h.slack.wait_for(lambda: h.slack.ephemerals(INCIDENT_CHANNEL, ALICE), timeout=15)
+    assert h.slack.bot_replies(INCIDENT_CHANNEL, top.payload["event"]["ts"]) == []
