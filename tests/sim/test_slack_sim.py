@@ -49,7 +49,9 @@ async def test_post_thread_update_and_replies(sim: SlackSimulator, client: Async
     assert float(second["ts"]) > float(first["ts"]) > float(root.ts)  # unique, increasing
     await client.chat_update(channel=CHANNEL, ts=first["ts"], text="checkout pods are OOMKilled")
 
-    # The manifest grants im:history only: reading a channel thread fails like in production.
+    # Without channels:history (the manifest grants it since issue 11), reading a channel thread
+    # fails like in production.
+    sim.scopes = (sim.scopes or frozenset()) - {"channels:history"}
     with pytest.raises(SlackApiError) as err:
         await client.conversations_replies(channel=CHANNEL, ts=root.ts)
     assert err.value.response["error"] == "missing_scope"
