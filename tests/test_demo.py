@@ -49,8 +49,8 @@ def test_demo_plays_the_incident_on_embedded_stores(tmp_path: Path) -> None:
     assert "*RESOLVED* — *KubePodCrashLooping* in `shop`" in incidents
     assert "orders-6c9f7d5b8-r4d2k is crash-looping" in incidents
     assert "alice: <@U0AIOPS> anything else broken in payments?" in incidents
-    # the unknown user is refused with a way out, and sees no data
-    mallory = incidents.split("mallory:", 1)[1].split("(only visible", 1)[0]
+    # the unknown user is refused privately (issue 11) with a way out, and sees no data
+    mallory = out.split("(only visible to mallory)", 1)[1].split("(only visible", 1)[0]
     assert "identity file" in mallory and "crash-looping" not in mallory
     # whoami: private, the viewer's real scope in this channel
     assert "(only visible to vera) *You are* `vera`" in out and "*Roles:* viewer" in out

@@ -65,10 +65,9 @@ async def play_script(app: DemoApp, n: Narrator) -> None:
     await app.answer(vera.dm, sent.payload["event"]["ts"])
     n.done(t)
 
-    t = n.step("mallory, who has no Keycloak identity, asks in #incidents → refused, told how to fix it")
-    sent = await app.sender.mention(MALLORY, INCIDENTS, "what is wrong with payments?")
-    ts = sent.payload["event"]["ts"]
-    await app.slack.wait_for(lambda: app.slack.bot_replies(INCIDENTS, ts), timeout=ANSWER_TIMEOUT_S)
+    t = n.step("mallory, who has no Keycloak identity, asks in #incidents → refused privately with the fix")
+    await app.sender.mention(MALLORY, INCIDENTS, "what is wrong with payments?")
+    await app.slack.wait_for(lambda: app.slack.ephemerals(INCIDENTS, MALLORY), timeout=ANSWER_TIMEOUT_S)
     n.done(t, "refused")
 
     t = n.step("vera runs /aiops whoami in #incidents (the reply is only visible to her)")
