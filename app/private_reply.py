@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
-from app.jobs import Job
+from app.jobs import Job, JobStateStore
 
 log = logging.getLogger(__name__)
 
@@ -89,25 +89,28 @@ class PrivateReplies:
             log.warning("response_url unreachable (%s)", type(exc).__name__)
         return False
 
-    async def command_thread(self, job: Job) -> tuple[str, str]:
-        """(channel, root ts) for a slash-command question: in its channel when the bot may
-        post there, else in the user's DM — and the user is told where the answer went."""
+    async def command_thread(self, job: Job, states: JobStateStore) -> str:
+        """The root ts for a slash-command question: in its channel when the bot may post there,
+        else in the user's DM (then `job.channel_id` becomes the DM, recorded as `reply_channel`
+        for a reclaimed delivery) — and the user is told where the answer went."""
         root_text = messages.command_root(job.user_id, job.text)
         try:
             resp = await self._slack.chat_postMessage(channel=job.channel_id, text=root_text)
-            return job.channel_id, str(resp["ts"])
+            return str(resp["ts"])
         except SlackApiError as exc:
             if not cannot_post(exc):
                 raise
         dm = await self.open_dm(job.user_id)
         resp = await self._slack.chat_postMessage(channel=dm, text=root_text)
+        await states.update(job.job_id, reply_channel=dm)
         note = messages.ANSWER_IN_DM
         if not (
             job.response_url
             and await self.respond(job.response_url, note, messages.dm_offer_blocks(dm, job.team_id))
         ):
             log.info("could not tell %s that the answer goes to a DM", job.user_id)
-        return dm, str(resp["ts"])
+        job.channel_id = dm
+        return str(resp["ts"])
 
 
 def _with_text(text: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:

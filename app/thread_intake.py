@@ -22,11 +22,13 @@ from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 
+from app.identity.service import alert_namespaces
 from app.jobs import Job
 from app.queue import DEDUP_TTL_S
 
 THREAD_TTL_S = 7 * 24 * 3600
 ThreadNamespaces = Callable[[str, str], Awaitable[frozenset[str] | None]]
+"""(channel, thread ts) → the namespaces of the alert that opened the thread, else None."""
 QUEUED, DUPLICATE, UNKNOWN_THREAD = 1, 0, -1
 
 # KEYS[1]=dedup, KEYS[2]=stream, KEYS[3]=thread that must be marked or "", KEYS[4]=thread to mark
@@ -71,6 +73,13 @@ async def mark_thread(
     An alert thread records the alert's namespaces: people asking there are held to them."""
     value = json.dumps(sorted(namespaces)) if namespaces is not None else "1"
     await redis.set(thread_key(prefix, channel, root_ts), value, ex=THREAD_TTL_S)
+
+
+async def mark_started_thread(redis: aioredis.Redis, prefix: str, job: Job, root_ts: str) -> None:
+    """A thread the bot started (alert, slash command, scheduled digest): follow-ups are for it."""
+    if job.kind in ("alert", "command", "scheduled"):
+        namespaces = alert_namespaces(job.alert) if job.kind == "alert" else None
+        await mark_thread(redis, prefix, job.channel_id, root_ts, namespaces=namespaces)
 
 
 def alert_thread_lookup(redis: aioredis.Redis, prefix: str) -> ThreadNamespaces:

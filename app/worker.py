@@ -36,14 +36,13 @@ from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
 from app.assistant_thread import AssistantThreads
-from app.identity.service import alert_namespaces
 from app.jobs import Job
 from app.private_reply import PrivateReplies
 from app.queue import Delivery, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
 from app.sessions import SessionStore, scope_tag
 from app.slack.reply import ThreadReply
-from app.thread_intake import mark_thread
+from app.thread_intake import mark_started_thread
 from kernel.audit import AuditEvent, AuditSink, sha256_hex
 from kernel.errors import AuthFailure
 from kernel.metrics import Metrics
@@ -337,12 +336,10 @@ class Worker:
         await self._states.update(job.job_id, answered=True)
 
     async def _private_reply(self, job: Job, text: str, *, offer_dm: bool = False) -> None:
-        """Only the asker sees it: API jobs on their stream; Slack via app.private_reply
-        (response_url / ephemeral / DM)."""
-        if job.kind == "api":
-            await ApiReply(redis=self._redis, prefix=self._prefix, job=job).fail(text, audit_id=job.audit_id)
-        else:
-            await self._private.reply(job, text, offer_dm=offer_dm)
+        if job.kind == "api":  # only the asker sees it: on the API stream, or app.private_reply
+            api = ApiReply(redis=self._redis, prefix=self._prefix, job=job)
+            return await api.fail(text, audit_id=job.audit_id)
+        await self._private.reply(job, text, offer_dm=offer_dm)
 
     # ---- threads ---------------------------------------------------------------------------
 
@@ -369,13 +366,8 @@ class Worker:
             resp = await self._slack.chat_postMessage(channel=job.channel_id, text=job.text)
             ts = str(resp["ts"])
         else:  # slash command: a root that shows the question — in a DM if the bot can't post here
-            channel, ts = await self._private.command_thread(job)
-            if channel != job.channel_id:
-                job.channel_id = channel
-                await self._states.update(job.job_id, reply_channel=channel)
-        if job.kind in ("alert", "command", "scheduled"):  # the bot started it: follow-ups are for it
-            alert_ns = alert_namespaces(job.alert) if job.kind == "alert" else None
-            await mark_thread(self._redis, self._prefix, job.channel_id, ts, namespaces=alert_ns)
+            ts = await self._private.command_thread(job, self._states)
+        await mark_started_thread(self._redis, self._prefix, job, ts)  # follow-ups there are for us
         await self._states.update(job.job_id, thread_ts=ts)
         return ts
 

@@ -28,7 +28,6 @@ from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespac
 from app.identity.link_admin import audit_identity, links_command
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
 from app.jobs import Job
-from app.thread_intake import ThreadNamespaces
 from kernel.audit import AuditEvent, AuditSink
 from kernel.errors import AuthFailure
 from kernel.metrics import Metrics
@@ -37,6 +36,8 @@ from kernel.scope import EffectiveScope, Identity, effective_scope
 
 log = logging.getLogger(__name__)
 
+ThreadNamespaces = Callable[[str, str], Awaitable[frozenset[str] | None]]
+"""(channel, thread ts) → the namespaces of the alert that opened the thread (app.thread_intake)."""
 Notify = Callable[[str, str], Awaitable[None]]
 """notify(slack_user_id, text): tell a user privately (a DM) how a background login ended."""
 
