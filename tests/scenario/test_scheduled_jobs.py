@@ -51,6 +51,7 @@ def jobs(h: Harness) -> JobsCommand:
 
 async def test_only_admins_in_listed_channels_and_every_change_is_audited(harness3: Harness) -> None:
     cmd = jobs(harness3)
+    harness3.slack.add_channel(UNLISTED)  # it exists in Slack (conversations.info: not Slack Connect)
     assert "Only admins" in await cmd(command(VERA, "jobs add morning 0 9 * * mon-fri Europe/Berlin"))
     assert "listed namespace scope" in await cmd(command(ALICE, "jobs add m 0 9 * * * UTC", UNLISTED))
     assert "not valid" in await cmd(command(ALICE, "jobs add m 0 25 * * * UTC"))
