@@ -74,7 +74,7 @@ async def test_a_due_schedule_fires_once_with_three_workers_and_sees_only_the_ch
     rt = harness3.runtime
     store = ScheduleStore(pool=rt.stores.pg)
     s = await store.add(
-        name="digest", channel_id=CHANNEL, cron="*/5 * * * *", timezone="UTC", created_by="kc-alice"
+        name="digest", channel_id=CHANNEL, cron="0 3 1 1 *", timezone="UTC", created_by="kc-alice"
     )
     due = datetime.now(UTC) - timedelta(seconds=1)
     await rt.stores.pg.execute("UPDATE schedules SET next_run_at = $2 WHERE id = $1", s.id, due)
