@@ -12,21 +12,32 @@ Same approach as prom-label-proxy, plus a verification pass:
 
 `namespaces=None` (admin, unscoped) still parses and re-prints the query, without a matcher.
 Series with no namespace label cannot match `namespace=~"a|b"` (the empty value never matches
-a non-empty alternation, and Prometheus anchors regexes), so node-level metrics stay admin-only.
+a non-empty alternation, and Prometheus anchors regexes), so node-level metrics stay admin-only —
+which is why every allowed namespace must be a valid, non-empty Kubernetes name (`""` would add
+an empty alternative and admit exactly those series).
+
+A namespace matcher of the query (`=`, `=~`, `!=`, `!~`) that no namespace in scope satisfies
+is refused with `ScopeDenied` rather than sent: the intersection would be silently empty.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import promql_parser as pp
 
 from kernel.errors import ScopeDenied, UnsafeQuery
 from tools.prometheus import messages
+from tools.prometheus.matchers import first_unsatisfiable
 from tools.prometheus.printer import Matcher, Printer, selector_matchers
 
 NAMESPACE_LABEL = "namespace"
 _RE2_META = frozenset("\\.+*?()|[]{}^$")
+# A DNS-1123 subdomain (Kubernetes names; namespaces are the stricter label form, but dots are
+# accepted so the escaping below stays exercised). Anything else in a scope is a bug upstream.
+_VALID_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z")
+MAX_NAMESPACE_CHARS = 253
 
 
 def regex_escape(value: str) -> str:
@@ -52,6 +63,7 @@ def enforce(query: str, namespaces: frozenset[str] | None) -> str:
         return _verified(Printer().print(expr), expr, None)
     if not namespaces:
         raise ScopeDenied(messages.NO_NAMESPACES)
+    _check_allowed(namespaces)
     enforced: Matcher = ("=~", NAMESPACE_LABEL, namespace_regex(namespaces))
     scope_text = ", ".join(sorted(namespaces))
 
@@ -64,9 +76,26 @@ def enforce(query: str, namespaces: frozenset[str] | None) -> str:
                     messages.NAMESPACE_OUT_OF_SCOPE.format(namespace=value, scope=scope_text),
                     namespace=value or None,
                 )
+        ns_matchers = [(op, value) for op, name, value in matchers if name == NAMESPACE_LABEL]
+        empty = first_unsatisfiable(ns_matchers, namespaces)
+        if empty is not None:
+            op, value = empty
+            raise ScopeDenied(
+                messages.NAMESPACE_MATCHER_EMPTY.format(
+                    matcher=f"{NAMESPACE_LABEL}{op}{value!r}", scope=scope_text
+                ),
+                namespace=value if op == "=~" and value and _RE2_META.isdisjoint(value) else None,
+            )
         return [*matchers, enforced]
 
     return _verified(Printer(restrict).print(expr), expr, enforced)
+
+
+def _check_allowed(namespaces: frozenset[str]) -> None:
+    """Fail closed on a malformed scope instead of building a matcher from it."""
+    for ns in namespaces:
+        if not isinstance(ns, str) or len(ns) > MAX_NAMESPACE_CHARS or not _VALID_NAMESPACE.match(ns):
+            raise ScopeDenied(messages.INVALID_SCOPE_NAMESPACE.format(namespace=str(ns)[:80]))
 
 
 def selectors(expr: object) -> list[pp.VectorSelector]:

@@ -20,6 +20,14 @@ NAMESPACE_OUT_OF_SCOPE = (
     "The query selects namespace {namespace!r}, which is outside your scope ({scope}). "
     "Query one of your namespaces instead."
 )
+NAMESPACE_MATCHER_EMPTY = (
+    "The query's matcher {matcher} matches none of your namespaces ({scope}), so it could only "
+    "return nothing. Select one of your namespaces instead."
+)
+INVALID_SCOPE_NAMESPACE = (
+    "Your scope holds an invalid namespace name {namespace!r}; no query was sent. Ask an admin to "
+    "fix the namespace mapping."
+)
 VERIFY_FAILED = (
     "Internal check failed: the rewritten query could not be verified as namespace-restricted, "
     "so it was not sent."

@@ -1,13 +1,19 @@
-"""The PromQL enforcer without a server: escaping, refusals, verification, admin pass-through."""
+"""The PromQL enforcer: escaping, refusals, verification, admin pass-through (no server), and
+its refusals checked against the real Prometheus."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import promql_parser as pp
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kernel.errors import ScopeDenied, UnsafeQuery
+from tests.fixtures.prometheus import PrometheusServer
+from tools.prometheus.client import PrometheusClient
 from tools.prometheus.enforce import _verified, enforce, namespace_regex, parse, regex_escape, selectors
 from tools.prometheus.printer import Printer, quote, selector_matchers
 
@@ -148,3 +154,135 @@ def test_selector_walk_covers_every_child_and_refuses_strangers() -> None:
     assert [vs.name for vs in selectors(pp.parse(q))] == ["a", "b", "c", "d"]
     with pytest.raises(UnsafeQuery):
         selectors(object())
+
+
+# --- the allowed-namespaces input itself, and matchers that can match nothing in scope -------------
+SHOP = frozenset({"shop"})
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [frozenset({""}), frozenset({"shop", ""}), frozenset({" shop"}), frozenset({"Shop"}),
+     frozenset({"shop|kube-system"}), frozenset({".*"}), frozenset({"a\nb"}), frozenset({"-x"}),
+     frozenset({"x" * 254}), frozenset({"team-a", None})],  # type: ignore[arg-type]
+)
+def test_an_empty_or_invalid_allowed_namespace_is_refused(bad: frozenset[str]) -> None:
+    # `""` used to be accepted: `namespace=~"|shop"` admits series with no namespace label
+    with pytest.raises(ScopeDenied, match="invalid namespace"):
+        enforce("up", bad)
+
+
+@given(st.text(max_size=70))
+def test_allowed_namespaces_must_be_kubernetes_names(name: str) -> None:
+    valid = bool(re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name)) and len(name) <= 253
+    try:
+        sent = enforce("up", frozenset({name}))
+    except ScopeDenied:
+        assert not valid
+        return
+    assert valid
+    (matchers,) = all_matchers(sent)
+    assert ("=~", "namespace", regex_escape(name)) in matchers
+
+
+@pytest.mark.parametrize(
+    "query, named",
+    [
+        ('up{namespace=~"payments"}', "payments"),
+        ('up{namespace!="shop"}', None),
+        ('up{namespace!~"sh.*"}', None),
+        ('up{namespace=~"pay.*|kube-.*"}', None),
+        ('up{namespace=~""}', None),
+        ('up{namespace=~"shop", namespace!="shop"}', None),
+        ('sum(rate(http_requests_total{namespace=~"SHOP"}[5m]))', "SHOP"),  # anchored, case-sensitive
+        ('up{namespace=~"sho"}', "sho"),  # anchored: no partial match
+        ('up{job="x"} or up{namespace!~".+"}', None),
+    ],
+)
+def test_a_namespace_matcher_that_matches_nothing_in_scope_is_a_scope_denial(
+    query: str, named: str | None
+) -> None:
+    with pytest.raises(ScopeDenied, match="none of your namespaces") as err:
+        enforce(query, SHOP)
+    assert err.value.namespace == named
+    assert "(shop)" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['up{namespace=~"sh.*"}', 'up{namespace!="payments"}', 'up{namespace!~"pay.*"}', 'up{namespace=~".*"}',
+     'up{namespace=~"payments|shop"}', 'up{namespace!=""}', 'up{namespace=~"(?i)SHOP"}',
+     'up{namespace=~"[[:alpha:]]+"}', 'up{namespace=~"\\\\pL+"}'],
+)
+def test_a_namespace_matcher_that_can_match_in_scope_is_kept(query: str) -> None:
+    (matchers,) = all_matchers(enforce(query, SHOP))
+    assert ("=~", "namespace", "shop") in matchers
+
+
+def test_a_regex_that_is_slow_to_decide_is_never_refused_on_a_guess() -> None:
+    # Catastrophic for a backtracking engine: the check may give up (then the query goes out,
+    # still enforced), but it never hangs and never refuses what could match.
+    q = 'up{namespace=~"(a*)*(a*)*(a*)*(a*)*b|a+"}'
+    (matchers,) = all_matchers(enforce(q, frozenset({"a" * 60})))
+    assert ("=~", "namespace", "a" * 60) in matchers
+
+
+NS_UNIVERSE = ["shop", "payments", "team-a", "a.b", "axb", "kube-system"]
+ns_regex = st.sampled_from(
+    ["shop", "pay.*", "team-.*", "a.b", "a\\.b", ".*", ".+", "", "s.*|p.*", "kube-system|team-a", "x"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scope=st.sets(st.sampled_from(NS_UNIVERSE), min_size=1).map(frozenset),
+    op=st.sampled_from(["=~", "!=", "!~"]),
+    value=ns_regex | st.sampled_from(NS_UNIVERSE),
+)
+def test_refused_exactly_when_no_namespace_in_scope_can_match(
+    scope: frozenset[str], op: str, value: str
+) -> None:
+    def hit(ns: str) -> bool:
+        if op == "!=":
+            return ns != value
+        full = re.fullmatch(value, ns) is not None
+        return full if op == "=~" else not full
+
+    can_match = any(hit(ns) for ns in scope)
+    q = f"up{{namespace{op}{quote(value)}}}"
+    if can_match:
+        (matchers,) = all_matchers(enforce(q, scope))
+        assert ("=~", "namespace", namespace_regex(scope)) in matchers
+    else:
+        with pytest.raises(ScopeDenied):
+            enforce(q, scope)
+
+
+REAL_SCOPES = [frozenset({"team-a"}), frozenset({"team-a", "a.b"}), frozenset({"team-b", "kube-system"})]
+REAL_VALUES = ["team-a", "team-b", "a.b", "axb", "", "team-.*", "a\\.b", ".*", ".+", "kube.*|team-a", "zzz"]
+
+
+@pytest.mark.prometheus
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scope=st.sampled_from(REAL_SCOPES), op=st.sampled_from(["=", "=~", "!=", "!~"]),
+       value=st.sampled_from(REAL_VALUES))
+def test_refusals_match_what_the_real_prometheus_would_return(
+    prometheus_server: PrometheusServer, scope: frozenset[str], op: str, value: str
+) -> None:
+    """Every fixture namespace has an `up` series: a refusal must mean the in-scope answer is empty,
+    and an accepted query must return only in-scope series — never a silent empty result."""
+    q = f"up{{namespace{op}{quote(value)}}}"
+    client = PrometheusClient(url=prometheus_server.url)
+    try:
+        try:
+            sent = enforce(q, scope)
+        except ScopeDenied:
+            # what an unrestricted user gets for the same selector, restricted to the scope by hand
+            wide = asyncio.run(client.query(q))
+            assert not [s for s in wide.result if s["metric"].get("namespace") in scope], q
+            return
+        result = asyncio.run(client.query(sent))
+    finally:
+        client.close()
+    got = {s["metric"].get("namespace") for s in result.result}
+    assert got and got <= scope, (q, sent, got)

@@ -15,6 +15,7 @@ from tests.fixtures.prometheus import NAMESPACED_PODS, PrometheusServer
 from tests.tools.prometheus.promql_gen import expr
 from tools.prometheus.client import PrometheusClient
 from tools.prometheus.enforce import enforce, namespace_regex, selectors
+from tools.prometheus.matchers import first_unsatisfiable
 from tools.prometheus.printer import selector_matchers
 
 SCOPES = [frozenset({"team-a"}), frozenset({"team-a", "a.b"}), frozenset({"team-b", "kube-system"})]
@@ -37,10 +38,12 @@ def test_every_selector_sent_carries_the_enforced_matcher(q: str, ns: frozenset[
     try:
         sent = enforce(q, ns)
     except ScopeDenied:
-        # only ever for an equality on a namespace outside the scope
+        # only ever for a selector whose namespace matchers leave no namespace of the scope
         assert any(
-            op == "=" and name == "namespace" and value not in ns
-            for vs in selectors(original) for op, name, value in selector_matchers(vs)
+            first_unsatisfiable(
+                [(op, value) for op, name, value in selector_matchers(vs) if name == "namespace"], ns
+            )
+            for vs in selectors(original)
         )
         return
     original_sels, sent_sels = selectors(original), selectors(pp.parse(sent))

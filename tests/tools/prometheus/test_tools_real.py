@@ -77,7 +77,8 @@ async def test_namespace_matchers_intersect_on_the_real_server(prom_client: Prom
     assert pods(await instant(prom_client, VIEWER_A, 'up{namespace=~"team-.*"}')) == {
         ("team-a", "web-1"), ("team-a", "web-2")
     }
-    assert (await instant(prom_client, VIEWER_A, 'up{namespace!="team-a"}'))["series"] == []
+    with pytest.raises(ScopeDenied, match="none of your namespaces"):  # not a silent empty result
+        await instant(prom_client, VIEWER_A, 'up{namespace!="team-a"}')
     assert (await instant(prom_client, VIEWER_A, 'up{namespace=~".*"}'))["series"] != []
     with pytest.raises(ScopeDenied, match="team-b"):
         await instant(prom_client, VIEWER_A, 'up{namespace="team-b"}')
