@@ -5,23 +5,21 @@ Everything a tool returns is untrusted (metric labels, pod names, annotations, e
 lines, runbook text). The router calls `Sanitizer.clean()` on every result; the functions
 here are pure so they can be cached and tested on their own.
 
-Detection works on a normalized copy (NFKC, zero-width characters removed, HTML entities
-and percent-encoding decoded, base64-looking blobs decoded) so trivial encodings do not
-slip through; the replacement always applies to the original value.
+Detection (tools/injection.py) works on normalized copies (NFKC, invisible and bidi characters
+removed, look-alike letters folded, HTML entities, percent-encoding and base64 decoded) and
+knows instruction phrasings in several languages; the replacement always applies to the
+original value.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import html
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
+
+from tools import injection
 
 MARKER_INJECTION = "[withheld: possible prompt injection]"
 MARKER_BLOCKED = "[withheld: blocked label]"
@@ -29,137 +27,8 @@ REDACTED = "[REDACTED]"
 TRUNCATED = "…[truncated]"
 MAX_LABEL_CHARS = 256
 
-# --- injection patterns ---------------------------------------------------------------
-# `S` = separator: whitespace, punctuation or underscore, so `ignore-previous-instructions`
-# (a valid pod name) and `IGNORE_PREVIOUS_INSTRUCTIONS` (a label value) are caught too.
-S = r"[\W_]+"
-_INJECTION_PATTERNS: dict[str, str] = {
-    "ignore_instructions": (
-        rf"\b(ignore|disregard|forget|override|bypass|skip){S}(all{S}|any{S}|the{S}|your{S}|of{S}|my{S})*"
-        rf"(previous|prior|above|earlier|preceding|former|system|original|safety){S}"
-        rf"(\w+{S})?(instructions?|prompts?|directions|rules|messages|guidelines|guardrails|restrictions)\b"
-    ),
-    "disregard_prompt": (
-        rf"\b(disregard|override|ignore){S}(your|the|all){S}(\w+{S})?(prompt|rules|instructions)\b"
-    ),
-    "forget_everything": rf"\bforget{S}(everything|all){S}(you|that|above|before)",
-    "forget_instructions": rf"\bforget{S}(all{S})?(your|the|previous|prior){S}(\w+{S})?instructions\b",
-    "new_instructions": rf"\bnew{S}(system{S})?(instructions?|prompt)\b",
-    "system_override": rf"\bsystem{S}override\b",
-    "you_are_now": rf"\byou{S}are{S}now\b",
-    "you_must_now": rf"\byou{S}(must|should|will|shall){S}now\b",
-    "from_now_on": rf"\bfrom{S}now{S}on\b",
-    "pretend": rf"\bpretend{S}(to{S}be|you{S}are|that)\b",
-    "act_as": (
-        rf"\bact{S}as{S}(an?{S}|the{S})?"
-        r"(admin|administrator|root|system|developer|unrestricted|jailbroken|superuser)"
-    ),
-    "jailbreak": r"\bjailbr(eak|oken)",
-    "dan": rf"\bdo{S}anything{S}now\b",
-    "developer_mode": rf"\bdeveloper{S}mode\b",
-    "system_prompt": rf"\bsystem{S}prompt\b",
-    "begin_prompt": rf"\b(begin|start){S}(new{S})?(system{S})?prompt\b",
-    "reveal": (
-        rf"\b(reveal|print|show|output|repeat|leak){S}(me{S})?(your|the){S}(\w+{S})?(prompt|instructions)\b"
-    ),
-    "address_ai": (
-        r"\b(ai|llm|assistant|claude|chatbot|agent)\s*[:,]\s*(please\s+)?"
-        r"(execute|run|delete|call|ignore|reveal|send|grant|escalate)\b"
-    ),
-    "role_line": r"(^|\n)\s*(system|assistant|human|developer)\s*:(\s|$)",
-    "chat_tokens": r"<\|\s*im_(start|end)\s*\|>|\[/?INST\]|<</?SYS>>",
-    "tag": (
-        r"<\s*/?\s*(system|assistant|human|tool_result|tool_use|tool_error|function_calls|function_results"
-        r"|invoke|instructions?|prompt|im_start|im_end|data)\b"
-    ),
-    "script": (
-        r"<\s*/?\s*(script|iframe|object|embed|svg|img)\b|\bon(error|load|click|mouseover)\s*="
-        r"|javascript\s*:"
-    ),
-    "sql": (
-        r";\s*(drop|truncate|alter)\s+(table|database|schema|user|role)\b|;\s*delete\s+from\b"
-        r"|;\s*insert\s+into\b|\bunion\s+(all\s+)?select\b|'\s*or\s*'?\d+'?\s*=\s*'?\d+"
-    ),
-    "shell": r"\$\(|\b(curl|wget)\b[^\n|]{0,200}\|\s*(ba|z|da)?sh\b|\brm\s+-rf\s+/",
-    "template": r"\{\{|\$\{|\{%",
-    "exfiltrate": (
-        r"\b(send|post|upload|forward|exfiltrate|leak|email)\b[^.\n]{0,40}"
-        r"\b(secrets?|tokens?|credentials?|passwords?|api\s*keys?)\b[^.\n]{0,40}\b(to|at)\b"
-    ),
-}
-_INJECTION_RE = re.compile(
-    "|".join(f"(?P<{name}>{pat})" for name, pat in _INJECTION_PATTERNS.items()), re.IGNORECASE
-)
-_ZERO_WIDTH_RE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_B64_RUN_RE = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
-
-
-def _variants(text: str) -> list[str]:
-    """The text plus normalized/decoded views an attacker could rely on the model reading."""
-    out = [text]
-    norm = _ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFKC", text))
-    if norm != text:
-        out.append(norm)
-    if "_" in norm:  # `\b` does not split snake_case: `you_are_now_admin`
-        out.append(norm.replace("_", " "))
-    if "&" in norm:
-        out.append(html.unescape(norm))
-    if "%" in norm:
-        out.append(unquote(norm))
-    for m in _B64_RUN_RE.finditer(norm):
-        decoded = _b64_text(m.group(0))
-        if decoded:
-            out.append(decoded)
-    return out
-
-
-def _b64_text(blob: str) -> str | None:
-    """Decode a base64 run when it decodes to mostly printable text (not a hash/digest)."""
-    if len(blob) > 20_000:
-        return None
-    try:
-        alt = b"-_" if "-" in blob or "_" in blob else None
-        raw = base64.b64decode(blob + "=" * (-len(blob) % 4), altchars=alt)
-    except (binascii.Error, ValueError):
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    printable = sum(c.isprintable() or c in "\n\t" for c in text)
-    return text if text and printable / len(text) > 0.95 else None
-
-
-# Every pattern above needs one of these words (as a whole word) or characters; checking
-# for them first skips the big regex for the common case (pod names, images, numbers).
-_TRIGGER_WORDS = frozenset(
-    """ignore disregard forget override bypass skip new system you from pretend act do developer
-    begin start reveal print show output repeat leak ai llm assistant claude chatbot agent human
-    javascript onerror onload onclick onmouseover union curl wget rm send post upload forward
-    exfiltrate email""".split()
-)
-_TRIGGER_CHARS = frozenset("<[;'${|")
-_WORD_RE = re.compile(r"[a-z]+")
-
-
-def _may_inject(text: str) -> bool:
-    low = text.lower()
-    return (
-        not _TRIGGER_CHARS.isdisjoint(low)
-        or "jailbr" in low
-        or not _TRIGGER_WORDS.isdisjoint(_WORD_RE.findall(low))
-    )
-
-
-def find_injection(text: str) -> str | None:
-    """Name of the first injection pattern found in `text` (or its decoded views), else None."""
-    for variant in _variants(text):
-        if not _may_inject(variant):
-            continue
-        m = _INJECTION_RE.search(variant)
-        if m:
-            return m.lastgroup or "injection"
-    return None
+# --- injection detection: tools/injection.py (normalized views, patterns in several languages) ---
+find_injection = injection.find_injection
 
 
 # --- secret redaction -----------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Every payload of the shared corpus, planted in every place tool data can carry text, is
 withheld before the model sees it and flagged with exactly one `security` row per call
-(real Postgres)."""
+(real Postgres); ordinary log lines pass untouched. The detection and false-positive rates are
+measured and printed."""
 
 from __future__ import annotations
 
@@ -14,12 +15,20 @@ import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
-from tests.fixtures.injections import ALL_PAYLOADS, BENIGN, LABEL_VALUE_PAYLOADS, NAME_PAYLOADS, PAYLOADS
+from tests.fixtures.injections import (
+    ALL_PAYLOADS,
+    BENIGN,
+    EVASIONS,
+    LABEL_VALUE_PAYLOADS,
+    NAME_PAYLOADS,
+    PAYLOADS,
+)
+from tests.fixtures.ordinary_logs import ordinary_log_lines
 from tests.tools._router_kit import ListTool, scope, unwrap
 from tools.base import ToolContext
 from tools.blocklist import Blocklist
 from tools.router import ToolRouter
-from tools.sanitize import MARKER_INJECTION
+from tools.sanitize import MARKER_INJECTION, find_injection
 
 
 def _strings(obj: Any) -> list[str]:
@@ -60,7 +69,8 @@ async def router(audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redi
 
 
 def test_corpus_is_big_enough() -> None:
-    assert len(PAYLOADS) >= 50 and len(set(ALL_PAYLOADS)) == len(ALL_PAYLOADS)
+    assert len(PAYLOADS) >= 50 and len(EVASIONS) >= 50 and len(set(ALL_PAYLOADS)) == len(ALL_PAYLOADS)
+    assert len(ordinary_log_lines()) >= 1_000
     assert all(len(n) <= 253 and n == n.lower() for n in NAME_PAYLOADS)
     assert all(len(v) <= 63 for v in LABEL_VALUE_PAYLOADS)
 
@@ -114,3 +124,43 @@ async def test_benign_operational_text_is_passed_through(router: ToolRouter, pg_
         )
         == 0
     )
+
+
+def test_detection_and_false_positive_rates(capsys: pytest.CaptureFixture[str]) -> None:
+    detected = [p for p in ALL_PAYLOADS if find_injection(p)]
+    lines = ordinary_log_lines()
+    flagged = [(find_injection(line), line) for line in lines if find_injection(line)]
+    rate, fp_rate = len(detected) / len(ALL_PAYLOADS), len(flagged) / len(lines)
+    with capsys.disabled():
+        print(
+            f"\ninjection detection: {len(detected)}/{len(ALL_PAYLOADS)} = {rate:.1%} "
+            f"(evasions {sum(bool(find_injection(p)) for p in EVASIONS)}/{len(EVASIONS)}); "
+            f"false positives: {len(flagged)}/{len(lines)} ordinary log lines = {fp_rate:.2%}"
+        )
+    assert rate >= 0.95, [p for p in ALL_PAYLOADS if p not in detected]
+    assert fp_rate <= 0.005, flagged
+
+
+async def test_ordinary_logs_pass_the_router_untouched(router: ToolRouter, pg_pool: asyncpg.Pool) -> None:
+    """As pods' log tails (10 lines per item, re-checked joined), 200 lines per call: at most 0.5 %
+    withheld, and a security row only for a call that withheld something."""
+    tool = router._tools["fake_list"].tool
+    assert isinstance(tool, ListTool)
+    lines = ordinary_log_lines()
+    withheld = 0
+    for start in range(0, len(lines), 200):
+        part = lines[start : start + 200]
+        chunks = ["\n".join(part[i : i + 10]) for i in range(0, len(part), 10)]
+        tool.output = {"items": [_item(name=f"p-{i}", log=chunk) for i, chunk in enumerate(chunks)]}
+        ctx = ToolContext(scope=scope(), job_id="j", session_id=f"s-{uuid.uuid4().hex}")
+        out = await router.invoke("fake_list", {"namespace": "shop"}, ctx)
+        assert not out.is_error, out.content[:300]
+        logs = [line for item in unwrap(out.content)[2]["items"] for line in item["log"].split("\n")]
+        hidden = sum(line == MARKER_INJECTION for line in logs)
+        withheld += hidden
+        rows = await pg_pool.fetchval(
+            "SELECT count(*) FROM audit_events WHERE session_id = $1 AND event_type = 'security'",
+            ctx.session_id,
+        )
+        assert rows == (1 if hidden else 0)
+    assert withheld <= len(lines) * 0.005

@@ -1,0 +1,110 @@
+"""Prompt-injection detection over untrusted tool data.
+
+`find_injection(text)` matches instruction patterns (English, German, French, Spanish, Italian,
+Portuguese, Russian, Chinese, Japanese) and markup/code injection against several *views* of the
+text: as stored, NFKC with invisible/bidi characters removed, look-alike letters folded to Latin
+(tools/unicode_fold.py), letters spaced out, and HTML-entity, percent and base64 decodings — so an
+encoding a model would still read does not slip through.
+
+Patterns are written for folded text: lowercase-insensitive, without accents (`precedentes`,
+`instrucoes`). Operational text that merely comes close (`You should now deploy a pod network`,
+`${db.url}` placeholders, `BEGIN; INSERT …`, "ignore this warning") is deliberately not matched;
+tests/fixtures/ordinary_logs.py keeps the false-positive rate measured.
+"""
+# ruff: noqa: RUF001  (look-alike letters on purpose)
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+from urllib.parse import unquote
+
+from tools.injection_patterns import PATTERNS, TRIGGERS
+from tools.unicode_fold import reader_views, spaced_out
+
+_Gate = tuple[str, re.Pattern[str], frozenset[str], tuple[str, ...]]
+_GATED: list[_Gate] = [
+    (
+        name,
+        re.compile(pattern, re.IGNORECASE),
+        frozenset(t for t in TRIGGERS[name] if t.isascii() and t.isalpha()),
+        tuple(t.rstrip("*") for t in TRIGGERS[name] if not (t.isascii() and t.isalpha())),
+    )
+    for name, pattern in PATTERNS.items()
+]
+_ALL_WORDS = frozenset().union(*(words for _, _, words, _ in _GATED))
+_ALL_SUBS = sorted({sub for _, _, _, subs in _GATED for sub in subs}, key=len, reverse=True)
+_ASCII_SUBS_RE = re.compile("|".join(re.escape(t) for t in _ALL_SUBS if t.isascii()))
+_ANY_SUB_RE = re.compile("|".join(re.escape(t) for t in _ALL_SUBS))
+_ASCII_WORD_RE = re.compile(r"[a-z]+")
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_CASE_TWINS = str.maketrans({"İ": "i", "ı": "i", "ſ": "s", "K": "k"})
+"""The non-ASCII letters re.IGNORECASE matches to ASCII ones: a gate must see them the same way."""
+_B64_RUN_RE = re.compile(r"[A-Za-z0-9+/_-]{24,}={0,2}")
+
+
+def triggered(view: str) -> list[tuple[str, re.Pattern[str]]]:
+    """The patterns `view` holds a trigger word or characters for (the only ones that can match)."""
+    low = view.lower() if view.isascii() else view.translate(_CASE_TWINS).lower()
+    words = _ALL_WORDS.intersection((_ASCII_WORD_RE if low.isascii() else _WORD_RE).findall(low))
+    if not words and not (_ASCII_SUBS_RE if low.isascii() else _ANY_SUB_RE).search(low):
+        return []  # the common case: names, numbers, images, most log lines
+    return [
+        (name, rx)
+        for name, rx, trigger_words, trigger_subs in _GATED
+        if not trigger_words.isdisjoint(words) or any(t in low for t in trigger_subs)
+    ]
+
+
+def variants(text: str) -> list[str]:
+    """The text plus the normalized/decoded views an attacker could rely on the model reading."""
+    out = [text]
+    if not text.isascii():
+        out += reader_views(text)
+    for view in list(out):
+        spaced = spaced_out(view)
+        if spaced is not None:
+            out.append(spaced)
+        if "_" in view:  # `\b` does not split snake_case: `you_are_now_admin`
+            out.append(view.replace("_", " "))
+    for view in list(out):
+        decoded = []
+        if "&" in view:
+            decoded.append(html.unescape(view))
+        if "%" in view:
+            decoded.append(unquote(view))
+        decoded += [d for m in _B64_RUN_RE.finditer(view) if (d := _b64_text(m.group(0)))]
+        for d in decoded:
+            if d != view:
+                out.append(d)
+                if not d.isascii():
+                    out += reader_views(d)
+    return out
+
+
+def _b64_text(blob: str) -> str | None:
+    """Decode a base64 run when it decodes to mostly printable text (not a hash/digest)."""
+    if len(blob) > 20_000:
+        return None
+    try:
+        alt = b"-_" if "-" in blob or "_" in blob else None
+        raw = base64.b64decode(blob + "=" * (-len(blob) % 4), altchars=alt)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(c.isprintable() or c in "\n\t" for c in text)
+    return text if text and printable / len(text) > 0.95 else None
+
+
+def find_injection(text: str) -> str | None:
+    """Name of the first injection pattern found in `text` (or one of its views), else None."""
+    for view in variants(text):
+        for name, rx in triggered(view):
+            if rx.search(view):
+                return name
+    return None
