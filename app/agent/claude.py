@@ -137,7 +137,8 @@ class ClaudeAgent:
     ) -> AgentAnswer:
         await surface.set_status(texts.STATUS_OFFLINE)
         answer = await self._offline.answer(
-            job_id=job.job_id, session_id=job.session_id, scope=scope, reason=reason
+            job_id=job.job_id, session_id=job.session_id, scope=scope, reason=reason,
+            question=job.text, alert=job.alert,
         )
         # Analyzer output carries no remediation, but the role guard is applied all the same.
         if not scope.may_recommend:

@@ -1,149 +1,241 @@
 """Offline mode: when Claude is unavailable (no key, or it stays down), answer from the
 deterministic analyzers and the firing alerts for the effective scope — clearly labelled.
 
+It answers *the question*: the namespaces, workloads or pods it names (app/agent/focus.py; for an
+alert, the alert's namespace and labels) come first, in full, with the decisive log lines whole;
+then at most a short "also in your scope" list. A focus with nothing wrong says so; a namespace
+outside the scope is refused plainly — by asking the router for it, so the refusal is the
+router's own (`security` audit row, metric) and no data is read.
+
 The analyzers are called *through the router* like any model tool call, so scope enforcement,
-sanitizing and the `tool_call` audit rows all still apply. The formatting below never
-interprets the data; it lays out fields as text.
+sanitizing and the `tool_call` audit rows all still apply. The formatting never interprets the
+data; it lays out fields as text (app/agent/offline_format.py).
 """
 
 from __future__ import annotations
 
-import html
-import json
-import re
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.agent import texts
 from app.agent.base import AgentAnswer
 from app.agent.evidence import describe_call
+from app.agent.focus import Focus, alert_focus, names_match, question_focus, words
+from app.agent.offline_format import (
+    alert_line,
+    alerts_of,
+    finding_detail,
+    finding_line,
+    findings_of,
+    slack_safe,
+    unwrap,
+)
 from kernel.scope import EffectiveScope
 from tools.base import ToolContext
 
+__all__ = ["OfflineResponder", "unwrap"]
+
 JSON = dict[str, Any]
 MAX_ITEMS = 15
+MAX_DETAILED = 8
+"""Unfocused answers: this many findings in full, the rest as one line each (up to MAX_ITEMS)."""
+MAX_FOCUSED = 10
+MAX_ALSO = 5
 MAX_NAMESPACES = 10
-_WRAPPER = re.compile(r"^\s*<(?P<tag>tool_result|tool_error)[^>]*>(?P<body>.*)</(?P=tag)>\s*$", re.DOTALL)
 
 
-def unwrap(content: str) -> Any:
-    """The router's `<tool_result>`/`<tool_error>` wrapper → the JSON value (or text) it carries."""
-    m = _WRAPPER.match(content)
-    body = html.unescape(m.group("body") if m else content).strip()
-    try:
-        return json.loads(body)
-    except ValueError:
-        return body
-
-
-def _slack_safe(value: Any, limit: int = 300) -> str:
-    """Tool data shown verbatim: no Slack mentions/links, no formatting breakouts."""
-    text = " ".join(str(value).split())[:limit]
-    return text.replace("<", "(").replace(">", ")").replace("`", "'")
-
-
-def _first(d: JSON, *keys: str) -> Any:
-    for k in keys:
-        if d.get(k) not in (None, "", [], {}):
-            return d[k]
-    return None
-
-
-def format_findings(data: Any) -> list[str]:
-    items = data.get("findings", data.get("items", [])) if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        return [f"• {_slack_safe(items)}"] if items else []
-    lines = []
-    for f in items[:MAX_ITEMS]:
-        if not isinstance(f, dict):
-            lines.append(f"• {_slack_safe(f)}")
-            continue
-        sev = _first(f, "severity", "level")
-        title = _first(f, "summary", "title", "message", "reason", "analyzer") or "finding"
-        res = _first(f, "resource", "object", "name")
-        if isinstance(res, dict):
-            res = "/".join(str(res[k]) for k in ("kind", "name") if res.get(k))
-        elif res and f.get("kind") and "/" not in str(res):
-            res = f"{f['kind']}/{res}"
-        ns = f.get("namespace")
-        where = " — " + "/".join(_slack_safe(x, 120) for x in (ns, res) if x) if (ns or res) else ""
-        line = f"• {'*' + _slack_safe(sev, 20) + '* ' if sev else ''}{_slack_safe(title)}{where}"
-        evidence = _first(f, "evidence", "details", "detail")
-        if evidence:
-            ev = evidence if isinstance(evidence, list) else [evidence]
-            line += "".join(f"\n    ◦ `{_slack_safe(e, 200)}`" for e in ev[:4])
-        lines.append(line)
-    if len(items) > MAX_ITEMS:
-        lines.append(f"• … and {len(items) - MAX_ITEMS} more")
-    return lines
-
-
-def format_alerts(data: Any) -> list[str]:
-    alerts = data.get("alerts", []) if isinstance(data, dict) else data
-    if not isinstance(alerts, list):
-        return []
-    lines = []
-    for a in alerts[:MAX_ITEMS]:
-        if not isinstance(a, dict):
-            continue
-        labels = a.get("labels") or {}
-        ann = a.get("annotations") or {}
-        name = labels.get("alertname") or a.get("name") or "alert"
-        sev = labels.get("severity")
-        ns = labels.get("namespace") or a.get("namespace")
-        summary = ann.get("summary") or ann.get("description") or ""
-        line = f"• *{_slack_safe(name, 120)}*" + (f" ({_slack_safe(sev, 20)})" if sev else "")
-        line += f" — {_slack_safe(ns, 120)}" if ns else ""
-        line += f": {_slack_safe(summary)}" if summary else ""
-        lines.append(line)
-    return lines
+@dataclass
+class _Gathered:
+    findings: list[Any] = field(default_factory=list)
+    alerts: list[JSON] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    audit: list[JSON] = field(default_factory=list)
+    artifacts: list[Any] = field(default_factory=list)
+    calls: list[tuple[str, JSON]] = field(default_factory=list)
+    denied: list[str] = field(default_factory=list)
 
 
 class OfflineResponder:
     def __init__(self, *, router: Any | None) -> None:
         self._router = router
 
-    async def answer(self, *, job_id: str, session_id: str | None, scope: EffectiveScope,
-                     reason: str) -> AgentAnswer:
+    async def answer(
+        self,
+        *,
+        job_id: str,
+        session_id: str | None,
+        scope: EffectiveScope,
+        reason: str,
+        question: str = "",
+        alert: dict[str, Any] | None = None,
+    ) -> AgentAnswer:
         header = texts.OFFLINE_HEADER.format(reason=reason, scope=scope.describe())
         if self._router is None:
             return AgentAnswer(text=f"{header}\n\n{texts.OFFLINE_NO_TOOLS}", offline=True)
         ctx = ToolContext(scope=scope, job_id=job_id, session_id=session_id)
         available = {t["name"] for t in self._router.catalog(scope)}
-        calls: list[tuple[str, JSON]] = []
+        if not available & {"analyze", "prometheus_alerts"}:
+            return AgentAnswer(text=f"{header}\n\n{texts.OFFLINE_NO_TOOLS}", offline=True)
+        known = sorted(scope.namespaces) if scope.namespaces is not None else []
+        focus = alert_focus(alert) if alert else question_focus(question, known)
+        got = _Gathered()
+        allowed = [ns for ns in focus.namespaces if scope.allows(ns)]
         if "analyze" in available:
             if scope.namespaces is None:
-                calls.append(("analyze", {}))
-            else:
-                calls += [("analyze", {"namespace": ns}) for ns in sorted(scope.namespaces)[:MAX_NAMESPACES]]
+                plan = [{"namespace": ns} for ns in allowed[:MAX_NAMESPACES]] + [{}]
+            else:  # the named namespaces first, so the cap never drops the one asked about
+                order = [*allowed, *(ns for ns in known if ns not in allowed)]
+                plan = [{"namespace": ns} for ns in order[:MAX_NAMESPACES]]
+            for args in plan:
+                await self._call("analyze", args, ctx, got)
         if "prometheus_alerts" in available:
-            calls.append(("prometheus_alerts", {}))
-        if not calls:
-            return AgentAnswer(text=f"{header}\n\n{texts.OFFLINE_NO_TOOLS}", offline=True)
-        findings: list[str] = []
-        alerts: list[str] = []
-        problems: list[str] = []
-        audit: list[JSON] = []
-        artifacts = []
-        for name, args in calls:
-            outcome = await self._router.invoke(name, args, ctx, f"offline_{uuid.uuid4().hex[:12]}")
-            audit.append(outcome.audit)
-            artifacts.extend(outcome.artifacts)
-            data = unwrap(outcome.content)
-            if outcome.is_error:
-                problems.append(texts.OFFLINE_TOOL_FAILED.format(tool=name, error=_slack_safe(data, 200)))
-            elif name == "analyze":
-                findings += format_findings(data)
-            else:
-                alerts += format_alerts(data)
-        parts = [header]
-        if findings:
-            parts.append(texts.OFFLINE_FINDINGS + "\n" + "\n".join(findings))
-        if alerts:
-            parts.append(texts.OFFLINE_ALERTS + "\n" + "\n".join(alerts))
-        if not findings and not alerts and not problems:
-            parts.append(texts.OFFLINE_NO_FINDINGS)
-        parts += problems
-        evidence = [describe_call(name, args) for name, args in calls]
-        return AgentAnswer(text="\n\n".join(parts), tool_calls=audit, artifacts=artifacts, offline=True,
-                           evidence=evidence)
+            await self._call("prometheus_alerts", {}, ctx, got)
+        focus = _resolve(focus, question, got.findings, scope)
+        if "analyze" in available:
+            for ns in [ns for ns in focus.namespaces if not scope.allows(ns)][:MAX_NAMESPACES]:
+                await self._call("analyze", {"namespace": ns}, ctx, got)  # refused and audited
+                got.denied.append(ns)
+        text = "\n\n".join([header, *_body(focus, got, scope)])
+        evidence = [describe_call(name, args) for name, args in got.calls]
+        return AgentAnswer(
+            text=text, tool_calls=got.audit, artifacts=got.artifacts, offline=True, evidence=evidence
+        )
+
+    async def _call(self, name: str, args: JSON, ctx: ToolContext, got: _Gathered) -> None:
+        assert self._router is not None
+        outcome = await self._router.invoke(name, args, ctx, f"offline_{uuid.uuid4().hex[:12]}")
+        got.calls.append((name, args))
+        got.audit.append(outcome.audit)
+        got.artifacts.extend(outcome.artifacts)
+        data = unwrap(outcome.content)
+        if outcome.is_error:
+            if not (name == "analyze" and args.get("namespace") and not ctx.scope.allows(args["namespace"])):
+                got.problems.append(texts.OFFLINE_TOOL_FAILED.format(tool=name, error=slack_safe(data, 200)))
+        elif name == "analyze":
+            seen = {_key(f) for f in got.findings}
+            got.findings += [f for f in findings_of(data) if _key(f) not in seen]
+        else:
+            got.alerts += alerts_of(data)
+
+
+_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _by_severity(findings: list[Any]) -> list[Any]:
+    return sorted(findings, key=lambda f: _RANK.get(str(f.get("severity")), 3) if isinstance(f, dict) else 3)
+
+
+def _key(f: Any) -> str:
+    return repr(sorted(f.items())) if isinstance(f, dict) else repr(f)
+
+
+def _resolve(focus: Focus, question: str, findings: list[Any], scope: EffectiveScope) -> Focus:
+    """A word after `in` that names something a finding is about is a workload, not a namespace;
+    any other word of the question naming a finding's resource joins the focus."""
+    names = [str(f.get("name")) for f in findings if isinstance(f, dict) and f.get("name")]
+    resolved = Focus(names=list(focus.names))
+    for ns in focus.namespaces:
+        if not scope.allows(ns) and any(names_match(n, ns) for n in names):
+            resolved.names.append(ns)
+        else:
+            resolved.namespaces.append(ns)
+    for word in sorted(words(question)):
+        if (
+            word not in resolved.names
+            and word not in resolved.namespaces
+            and any(names_match(n, word) for n in names)
+        ):
+            resolved.names.append(word)
+    return resolved
+
+
+def _about(f: Any, focus: Focus) -> bool:
+    if not isinstance(f, dict):
+        return False
+    ns, name = f.get("namespace"), str(f.get("name") or f.get("resource") or "")
+    name = name.rsplit("/", 1)[-1]
+    in_ns = not focus.namespaces or ns in focus.namespaces
+    if focus.names:
+        return in_ns and any(names_match(name, w) for w in focus.names)
+    return ns in focus.namespaces
+
+
+def _alert_about(a: JSON, focus: Focus) -> bool:
+    labels = a.get("labels") or {}
+    ns = labels.get("namespace")
+    values = [str(v) for v in labels.values()]
+    in_ns = not focus.namespaces or ns in focus.namespaces
+    if focus.names:
+        return in_ns and any(names_match(v, w) for v in values for w in focus.names)
+    return ns in focus.namespaces
+
+
+def _body(focus: Focus, got: _Gathered, scope: EffectiveScope) -> list[str]:
+    parts = [
+        texts.OFFLINE_OUT_OF_SCOPE.format(namespace=slack_safe(ns, 80), scope=scope.describe())
+        for ns in got.denied
+    ]
+    visible = Focus(namespaces=[ns for ns in focus.namespaces if scope.allows(ns)], names=focus.names)
+    if not visible:
+        if focus.namespaces:  # only out-of-scope namespaces were asked about
+            return [*parts, *got.problems]
+        return parts + _unfocused(got) + got.problems
+    mine = _by_severity([f for f in got.findings if _about(f, visible)])
+    rest = _by_severity([f for f in got.findings if not _about(f, visible)])
+    my_alerts = [a for a in got.alerts if _alert_about(a, visible)]
+    other_alerts = [a for a in got.alerts if not _alert_about(a, visible)]
+    label = slack_safe(visible.describe(), 200)
+    if mine or my_alerts:
+        section = [texts.OFFLINE_FOCUS.format(focus=label)] + [finding_detail(f) for f in mine[:MAX_FOCUSED]]
+        if len(mine) > MAX_FOCUSED:
+            section.append(texts.OFFLINE_MORE.format(count=len(mine) - MAX_FOCUSED))
+        section += [alert_line(a) for a in my_alerts[:MAX_ITEMS]]
+        parts.append("\n".join(section))
+    parts += _healthy(visible, mine + my_alerts, scope)
+    also = [finding_line(f, limit=160) for f in rest] + [alert_line(a) for a in other_alerts]
+    if also:
+        lines = also[:MAX_ALSO]
+        if len(also) > MAX_ALSO:
+            lines.append(texts.OFFLINE_MORE.format(count=len(also) - MAX_ALSO))
+        parts.append(texts.OFFLINE_ALSO + "\n" + "\n".join(lines))
+    elif not got.findings and not got.alerts and not got.problems:
+        parts.append(texts.OFFLINE_NO_FINDINGS)
+    return parts + got.problems
+
+
+def _healthy(visible: Focus, matched: list[Any], scope: EffectiveScope) -> list[str]:
+    """'Nothing wrong found' for each named namespace or workload that matched nothing."""
+    out = []
+    for ns in visible.namespaces:
+        if not any(isinstance(f, dict) and _ns_of(f) == ns for f in matched):
+            out.append(texts.OFFLINE_NOTHING_IN_NAMESPACE.format(namespace=slack_safe(ns, 80)))
+    where = slack_safe(", ".join(visible.namespaces) or scope.describe())
+    for name in visible.names:
+        one = Focus(namespaces=visible.namespaces, names=[name])
+        if not any(
+            _about(item, one) or _alert_about(item, one) for item in matched if isinstance(item, dict)
+        ):
+            out.append(texts.OFFLINE_NOTHING_FOR_NAME.format(name=slack_safe(name, 80), where=where))
+    return out
+
+
+def _ns_of(item: JSON) -> Any:
+    return item.get("namespace") or (item.get("labels") or {}).get("namespace")
+
+
+def _unfocused(got: _Gathered) -> list[str]:
+    """No namespace or workload named: everything in scope, the most severe in full."""
+    parts = []
+    findings = _by_severity(got.findings)
+    if findings:
+        lines = [finding_detail(f) for f in findings[:MAX_DETAILED]]
+        lines += [finding_line(f, limit=200) for f in findings[MAX_DETAILED:MAX_ITEMS]]
+        if len(findings) > MAX_ITEMS:
+            lines.append(texts.OFFLINE_MORE.format(count=len(findings) - MAX_ITEMS))
+        parts.append(texts.OFFLINE_FINDINGS + "\n" + "\n".join(lines))
+    if got.alerts:
+        parts.append(texts.OFFLINE_ALERTS + "\n" + "\n".join(alert_line(a) for a in got.alerts[:MAX_ITEMS]))
+    if not got.findings and not got.alerts and not got.problems:
+        parts.append(texts.OFFLINE_NO_FINDINGS)
+    return parts

@@ -14,6 +14,19 @@ OFFLINE_NO_TOOLS = "No analyzers are available in this deployment, so there is n
 OFFLINE_FINDINGS = "*Analyzer findings*"
 OFFLINE_ALERTS = "*Firing alerts*"
 OFFLINE_TOOL_FAILED = "_The {tool} check failed: {error}_"
+OFFLINE_FOCUS = "*About {focus}*"
+OFFLINE_ALSO = "*Also in your scope*"
+OFFLINE_MORE = "• … and {count} more"
+OFFLINE_NOTHING_IN_NAMESPACE = (
+    "Nothing wrong found in namespace `{namespace}`: no analyzer finding and no firing alert."
+)
+OFFLINE_NOTHING_FOR_NAME = (
+    "Nothing wrong found for `{name}` (looked in {where}): no analyzer finding and no firing alert."
+)
+OFFLINE_OUT_OF_SCOPE = (
+    "⛔ You cannot see namespace `{namespace}` — your scope here is {scope}. "
+    "Ask an admin if you need access."
+)
 
 BUDGET_EXCEEDED = (
     "You have used your daily allowance of {budget:,} model tokens, so I can't start a new "
