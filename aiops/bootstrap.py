@@ -37,6 +37,7 @@ from app.memory.notes import NoteStore
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
 from app.schedules.store import ScheduleStore
+from app.schema_check import check_schema
 from app.sessions import SessionStore
 from app.stores import Stores, open_stores
 from app.thread_intake import ThreadIntake, alert_thread_lookup
@@ -242,11 +243,26 @@ class Runtime:
                     prometheus_url=self.settings.prometheus_external_url,
                 ),
             ),
-            health=HealthEndpoints(
-                checks={"redis": self.stores.ping_redis, "postgres": self.stores.ping_postgres},
-                metrics=self.metrics,
-            ),
+            health=self.receiver_health(),
         )
+
+    def receiver_health(self) -> HealthEndpoints:
+        """Acking needs Redis only: a PostgreSQL outage must not take the receiver out of service."""
+        return HealthEndpoints(checks={"redis": self.stores.ping_redis}, metrics=self.metrics)
+
+    def worker_health(self) -> HealthEndpoints:
+        """A worker needs both stores and the schema this build expects (`aiops migrate` done)."""
+        return HealthEndpoints(
+            checks={
+                "redis": self.stores.ping_redis,
+                "postgres": self.stores.ping_postgres,
+                "schema": self.check_schema,
+            },
+            metrics=self.metrics,
+        )
+
+    async def check_schema(self) -> None:
+        await check_schema(self.stores.pg)
 
     def worker(
         self,
@@ -272,6 +288,8 @@ class Runtime:
             claim_idle_ms=claim_idle_ms,
             max_deliveries=max_deliveries,
             scheduler=Scheduler(store=ScheduleStore(pool=self.stores.pg), queue=self.queue),
+            store_probe=self.stores.ping_postgres,
+            ready_check=self.check_schema,
         )
 
     async def aclose(self) -> None:

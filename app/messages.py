@@ -37,6 +37,10 @@ GAVE_UP = (
     ":warning: Sorry, this request failed several times and I have stopped retrying it. "
     "Please ask again; if it keeps failing, tell the platform team and quote the audit reference."
 )
+DELAYED_AUDIT_STORE = (
+    ":hourglass_flowing_sand: Delayed, the audit store is unavailable. Your request is queued and "
+    "will be answered here as soon as it is back."
+)
 INTERNAL_ERROR = ":warning: Sorry, something went wrong on my side. Please try again."
 
 

@@ -18,6 +18,10 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app import messages
 from kernel.errors import ConfigError, StoreUnavailable
@@ -98,7 +102,7 @@ async def open_stores(
             redis_url, close = await start_embedded_redis(data_dir)
             closers.append(close)
             embedded.append("redis")
-        redis = aioredis.Redis.from_url(redis_url)
+        redis = aioredis.Redis.from_url(redis_url, **REDIS_CLIENT_OPTIONS)
         closers.append(redis.aclose)
         try:
             await redis.ping()
@@ -114,6 +118,35 @@ async def open_stores(
                 log.warning("cleanup after failed start: %s", type(exc).__name__)
         raise
     return Stores(redis=redis, pg=pool, embedded=embedded, _closers=closers)
+
+
+REDIS_CLIENT_OPTIONS: dict[str, Any] = {
+    # A Redis restart (or failover) must not turn into HTTP 500s for Slack: a command on a
+    # dropped pooled connection reconnects and is retried at once, then every 20-250 ms for
+    # about 1.5 s in all, which covers a restart and stays well inside Slack's 3 s ack window.
+    # (redis-py's default backs off up to 1 s per try for ~5 s, so requests that arrived during
+    # the restart still failed seconds after Redis was back.)
+    "retry": Retry(ExponentialBackoff(cap=0.25, base=0.02), retries=8),
+    "retry_on_error": [RedisConnectionError, RedisTimeoutError, ConnectionResetError],
+    "socket_connect_timeout": 1.0,
+    "socket_keepalive": True,
+}
+
+
+def is_store_outage(exc: BaseException) -> bool:
+    """True when `exc` means a store could not be reached (a connection refused or dropped, a
+    server shutting down or starting) rather than a bad query: the job waits, nobody is refused."""
+    return isinstance(
+        exc,
+        StoreUnavailable
+        | OSError  # ConnectionRefusedError, ConnectionResetError, TimeoutError (asyncpg connect)
+        | asyncpg.PostgresConnectionError  # ConnectionDoesNotExistError, ConnectionFailureError …
+        | asyncpg.InterfaceError  # "connection is closed", pool closing
+        | asyncpg.exceptions.OperatorInterventionError  # admin shutdown, cannot connect now
+        | asyncpg.exceptions.TooManyConnectionsError
+        | RedisConnectionError
+        | RedisTimeoutError,
+    )
 
 
 async def _pg_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:

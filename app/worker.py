@@ -13,7 +13,9 @@ Exactly-once rules:
 - Slack/Redis/Postgres errors leave the entry pending, so another worker (or this one)
   reclaims it with XAUTOCLAIM after `claim_idle_ms`; after `max_deliveries` the user gets
   a clear failure message, an audit row is written and the entry is acked (poison job);
-- an agent failure is final for the job: the user sees a clear message, audit row, ack.
+- an agent failure is final for the job: the user sees a clear message, audit row, ack;
+- a store outage is never a failure (app.store_wait): the job is held, pending, until the
+  store is back; an answer is shown only after its `query` audit row is written.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ from app.schedules.runner import Scheduler
 from app.sessions import SessionStore, scope_tag
 from app.slack.reply import ThreadReply
 from app.thread_intake import mark_started_thread
+from app.store_wait import Probe, StoreWait, sleep_or_stop, wait_ready
 from kernel.audit import AuditEvent, AuditSink, sha256_hex
-from kernel.errors import AuthFailure
+from kernel.errors import AuthFailure, StoreUnavailable
 from kernel.metrics import Metrics
 from kernel.scope import EffectiveScope
 
@@ -89,6 +92,9 @@ class Worker:
         max_deliveries: int = 3,
         block_ms: int = 1000,
         scheduler: Scheduler | None = None,
+        store_probe: Probe | None = None,
+        ready_check: Probe | None = None,
+        max_held: int = 1000,
     ) -> None:
         self._q = queue
         self._states = states
@@ -110,18 +116,28 @@ class Worker:
         self._alert_threads = AlertThreads(redis=redis, slack=slack, prefix=prefix, owner=consumer)
         self._private = PrivateReplies(slack=slack)
         self._assistant = AssistantThreads(slack=slack, identity=identity)
+        self._slots = asyncio.Semaphore(self._concurrency)
+        self._stop = asyncio.Event()
+        self._store_wait = StoreWait(probe=store_probe, slack=slack, redis=redis, prefix=prefix)
+        self._max_held = max_held
+        self._ready_check = ready_check
 
     # ---- loop -------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; in-flight jobs are allowed to finish."""
+        self._stop = stop
+        if not await wait_ready(self._ready_check, stop):  # schema not migrated yet → no jobs
+            return
         await self._q.ensure_group()
         heartbeat = asyncio.create_task(self._heartbeat(stop))
         scheduling = asyncio.create_task(self._scheduler.run(stop)) if self._scheduler else None
         last_claim = 0.0
         try:
             while not stop.is_set():
-                free = self._concurrency - len(self._inflight)
+                # Jobs held for a store outage keep their entries but not a slot.
+                held = self._store_wait.waiting
+                free = min(self._concurrency - (len(self._inflight) - held), self._max_held - held)
                 if free <= 0:
                     await asyncio.wait(set(self._inflight.values()), return_when=asyncio.FIRST_COMPLETED)
                     continue
@@ -137,7 +153,7 @@ class Worker:
                         batch = await self._q.read(self.consumer, count=free, block_ms=block)
                 except (OSError, aioredis.RedisError) as exc:
                     log.warning("queue read failed (%s); retrying", type(exc).__name__)
-                    await _sleep_or_stop(stop, 1.0)
+                    await sleep_or_stop(stop, 1.0)
                     continue
                 for d in batch:
                     if d.entry_id in self._inflight:
@@ -174,12 +190,18 @@ class Worker:
     async def _run_one(self, d: Delivery) -> None:
         kind = d.job.kind if d.job else "unknown"
         started = time.monotonic()
-        try:
-            outcome = await self.process(d)
-        except Exception:
-            # Left pending on purpose: reclaimed after claim_idle_ms, poison after max_deliveries.
-            log.exception("job %s failed; it stays pending for retry", d.entry_id)
-            outcome = "retry"
+        while True:
+            try:
+                async with self._slots:
+                    outcome = await self.process(d)
+            except Exception as exc:
+                if await self._store_wait.hold(exc, d.job, self._stop):
+                    continue  # the store is back: try again
+                # Left pending on purpose: reclaimed after claim_idle_ms, poison after max_deliveries.
+                log.exception("job %s failed; it stays pending for retry", d.entry_id)
+                outcome = "retry"
+            break
+        self._store_wait.done(d.job)
         self._metrics.jobs_done.labels(kind, outcome).inc()
         self._metrics.job_latency.observe(time.monotonic() - started)
 
@@ -232,6 +254,8 @@ class Worker:
             try:
                 answer = await self._agent.answer(job, scope, history, reply)
             except Exception as exc:
+                if not await self._store_wait.store_up():  # its audit writes failed: hold the job
+                    raise StoreUnavailable("audit store unreachable during the agent run") from None
                 log.error("agent failed on job %s: %s", job.job_id, type(exc).__name__)
                 await self._fail(job, reply, messages.AGENT_FAILED, "agent_error", scope.user_id, session_id)
                 return "agent_error"
@@ -249,13 +273,21 @@ class Worker:
             # The session is saved before the answer is shown, so a follow-up the user sends
             # the moment they see it already finds this turn.
             await self._save_session(job, await self._states.raw(job.job_id))
+        # Fail closed: an answer that cannot be audited is not shown (the job is held instead).
+        await self._audit_query(job, await self._states.raw(job.job_id))
         await reply.finish(answer, audit_id=job.audit_id)
         await self._complete(job, await self._states.raw(job.job_id))
         return "answered"
 
     async def _complete(self, job: Job, raw: dict[str, str]) -> None:
         """After the answer is in Slack: audit row if missing, session save once."""
-        if "response_hash" in raw:
+        await self._audit_query(job, raw)
+        await self._save_session(job, raw)
+        await self._redis.hdel(f"{self._prefix}:jobstate:{job.job_id}", "answer_text")
+
+    async def _audit_query(self, job: Job, raw: dict[str, str]) -> None:
+        """The job's `query` row, once (its id is the job's audit id)."""
+        if "response_hash" in raw and raw.get("audited") != "1":
             await self._write_audit(
                 AuditEvent(
                     event_type="query",
@@ -270,8 +302,7 @@ class Worker:
                     failure_reason=raw.get("failure_reason"),
                 )
             )
-        await self._save_session(job, raw)
-        await self._redis.hdel(f"{self._prefix}:jobstate:{job.job_id}", "answer_text")
+            await self._states.update(job.job_id, audited=True)
 
     async def _save_session(self, job: Job, raw: dict[str, str]) -> None:
         """Append this turn to the thread session exactly once."""
@@ -394,7 +425,3 @@ class Worker:
 def _int(value: str | None) -> int | None:
     return int(value) if value not in (None, "") else None
 
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

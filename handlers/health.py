@@ -1,4 +1,9 @@
-"""`GET /healthz` (process alive), `GET /readyz` (Redis and Postgres reachable), `GET /metrics`."""
+"""`GET /healthz` (process alive), `GET /readyz` (what this component needs), `GET /metrics`.
+
+Readiness is per component (the composition root picks the checks): the receiver needs only
+Redis to ack, so a PostgreSQL blip never makes Slack's events bounce; a worker needs Redis,
+PostgreSQL and the schema version this build expects (`app.schema_check`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from app.schema_check import SchemaBehind
 from kernel.metrics import Metrics
 
 Check = Callable[[], Awaitable[object]]
@@ -38,6 +44,8 @@ class HealthEndpoints:
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_S):
                 await check()
+        except SchemaBehind as exc:  # our own text: names the missing migration, no secrets
+            return f"not ready ({exc})"
         except Exception as exc:  # the type only: messages may carry a DSN with a password
             return f"unreachable ({type(exc).__name__})"
         return "ok"

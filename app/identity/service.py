@@ -5,7 +5,8 @@ worker → `scope_for(job)` → provider (static | directory | device) → verif
 
 Every failure is an `AuthFailure(reason, user_message)`; before raising, the service writes an
 `auth_failure` audit row (user_id = Slack user id) and bumps `aiops_auth_failures{reason}`.
-Any unexpected error is turned into `idp_unavailable`: fail closed, never a stack trace.
+Any unexpected error is turned into `idp_unavailable`: fail closed, never a stack trace — except
+a store outage (the link table unreachable), which is `StoreUnavailable`: nobody is refused for it.
 
 Alert jobs run as a system identity (`alertmanager`, roles `alert_roles`, default viewer: query
 access, no recommendations) whose namespaces are the alert's namespace(s), intersected with the
@@ -28,8 +29,9 @@ from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespac
 from app.identity.link_admin import audit_identity, links_command
 from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
 from app.jobs import Job
+from app.stores import is_store_outage
 from kernel.audit import AuditEvent, AuditSink
-from kernel.errors import AuthFailure
+from kernel.errors import AuthFailure, StoreUnavailable
 from kernel.metrics import Metrics
 from kernel.roles import permissions_for
 from kernel.scope import EffectiveScope, Identity, effective_scope
@@ -145,6 +147,8 @@ class IdentityService:
             await self._record(job.user_id, failure, session_id=job.session_id, ip=job.ip_address)
             raise
         except Exception as exc:  # fail closed on anything unexpected
+            if is_store_outage(exc):  # not an authentication failure: the job waits for the store
+                raise StoreUnavailable(f"identity store unreachable ({type(exc).__name__})") from None
             log.error("identity: unexpected %s for user %s", type(exc).__name__, job.user_id)
             closed = AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE)
             await self._record(job.user_id, closed, session_id=job.session_id, ip=job.ip_address)
