@@ -90,7 +90,8 @@ async def test_follow_up_in_thread_sees_earlier_turns_and_session_ttl_is_at_most
 async def test_health_readiness_and_metrics_of_the_running_app(harness: Harness) -> None:
     assert (await harness.get("healthz"))[0] == 200
     status, body = await harness.get("readyz")
-    assert status == 200 and json.loads(body) == {"status": "ready", "redis": "ok", "postgres": "ok"}
+    # the receiver needs only Redis to ack: a PostgreSQL outage must not make Slack bounce events
+    assert status == 200 and json.loads(body) == {"status": "ready", "redis": "ok"}
     sent = await harness.sender.mention(ALICE, CHANNEL, "count me")
     await harness.wait_answer(CHANNEL, sent.payload["event"]["ts"])  # type: ignore[index]
     registry = harness.runtime.metrics.registry
