@@ -55,6 +55,7 @@ class StoreWait:
         self._soft: dict[str, int] = {}
         self.waiting = 0
         """Jobs currently held (they do not count against the worker's concurrency)."""
+        self._held = asyncio.Event()
 
     async def store_up(self) -> bool:
         """Can the audit store (PostgreSQL) be reached right now? No probe → assume yes."""
@@ -82,11 +83,22 @@ class StoreWait:
         log.warning("job %s waits: the audit store is unavailable (%s)", job.job_id, type(exc).__name__)
         await self._notify_once(job)
         self.waiting += 1
+        self._held.set()  # a slot is free: the worker may take the next job
         try:
             await self._until_up(stop)
         finally:
             self.waiting -= 1
         return not stop.is_set()
+
+    async def wait_any(self, tasks: set[asyncio.Task[None]]) -> None:
+        """Until one of `tasks` ends or one of them is held (which frees its slot)."""
+        if not self._held.is_set():  # set and not yet seen: return at once, the caller recounts
+            held = asyncio.ensure_future(self._held.wait())
+            try:
+                await asyncio.wait({*tasks, held}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                held.cancel()
+        self._held.clear()
 
     def done(self, job: Job | None) -> None:
         if job is not None:

@@ -139,7 +139,7 @@ class Worker:
                 held = self._store_wait.waiting
                 free = min(self._concurrency - (len(self._inflight) - held), self._max_held - held)
                 if free <= 0:
-                    await asyncio.wait(set(self._inflight.values()), return_when=asyncio.FIRST_COMPLETED)
+                    await self._store_wait.wait_any(set(self._inflight.values()))
                     continue
                 batch: list[Delivery] = []
                 try:

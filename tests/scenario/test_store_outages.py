@@ -14,6 +14,7 @@ machine's shared PostgreSQL and Redis are never touched.
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import threading
 import time
@@ -27,7 +28,7 @@ import redis.asyncio as aioredis
 
 from app import messages
 from app.audit.migrate import migrate
-from sim.slack import SlackSimulator
+from sim.slack import SlackMessage, SlackSimulator
 from sim.slack_events import SendResult, SlackEventSender, json_body
 from tests.fixtures.private_servers import PrivatePostgres, PrivateRedis, free_port, private_pg, private_redis
 from tests.scenario.conftest import ALICE, AUDIT_REF, CHANNEL, audit_ref, spawn_cli, visible
@@ -35,6 +36,7 @@ from tests.scenario.conftest import ALICE, AUDIT_REF, CHANNEL, audit_ref, spawn_
 __all__ = ["private_pg", "private_redis"]  # fixtures used below
 pytestmark = pytest.mark.slow
 EVENTS = 200
+OUTAGE_S = float(os.environ.get("AIOPS_TEST_OUTAGE_S", "60"))  # shorter only when debugging locally
 
 
 # ---- processes ---------------------------------------------------------------------------------
@@ -139,20 +141,27 @@ def question(i: int) -> str:
     return f"q{i:03d}: why is checkout slow?"
 
 
-def answers(slack: SlackSimulator, root: str) -> list[str]:
-    return [visible(m) for m in slack.bot_replies(CHANNEL, root) if AUDIT_REF in visible(m)]
+def answers(slack: SlackSimulator, root: str) -> list[SlackMessage]:
+    return [m for m in slack.bot_replies(CHANNEL, root) if AUDIT_REF in visible(m)]
 
 
 def notices(slack: SlackSimulator, root: str) -> int:
     return sum(messages.DELAYED_AUDIT_STORE in visible(m) for m in slack.bot_replies(CHANNEL, root))
 
 
-async def wait_all_answered(slack: SlackSimulator, burst: Burst, *, timeout: float) -> None:  # noqa: ASYNC109
-    await slack.wait_for(
-        lambda: all(answers(slack, root) for root in burst.roots.values()),
-        timeout=timeout,
-        what=f"{len(burst.roots)} answers",
-    )
+async def wait_all_answered(
+    slack: SlackSimulator, burst: Burst, procs: Procs, *, timeout: float  # noqa: ASYNC109
+) -> None:
+    try:
+        await slack.wait_for(
+            lambda: all(answers(slack, root) for root in burst.roots.values()),
+            timeout=timeout,
+            what=f"{len(burst.roots)} answers",
+        )
+    except TimeoutError as exc:
+        missing = sum(1 for root in burst.roots.values() if not answers(slack, root))
+        said = procs.text()[-6000:]
+        raise AssertionError(f"{missing} questions unanswered; processes said:\n{said}") from exc
 
 
 async def no_pending(slack: SlackSimulator, redis_url: str, prefix: str) -> None:
@@ -191,17 +200,20 @@ async def test_postgres_outage_mid_burst_loses_and_duplicates_nothing(
                                    signing_secret=secret_values["slack_signing_secret"], sim=slack_sim))
 
     await burst.send(range(0, 60))
+    # the workers are up and busy (a worker that cannot reach the database at start exits)
+    await slack_sim.wait_for(lambda: sum(bool(answers(slack_sim, r)) for r in burst.roots.values()) >= 10,
+                             timeout=120, what="10 answers before the outage")
     private_pg.stop(mode="fast")  # every open connection drops, new ones are refused
     outage_started = time.monotonic()
     await burst.send(range(60, EVENTS))  # the receiver keeps acking: it needs only Redis
     assert len(burst.acked()) == EVENTS, {i: r.status for i, r in burst.results.items() if r.status != 200}
-    await asyncio.sleep(max(0.0, 60 - (time.monotonic() - outage_started)))  # the outage lasts 60 s
+    await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - outage_started)))  # the outage: 60 s
     shown_during_outage = [i for i, root in burst.roots.items() if answers(slack_sim, root)]
     delayed = [i for i, root in burst.roots.items() if notices(slack_sim, root)]
     private_pg.start()
     recovered = time.monotonic()
     restarted_at = await _db_now(dsn)
-    await wait_all_answered(slack_sim, burst, timeout=300)
+    await wait_all_answered(slack_sim, burst, procs, timeout=300)
     recovery_s = time.monotonic() - recovered
 
     per_thread = {i: answers(slack_sim, root) for i, root in burst.roots.items()}
@@ -277,7 +289,7 @@ async def test_redis_restart_mid_burst_loses_nothing_acknowledged(
             await asyncio.sleep(1)
         assert res.status == 200
 
-    await wait_all_answered(slack_sim, burst, timeout=240)
+    await wait_all_answered(slack_sim, burst, procs, timeout=240)
     per_thread = {i: answers(slack_sim, root) for i, root in burst.roots.items()}
     duplicates = sum(len(a) - 1 for a in per_thread.values())
     assert duplicates == 0
