@@ -213,6 +213,11 @@ async def test_postgres_outage_mid_burst_loses_and_duplicates_nothing(
     private_pg.start()
     recovered = time.monotonic()
     restarted_at = await _db_now(dsn)
+    await slack_sim.wait_for(
+        lambda: sum(bool(answers(slack_sim, r)) for r in burst.roots.values()) > len(shown_during_outage),
+        timeout=120, what="a first answer after the recovery",
+    )
+    first_s = time.monotonic() - recovered
     await wait_all_answered(slack_sim, burst, procs, timeout=300)
     recovery_s = time.monotonic() - recovered
 
@@ -232,6 +237,7 @@ async def test_postgres_outage_mid_burst_loses_and_duplicates_nothing(
     by_id = {r["id"]: r for r in rows}
     assert len(rows) == len(by_id) == EVENTS  # one audit row per question, no more
     for i, shown in per_thread.items():
+        assert question(i) in visible(shown[0])  # the answer to this question, not a failure notice
         row = by_id[audit_ref(shown[0])]  # the answer's reference is its audit row
         assert row["user_message"] == question(i)
     for i in shown_during_outage:  # what Slack saw during the outage was audited before it began
@@ -242,7 +248,8 @@ async def test_postgres_outage_mid_burst_loses_and_duplicates_nothing(
     print(f"\npostgres outage: sent {len(burst.results)}, acked {len(burst.acked())}, "
           f"answered {sum(1 for a in per_thread.values() if a)}, duplicates {duplicates}, "
           f"audit rows {len(rows)}, delayed notices {len(delayed)}, shown during outage "
-          f"{len(shown_during_outage)}, all answered {recovery_s:.1f} s after recovery")
+          f"{len(shown_during_outage)}; after recovery: first answer {first_s:.1f} s, all answered "
+          f"{recovery_s:.1f} s")
 
 
 async def _db_now(dsn: str) -> object:
