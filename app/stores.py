@@ -129,7 +129,6 @@ REDIS_CLIENT_OPTIONS: dict[str, Any] = {
     "retry": Retry(ExponentialBackoff(cap=0.25, base=0.02), retries=8),
     "retry_on_error": [RedisConnectionError, RedisTimeoutError, ConnectionResetError],
     "socket_connect_timeout": 1.0,
-    "socket_keepalive": True,
 }
 
 
