@@ -114,8 +114,8 @@ class StoreWait:
 
     async def _notify_once(self, job: Job) -> None:
         """One short status per job, whatever the number of retries, workers or outages."""
-        if job.kind == "alert":
-            return  # nobody asked; the alert thread gets its triage when the store is back
+        if job.kind not in ("mention", "dm", "command"):
+            return  # alerts and digests: nobody is waiting in a thread; API clients keep their stream
         key = f"{self._prefix}:jobstate:{job.job_id}"
         try:
             if not await self._redis.hsetnx(key, "delay_notice", "1"):

@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
 from uuid import UUID
 
-import asyncpg
 import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -38,15 +36,16 @@ from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
 from app.assistant_thread import AssistantThreads
+from app.job_audit import query_event, write_once
 from app.jobs import Job
 from app.private_reply import PrivateReplies
 from app.queue import Delivery, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
 from app.sessions import SessionStore, scope_tag
 from app.slack.reply import ThreadReply
-from app.thread_intake import mark_started_thread
 from app.store_wait import Probe, StoreWait, sleep_or_stop, wait_ready
-from kernel.audit import AuditEvent, AuditSink, sha256_hex
+from app.thread_intake import mark_started_thread
+from kernel.audit import AuditSink, sha256_hex
 from kernel.errors import AuthFailure, StoreUnavailable
 from kernel.metrics import Metrics
 from kernel.scope import EffectiveScope
@@ -288,20 +287,7 @@ class Worker:
     async def _audit_query(self, job: Job, raw: dict[str, str]) -> None:
         """The job's `query` row, once (its id is the job's audit id)."""
         if "response_hash" in raw and raw.get("audited") != "1":
-            await self._write_audit(
-                AuditEvent(
-                    event_type="query",
-                    id=job.audit_id,
-                    user_id=raw.get("user_id") or job.user_id,
-                    session_id=raw.get("session_id"),
-                    user_message=job.text,
-                    response_hash=raw.get("response_hash"),
-                    latency_ms=_int(raw.get("latency_ms")),
-                    token_count=_int(raw.get("token_count")),
-                    tool_calls=json.loads(raw["tool_calls"]) if raw.get("tool_calls") else None,
-                    failure_reason=raw.get("failure_reason"),
-                )
-            )
+            await write_once(self._audit, query_event(job, raw))
             await self._states.update(job.job_id, audited=True)
 
     async def _save_session(self, job: Job, raw: dict[str, str]) -> None:
@@ -315,12 +301,6 @@ class Worker:
                 scope=json.loads(raw["scope_tag"]) if raw.get("scope_tag") else None,
             )
             await self._states.update(job.job_id, session_saved=True)
-
-    async def _write_audit(self, event: AuditEvent) -> None:
-        try:
-            await self._audit.write(event)
-        except asyncpg.UniqueViolationError:
-            pass  # a previous delivery of this job already wrote it
 
     async def _fail(
         self, job: Job, reply: Reply, text: str, reason: str, user_id: str, session_id: str | None
@@ -344,15 +324,7 @@ class Worker:
             )
         except Exception as exc:
             log.error("could not report poison job %s: %s", job.job_id, type(exc).__name__)
-            await self._write_audit(
-                AuditEvent(
-                    event_type="query",
-                    id=job.audit_id,
-                    user_id=job.user_id,
-                    user_message=job.text,
-                    failure_reason=reason,
-                )
-            )
+            await write_once(self._audit, query_event(job, {"failure_reason": reason}))
 
     # ---- refusals and identity commands ----------------------------------------------------
 
@@ -421,7 +393,4 @@ class Worker:
         )
         await self._complete(job, await self._states.raw(job.job_id))
 
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value not in (None, "") else None
 
