@@ -126,14 +126,13 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; in-flight jobs are allowed to finish."""
         self._stop = stop
-        if not await wait_ready(self._ready_check, stop):  # schema not migrated yet → no jobs
-            return
         await self._q.ensure_group()
         heartbeat = asyncio.create_task(self._heartbeat(stop))
         scheduling = asyncio.create_task(self._scheduler.run(stop)) if self._scheduler else None
         last_claim = 0.0
         try:
-            while not stop.is_set():
+            ready = await wait_ready(self._ready_check, stop)  # schema not migrated yet → no jobs
+            while ready and not stop.is_set():
                 # Jobs held for a store outage keep their entries but not a slot.
                 held = self._store_wait.waiting
                 free = min(self._concurrency - (len(self._inflight) - held), self._max_held - held)
