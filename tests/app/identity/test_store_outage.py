@@ -51,7 +51,7 @@ async def test_link_store_outage_is_not_an_auth_failure(
     provider = DeviceFlowProvider(keycloak=kc_client, verifier=verifier, links=links)
     service = IdentityService(provider=provider, channel_scopes={}, audit=audit_log, metrics=metrics)
     user = f"U{uuid.uuid4().hex[:10].upper()}"
-    job = Job(job_id=uuid.uuid4().hex, kind="mention", channel_id="C0OPEN", user_id=user, text="q",
+    job = Job(job_id=uuid.uuid4().hex, kind="dm", channel_id="D0OUTAGE", user_id=user, text="q",
               event_ts="1.0")
 
     private_pg.stop(mode="fast")
