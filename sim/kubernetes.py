@@ -1,10 +1,14 @@
 """A wire-faithful Kubernetes API server for tests and `aiops demo`.
 
 Serves the read paths the official `kubernetes` client calls (core v1, apps/v1, batch/v1,
-autoscaling/v2, pod logs) from a scenario YAML file: a list of ordinary Kubernetes objects plus
+autoscaling/v2, discovery/v1, networking/v1, policy/v1, rbac/v1, storage/v1,
+admissionregistration/v1, Gateway API v1, pod logs) from a scenario YAML file: a list of ordinary Kubernetes objects plus
 pod logs by pod/container/previous. It answers like the real API server — `XList` envelopes with
 `metadata.resourceVersion`, `Status` objects for errors, label and field selectors — and
-behaves like our read-only ClusterRole: anything else (Secrets, ConfigMaps, writes) is 403.
+behaves like our read-only ClusterRole: writes are 403. Secrets and ConfigMaps are served only as a
+`PartialObjectMetadataList` (the `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`
+the API server honours); a request that would return their data is 403 — stricter than RBAC (which
+cannot tell the two apart) so that a test sees any attempt to read content.
 
 Every request is recorded in `requests` so tests can assert that a call was never issued.
 A bearer token is required (401 otherwise), as the kubeconfig written by `write_kubeconfig`
@@ -43,6 +47,7 @@ class Resource:
     plural: str
     api_version: str
     namespaced: bool
+    metadata_only: bool = False
 
 
 # prefix → plural → resource. Only what our read-only ClusterRole grants.
@@ -56,6 +61,59 @@ _RESOURCES: dict[str, dict[str, Resource]] = {
             Resource("PersistentVolumeClaim", "persistentvolumeclaims", "v1", True),
             Resource("Node", "nodes", "v1", False),
             Resource("Namespace", "namespaces", "v1", False),
+            Resource("ServiceAccount", "serviceaccounts", "v1", True),
+            Resource("PersistentVolume", "persistentvolumes", "v1", False),
+            Resource("ConfigMap", "configmaps", "v1", True, metadata_only=True),
+            Resource("Secret", "secrets", "v1", True, metadata_only=True),
+        )
+    },
+    "/apis/discovery.k8s.io/v1": {
+        "endpointslices": Resource("EndpointSlice", "endpointslices", "discovery.k8s.io/v1", True)
+    },
+    "/apis/networking.k8s.io/v1": {
+        r.plural: r
+        for r in (
+            Resource("Ingress", "ingresses", "networking.k8s.io/v1", True),
+            Resource("IngressClass", "ingressclasses", "networking.k8s.io/v1", False),
+            Resource("NetworkPolicy", "networkpolicies", "networking.k8s.io/v1", True),
+        )
+    },
+    "/apis/policy/v1": {
+        "poddisruptionbudgets": Resource("PodDisruptionBudget", "poddisruptionbudgets", "policy/v1", True)
+    },
+    "/apis/rbac.authorization.k8s.io/v1": {
+        r.plural: r
+        for r in (
+            Resource("Role", "roles", "rbac.authorization.k8s.io/v1", True),
+            Resource("RoleBinding", "rolebindings", "rbac.authorization.k8s.io/v1", True),
+        )
+    },
+    "/apis/storage.k8s.io/v1": {
+        "storageclasses": Resource("StorageClass", "storageclasses", "storage.k8s.io/v1", False)
+    },
+    "/apis/admissionregistration.k8s.io/v1": {
+        r.plural: r
+        for r in (
+            Resource(
+                "MutatingWebhookConfiguration",
+                "mutatingwebhookconfigurations",
+                "admissionregistration.k8s.io/v1",
+                False,
+            ),
+            Resource(
+                "ValidatingWebhookConfiguration",
+                "validatingwebhookconfigurations",
+                "admissionregistration.k8s.io/v1",
+                False,
+            ),
+        )
+    },
+    "/apis/gateway.networking.k8s.io/v1": {
+        r.plural: r
+        for r in (
+            Resource("Gateway", "gateways", "gateway.networking.k8s.io/v1", True),
+            Resource("HTTPRoute", "httproutes", "gateway.networking.k8s.io/v1", True),
+            Resource("GatewayClass", "gatewayclasses", "gateway.networking.k8s.io/v1", False),
         )
     },
     "/apis/apps/v1": {
@@ -81,7 +139,7 @@ _RESOURCES: dict[str, dict[str, Resource]] = {
     },
 }
 _BY_KIND = {r.kind: r for group in _RESOURCES.values() for r in group.values()}
-_FORBIDDEN_PLURALS = {"secrets", "configmaps", "serviceaccounts"}
+METADATA_ACCEPT = "as=PartialObjectMetadataList"
 _SA_USER = "system:serviceaccount:aiops-system:aiops"
 
 
@@ -91,6 +149,7 @@ class RecordedRequest:
     path: str
     query: dict[str, str]
     status: int
+    accept: str = ""
 
 
 @dataclass
@@ -235,7 +294,13 @@ class KubernetesSimulator(LoopbackServer):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         response = self._dispatch(request)
         self.requests.append(
-            RecordedRequest(request.method, request.path, dict(request.query), response.status)
+            RecordedRequest(
+                request.method,
+                request.path,
+                dict(request.query),
+                response.status,
+                request.headers.get("Accept", ""),
+            )
         )
         return response
 
@@ -255,9 +320,15 @@ class KubernetesSimulator(LoopbackServer):
         if not parts:
             return _status(404, "NotFound", "the server could not find the requested resource")
         plural, rest = parts[0], parts[1:]
-        if request.method != "GET" or plural in _FORBIDDEN_PLURALS:
-            return self._forbidden(request.method, plural, namespace)
         res = _RESOURCES[prefix].get(plural)
+        if request.method != "GET":
+            return self._forbidden(request.method, plural, namespace)
+        if (
+            res is not None
+            and res.metadata_only
+            and (rest or METADATA_ACCEPT not in request.headers.get("Accept", ""))
+        ):
+            return self._forbidden("GET" if rest else "LIST", plural, namespace)
         if res is None or len(rest) > 2 or (namespace is not None and not res.namespaced):
             return _status(404, "NotFound", "the server could not find the requested resource")
         if not rest:
@@ -279,9 +350,14 @@ class KubernetesSimulator(LoopbackServer):
         return _status(404, "NotFound", "the server could not find the requested resource")
 
     def _forbidden(self, method: str, plural: str, namespace: str | None) -> web.Response:
-        verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
-            method, method.lower()
-        )
+        verb = {
+            "GET": "get",
+            "LIST": "list",
+            "POST": "create",
+            "PUT": "update",
+            "PATCH": "patch",
+            "DELETE": "delete",
+        }.get(method, method.lower())
         where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
         return _status(
             403,
@@ -328,6 +404,22 @@ class KubernetesSimulator(LoopbackServer):
                 items = [o for o in items if field_selector_matches(query["fieldSelector"], o)]
         except SelectorError as exc:
             return _status(400, "BadRequest", str(exc))
+        if res.metadata_only:
+            return web.json_response(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": {"resourceVersion": str(self.resource_version)},
+                    "items": [
+                        {
+                            "kind": "PartialObjectMetadata",
+                            "apiVersion": "meta.k8s.io/v1",
+                            "metadata": self._render(o)["metadata"],
+                        }
+                        for o in items
+                    ],
+                }
+            )
         return web.json_response(
             {
                 "kind": f"{res.kind}List",

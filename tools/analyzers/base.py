@@ -63,6 +63,20 @@ class ClusterState:
     """Firing alerts, already restricted to the scope."""
     previous_logs: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
     """(namespace, pod, container) → last lines of the crashed instance, for crash-looping containers."""
+    current_logs: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    """(namespace, pod, container) → last lines of the running/terminated instance (failing ones only)."""
+    replicasets: list[Obj] = field(default_factory=list)
+    facts: dict[str, list[Obj]] = field(default_factory=dict)
+    """kind → tools/kubernetes/facts.py records (ingress, endpointslice, pdb, …; configmap/secret:
+    metadata only). A kind that is absent was not read (forbidden, or cluster-scoped and the scope
+    is not cluster-wide): analyzers skip checks that need it rather than report a false fault."""
+    pod_refs: dict[tuple[str, str], Obj] = field(default_factory=dict)
+    """(namespace, pod) → facts.pod_facts: what the pod references by name, privileged containers."""
+    template_refs: dict[tuple[str, str, str], Obj] = field(default_factory=dict)
+    """(kind, namespace, name) → facts.workload_facts of deployments, statefulsets, daemonsets, jobs, …"""
+    cluster_names: dict[str, set[str]] = field(default_factory=dict)
+    """Cluster-scoped kind → names known to exist (all of them for a cluster-wide scope; for a scoped
+    user only those of the names their own objects mention). Absent kind: not checked."""
     now: datetime | None = None
     """When the state was read; time-windowed checks (restart bursts) skip the window when None."""
 
@@ -74,8 +88,46 @@ class ClusterState:
             if e["involved_object"] == ref and (namespace is None or e["namespace"] == namespace)
         ]
 
+    def of(self, kind: str) -> list[Obj]:
+        return self.facts.get(kind, [])
+
+    def names(self, kind: str, namespace: str | None) -> set[str] | None:
+        """Names of `kind` objects in `namespace`; None when the kind was not read."""
+        if kind not in self.facts:
+            return None
+        return {o["name"] for o in self.facts[kind] if o["namespace"] == namespace}
+
 
 Analyzer = Callable[[ClusterState], list[Finding]]
+
+KIND_TITLES = {
+    "deployment": "Deployment",
+    "statefulset": "StatefulSet",
+    "daemonset": "DaemonSet",
+    "replicaset": "ReplicaSet",
+    "job": "Job",
+    "cronjob": "CronJob",
+    "pod": "Pod",
+    "pvc": "PersistentVolumeClaim",
+    "service": "Service",
+    "ingress": "Ingress",
+    "hpa": "HorizontalPodAutoscaler",
+    "pdb": "PodDisruptionBudget",
+    "networkpolicy": "NetworkPolicy",
+    "gateway": "Gateway",
+    "httproute": "HTTPRoute",
+}
+"""Our kind names → the API's `Kind` (what events' involvedObject.kind holds): never `.capitalize()`."""
+
+
+def cause(reason: str | None, message: str | None, default: str = "no reason given") -> str:
+    """`reason: message`, either alone, or `default` — never `None: None`."""
+    parts = [p for p in (reason, message) if p]
+    return ": ".join(parts) or default
+
+
+def exit_text(code: int | None) -> str:
+    return f"exit code {code}" if code is not None else "exit code unknown"
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -106,11 +158,15 @@ def promql_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def newest_first(events: list[Obj]) -> list[Obj]:
+    return sorted(events, key=lambda e: e["last_timestamp"] or "", reverse=True)
+
+
 def event_lines(events: list[Obj], limit: int = 3) -> list[str]:
     """Newest first: `Warning FailedScheduling (x9, 2026-…): message`."""
-    newest = sorted(events, key=lambda e: e["last_timestamp"] or "", reverse=True)[:limit]
+    newest = newest_first(events)[:limit]
     return [
         f"event {e['type']} {e['reason']} (x{e['count']}, last {e['last_timestamp'] or '?'}): "
-        f"{e['message'] or ''}"
+        f"{e['message'] or '(no message)'}"
         for e in newest
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.analyzers.base import ClusterState, Finding, promql_str, tool_call
+from tools.analyzers.base import ClusterState, Finding, cause, promql_str, tool_call
 
 PRESSURE_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
 
@@ -13,7 +13,7 @@ def node_health(state: ClusterState) -> list[Finding]:
         name = node["name"]
         ready = next((c for c in node["conditions"] if c["type"] == "Ready"), None)
         if ready is None or ready["status"] != "True":
-            detail = f"{ready['reason']}: {ready['message']}" if ready else "no Ready condition reported"
+            detail = cause(ready["reason"], ready["message"]) if ready else "no Ready condition reported"
             out.append(
                 Finding(
                     analyzer="node_not_ready",
@@ -50,7 +50,7 @@ def node_health(state: ClusterState) -> list[Finding]:
                     name=name,
                     summary=f"Node {name} reports {kinds}: the kubelet may evict pods and refuse new ones.",
                     evidence=(
-                        *(f"condition {c['type']}=True {c['reason']}: {c['message'] or ''}" for c in pressed),
+                        *(f"condition {c['type']}=True {cause(c['reason'], c['message'])}" for c in pressed),
                         f"allocatable: {node['allocatable']}",
                     ),
                     next_query=f'kube_node_status_condition{{node={promql_str(name)},status="true"}}',

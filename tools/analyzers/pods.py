@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from tools.analyzers.base import ClusterState, Finding, Obj, event_lines, promql_str, tool_call, within
+from tools.analyzers.base import (
+    ClusterState,
+    Finding,
+    Obj,
+    cause,
+    event_lines,
+    exit_text,
+    promql_str,
+    tool_call,
+    within,
+)
 
 RESTART_BURST_THRESHOLD = 5
 """Restarts of a container that is up right now before we call it a burst (healthy pods: 0-2)..."""
@@ -28,7 +38,7 @@ def _last_termination(c: Obj) -> str:
     last = c["last_termination"]
     if not last:
         return "no previous termination recorded"
-    return f"last terminated: {last['reason'] or 'unknown reason'} (exit code {last['exit_code']})"
+    return f"last terminated: {last['reason'] or 'unknown reason'} ({exit_text(last['exit_code'])})"
 
 
 def _owner_hint(pod: Obj) -> str:
@@ -64,7 +74,7 @@ def crashloop(state: ClusterState) -> list[Finding]:
                 name=name,
                 summary=(
                     f"Pod {name} is crash-looping: container {c['name']} keeps exiting "
-                    f"({last.get('reason') or 'unknown reason'}, exit code {last.get('exit_code')}) "
+                    f"({last.get('reason') or 'unknown reason'}, {exit_text(last.get('exit_code'))}) "
                     f"and has restarted {c['restart_count']} times{_owner_hint(pod)}."
                 ),
                 evidence=tuple(evidence),
@@ -192,7 +202,7 @@ def unschedulable(state: ClusterState) -> list[Finding]:
                     f"{cond['message'] or cond['reason'] or 'no reason given'}"
                 ),
                 evidence=(
-                    f"condition PodScheduled=False reason {cond['reason']}: {cond['message'] or ''}",
+                    f"condition PodScheduled=False {cause(cond['reason'], cond['message'])}",
                     f"requests: {requests or 'none'}",
                     *event_lines(state.events_for(ns, "Pod", name)),
                 ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.analyzers.base import ClusterState, Finding, event_lines, tool_call
+from tools.analyzers.base import ClusterState, Finding, cause, event_lines, newest_first, tool_call
 
 
 def pending_pvc(state: ClusterState) -> list[Finding]:
@@ -11,8 +11,10 @@ def pending_pvc(state: ClusterState) -> list[Finding]:
         if pvc["phase"] not in ("Pending", "Lost"):
             continue
         ns, name = pvc["namespace"], pvc["name"]
-        events = state.events_for(ns, "PersistentVolumeClaim", name)
-        reason = events[0]["message"] if events else "no provisioning event recorded"
+        events = newest_first(state.events_for(ns, "PersistentVolumeClaim", name))
+        reason = (
+            cause(events[0]["reason"], events[0]["message"]) if events else "no provisioning event recorded"
+        )
         out.append(
             Finding(
                 analyzer="pending_pvc",
@@ -23,7 +25,7 @@ def pending_pvc(state: ClusterState) -> list[Finding]:
                 summary=(
                     f"PersistentVolumeClaim {name} is {pvc['phase']} "
                     f"(storage class {pvc['storage_class'] or 'default'}, {pvc['requested'] or '?'}): "
-                    f"{reason}. "
+                    f"{reason.rstrip('.')}. "
                     "Pods that mount it cannot start."
                 ),
                 evidence=(

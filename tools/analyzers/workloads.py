@@ -3,7 +3,7 @@ rollout (ProgressDeadlineExceeded), and failed Jobs."""
 
 from __future__ import annotations
 
-from tools.analyzers.base import ClusterState, Finding, Obj, event_lines, tool_call
+from tools.analyzers.base import KIND_TITLES, ClusterState, Finding, Obj, cause, event_lines, tool_call
 
 MAX_POD_EVIDENCE = 3
 
@@ -35,12 +35,16 @@ def workload_unavailable(state: ClusterState) -> list[Finding]:
         desired = reps["desired"]
         progressing = next((c for c in w["conditions"] if c["type"] == "Progressing"), None)
         stuck = progressing is not None and progressing["reason"] == "ProgressDeadlineExceeded"
+        failure = next(
+            (c for c in w["conditions"] if c["type"] == "ReplicaFailure" and c["status"] == "True"), None
+        )
         missing = (
             desired is not None and desired > 0 and (reps["unavailable"] > 0 or reps["available"] < desired)
         )
         if not (missing or stuck):
             continue
         ns, name, kind = w["namespace"], w["name"], w["kind"]
+        title = KIND_TITLES.get(kind, kind)
         parts = []
         if missing:
             parts.append(
@@ -50,17 +54,21 @@ def workload_unavailable(state: ClusterState) -> list[Finding]:
             parts.append(
                 f"its rollout is stuck: {(progressing['message'] or 'ProgressDeadlineExceeded').rstrip('.')}"
             )
+        if failure is not None:  # e.g. FailedCreate: a quota or admission webhook refuses new pods
+            parts.append(f"new pods cannot be created ({cause(failure['reason'], failure['message'])})")
         evidence = [
             f"replicas desired {desired}, ready {reps['ready']}, available {reps['available']}, "
             f"updated {reps['updated']}, unavailable {reps['unavailable']}",
             *(
-                f"condition {c['type']}={c['status']} {c['reason'] or ''}: {c['message'] or ''}".rstrip(": ")
+                f"condition {c['type']}={c['status']} {cause(c['reason'], c['message'], '')}".rstrip()
                 for c in w["conditions"]
-                if c["status"] != "True" or c["reason"] == "ProgressDeadlineExceeded"
+                if c["status"] != "True"
+                or c["reason"] == "ProgressDeadlineExceeded"
+                or c["type"] == "ReplicaFailure"
             ),
             f"images: {', '.join(w['images'])}",
             *_pod_problems(state, w),
-            *event_lines(state.events_for(ns, kind.capitalize(), name)),
+            *event_lines(state.events_for(ns, title, name)),
         ]
         out.append(
             Finding(
@@ -69,7 +77,7 @@ def workload_unavailable(state: ClusterState) -> list[Finding]:
                 namespace=ns,
                 kind=kind,
                 name=name,
-                summary=f"{kind.capitalize()} {name}: " + "; ".join(parts) + ".",
+                summary=f"{title} {name}: " + "; ".join(parts) + ".",
                 evidence=tuple(evidence),
                 next_query=(
                     tool_call("k8s_list", kind="pod", namespace=ns, label_selector=w["selector"])

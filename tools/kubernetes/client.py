@@ -3,7 +3,8 @@
 `KubernetesClient` builds its own `ApiClient` from a kubeconfig file (or the in-cluster service
 account when none is given) — never the library's global default configuration — and wraps each
 blocking call once with `asyncio.to_thread`. It only reads: list/get of the kinds in `KINDS` and
-pod logs. There is deliberately no way to read Secrets or ConfigMaps through it.
+pod logs. Secrets and ConfigMaps are reachable only through `list_metadata`, which asks the API
+server for a `PartialObjectMetadataList` (names, labels, annotations — never `data`).
 
 Responses are taken raw (`_preload_content=False`) and parsed as JSON: the tools summarize
 plain dicts, and an odd object in the cluster cannot break model deserialization.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,12 @@ class KindSpec:
     resource: str
     """Suffix of the generated method names (`list_namespaced_<resource>`, `read_namespaced_<…>`)."""
     namespaced: bool = True
+    custom: tuple[str, str, str] | None = None
+    """(group, version, plural) for kinds served through `CustomObjectsApi` (Gateway API)."""
+
+
+def _gateway(kind: str, plural: str, *, namespaced: bool = True) -> KindSpec:
+    return KindSpec(kind, "CustomObjectsApi", plural, namespaced, ("gateway.networking.k8s.io", "v1", plural))
 
 
 KINDS: dict[str, KindSpec] = {
@@ -50,8 +58,38 @@ KINDS: dict[str, KindSpec] = {
         KindSpec("job", "BatchV1Api", "job"),
         KindSpec("cronjob", "BatchV1Api", "cron_job"),
         KindSpec("hpa", "AutoscalingV2Api", "horizontal_pod_autoscaler"),
+        # read by the analyzers only (the k8s_* tools' kind enum is tools/kubernetes/schemas.py)
+        KindSpec("endpointslice", "DiscoveryV1Api", "endpoint_slice"),
+        KindSpec("ingress", "NetworkingV1Api", "ingress"),
+        KindSpec("ingressclass", "NetworkingV1Api", "ingress_class", namespaced=False),
+        KindSpec("networkpolicy", "NetworkingV1Api", "network_policy"),
+        KindSpec("pdb", "PolicyV1Api", "pod_disruption_budget"),
+        KindSpec("serviceaccount", "CoreV1Api", "service_account"),
+        KindSpec("rolebinding", "RbacAuthorizationV1Api", "role_binding"),
+        KindSpec("role", "RbacAuthorizationV1Api", "role"),
+        KindSpec("storageclass", "StorageV1Api", "storage_class", namespaced=False),
+        KindSpec("pv", "CoreV1Api", "persistent_volume", namespaced=False),
+        KindSpec(
+            "mutatingwebhook",
+            "AdmissionregistrationV1Api",
+            "mutating_webhook_configuration",
+            namespaced=False,
+        ),
+        KindSpec(
+            "validatingwebhook",
+            "AdmissionregistrationV1Api",
+            "validating_webhook_configuration",
+            namespaced=False,
+        ),
+        _gateway("gateway", "gateways"),
+        _gateway("httproute", "httproutes"),
+        _gateway("gatewayclass", "gatewayclasses", namespaced=False),
     )
 }
+
+METADATA_ONLY: dict[str, str] = {"configmap": "configmaps", "secret": "secrets"}
+"""Kinds whose content we never read: listed as `PartialObjectMetadataList` only (core v1 plural)."""
+METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 
 class KubernetesClient:
@@ -117,13 +155,22 @@ class KubernetesClient:
             kwargs["label_selector"] = label_selector
         if field_selector:
             kwargs["field_selector"] = field_selector
-        if not spec.namespaced:
+        if spec.custom is not None:
+            group, version, plural = spec.custom
+            if spec.namespaced and namespace is not None:
+                method, args = "list_namespaced_custom_object", (group, version, namespace, plural)
+            else:
+                method, args = "list_cluster_custom_object", (group, version, plural)
+        elif not spec.namespaced:
             method, args = f"list_{spec.resource}", ()
         elif namespace is None:
             method, args = f"list_{spec.resource}_for_all_namespaces", ()
         else:
             method, args = f"list_namespaced_{spec.resource}", (namespace,)
-        body = await self._call(spec.api, method, *args, **kwargs)
+        try:
+            body = await self._call(spec.api, method, *args, **kwargs)
+        except _NotFound:  # an API group that is not installed (Gateway API CRDs): nothing to list
+            return []
         items = json.loads(body).get("items") or []
         return [i for i in items if isinstance(i, dict)]
 
@@ -131,7 +178,13 @@ class KubernetesClient:
         """One object, or None when it does not exist."""
         spec = KINDS[kind]
         args: tuple[str, ...]
-        if spec.namespaced:
+        if spec.custom is not None:
+            group, version, plural = spec.custom
+            if spec.namespaced:
+                method, args = "get_namespaced_custom_object", (group, version, namespace or "", plural, name)
+            else:
+                method, args = "get_cluster_custom_object", (group, version, plural, name)
+        elif spec.namespaced:
             if namespace is None:
                 raise ValueError("namespace required for a namespaced kind")
             method, args = f"read_namespaced_{spec.resource}", (name, namespace)
@@ -143,6 +196,33 @@ class KubernetesClient:
             return None
         obj = json.loads(body)
         return obj if isinstance(obj, dict) else None
+
+    async def list_metadata(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+        """Metadata of every `kind` object (configmap/secret) in `namespace` (None: all namespaces).
+
+        The Accept header makes the API server strip everything but `metadata`, so `data` never
+        leaves it; RBAC cannot express that, which is why this is the only path to these kinds."""
+        plural = METADATA_ONLY[kind]
+        path = f"/api/v1/namespaces/{{namespace}}/{plural}" if namespace else f"/api/v1/{plural}"
+
+        def run() -> bytes:
+            api_client = self._api("CoreV1Api").api_client
+            resp = api_client.call_api(
+                path,
+                "GET",
+                {"namespace": namespace} if namespace else {},
+                [],
+                {"Accept": METADATA_ACCEPT},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=self._timeout,
+            )
+            return bytes(resp[0].data if isinstance(resp, tuple) else resp.data)
+
+        body = await self._run(run)
+        items = json.loads(body).get("items") or []
+        # keep metadata only, even if a server ignored the Accept header
+        return [{"metadata": i.get("metadata")} for i in items if isinstance(i, dict)]
 
     async def pod_logs(
         self, namespace: str, pod: str, *, container: str | None, tail_lines: int, previous: bool
@@ -163,6 +243,9 @@ class KubernetesClient:
             resp = fn(*args, _preload_content=False, _request_timeout=self._timeout, **kwargs)
             return bytes(resp.data)
 
+        return await self._run(run)
+
+    async def _run(self, run: Callable[[], bytes]) -> bytes:
         try:
             return await asyncio.to_thread(run)
         except ApiException as exc:

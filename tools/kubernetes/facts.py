@@ -1,0 +1,421 @@
+"""Raw objects → the compact facts the analyzers need beyond the k8s_* tool summaries.
+
+Same rules as summarize.py: tolerant of any shape (a missing or odd field gives a neutral value,
+never an exception), and nothing that can carry a secret or an address: no env values, no
+ConfigMap/Secret data (only their metadata is ever read), no endpoint IPs (only counts and the
+names of the pods behind them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tools.kubernetes.fields import Obj, as_dict, as_list, conditions, opt_int, opt_str, owner, str_map
+
+
+def _meta(obj: Obj) -> tuple[Obj, Obj, Obj]:
+    return as_dict(obj.get("metadata")), as_dict(obj.get("spec")), as_dict(obj.get("status"))
+
+
+def _base(kind: str, meta: Obj) -> Obj:
+    return {
+        "kind": kind,
+        "name": str(meta.get("name")),
+        "namespace": opt_str(meta.get("namespace")),
+        "labels": str_map(meta.get("labels")),
+        "annotations": str_map(meta.get("annotations")),
+    }
+
+
+def label_selector(value: Any) -> Obj | None:
+    """A LabelSelector as {match_labels, match_expressions}; None when absent (≠ empty = everything)."""
+    if not isinstance(value, dict):
+        return None
+    exprs = []
+    for e in as_list(value.get("matchExpressions")):
+        d = as_dict(e)
+        exprs.append(
+            {
+                "key": str(d.get("key")),
+                "operator": str(d.get("operator")),
+                "values": [str(v) for v in as_list(d.get("values"))],
+            }
+        )
+    return {"match_labels": str_map(value.get("matchLabels")), "match_expressions": exprs}
+
+
+def selects(selector: Obj | None, labels: dict[str, str]) -> bool:
+    """Kubernetes LabelSelector semantics; an empty selector selects everything, None nothing."""
+    if selector is None:
+        return False
+    if any(labels.get(k) != v for k, v in selector["match_labels"].items()):
+        return False
+    for e in selector["match_expressions"]:
+        key, op, values = e["key"], e["operator"], e["values"]
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }.get(op, False)
+        if not ok:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- pod specs (pods and templates)
+
+
+def pod_spec_refs(spec: Obj) -> Obj:
+    """What a pod spec references by name (ConfigMaps, Secrets, SA, claims) and runs privileged."""
+    configmaps: dict[str, bool] = {}  # name → optional
+    secrets: dict[str, bool] = {}
+    claims: list[str] = []
+
+    def ref(target: dict[str, bool], src: Any) -> None:
+        d = as_dict(src)
+        if d.get("name"):
+            name = str(d["name"])
+            target[name] = target.get(name, True) and bool(d.get("optional", False))
+
+    containers = [as_dict(c) for key in ("initContainers", "containers") for c in as_list(spec.get(key))]
+    for c in containers:
+        for env in as_list(c.get("env")):
+            value_from = as_dict(as_dict(env).get("valueFrom"))
+            ref(configmaps, value_from.get("configMapKeyRef"))
+            ref(secrets, value_from.get("secretKeyRef"))
+        for src in as_list(c.get("envFrom")):
+            ref(configmaps, as_dict(src).get("configMapRef"))
+            ref(secrets, as_dict(src).get("secretRef"))
+    for vol in as_list(spec.get("volumes")):
+        v = as_dict(vol)
+        ref(configmaps, v.get("configMap"))
+        secret = as_dict(v.get("secret"))
+        if secret.get("secretName"):
+            ref(secrets, {"name": secret["secretName"], "optional": secret.get("optional")})
+        for source in as_list(as_dict(v.get("projected")).get("sources")):
+            ref(configmaps, as_dict(source).get("configMap"))
+            ref(secrets, as_dict(source).get("secret"))
+        claim = as_dict(v.get("persistentVolumeClaim")).get("claimName")
+        if claim:
+            claims.append(str(claim))
+    return {
+        "configmaps": configmaps,
+        "secrets": secrets,
+        "pull_secrets": [
+            str(as_dict(s).get("name"))
+            for s in as_list(spec.get("imagePullSecrets"))
+            if as_dict(s).get("name")
+        ],
+        "service_account": opt_str(spec.get("serviceAccountName") or spec.get("serviceAccount")),
+        "claims": claims,
+        "privileged": [
+            str(c.get("name"))
+            for c in containers
+            if as_dict(c.get("securityContext")).get("privileged") is True
+        ],
+        "without_requests": [
+            str(c.get("name"))
+            for c in as_list(spec.get("containers"))
+            if not as_dict(as_dict(as_dict(c).get("resources")).get("requests"))
+        ],
+        "scheduling_gates": [str(as_dict(g).get("name")) for g in as_list(spec.get("schedulingGates"))],
+        "restart_policy": opt_str(spec.get("restartPolicy")),
+        "container_count": len(as_list(spec.get("containers"))),
+    }
+
+
+def pod_facts(obj: Obj) -> Obj:
+    meta, spec, _ = _meta(obj)
+    return {**_base("pod", meta), **pod_spec_refs(spec)}
+
+
+def workload_facts(kind: str, obj: Obj) -> Obj:
+    """Deployments/StatefulSets/DaemonSets/ReplicaSets/Jobs: their pod template's references."""
+    meta, spec, _ = _meta(obj)
+    template = as_dict(as_dict(spec.get("template")).get("spec"))
+    return {
+        **_base(kind, meta),
+        **pod_spec_refs(template),
+        "owner": owner(meta),
+        "suspend": spec.get("suspend") is True,
+        "service_name": opt_str(spec.get("serviceName")),
+        "claim_storage_classes": [
+            str(sc)
+            for t in as_list(spec.get("volumeClaimTemplates"))
+            if (sc := as_dict(as_dict(t).get("spec")).get("storageClassName"))
+        ],
+    }
+
+
+# ---------------------------------------------------------------- networking
+
+
+def endpointslice(obj: Obj) -> Obj:
+    """Counts and pod names only: endpoint addresses never leave this function."""
+    meta = as_dict(obj.get("metadata"))
+    ready, not_ready = 0, []
+    for ep in as_list(obj.get("endpoints")):
+        e = as_dict(ep)
+        cond = as_dict(e.get("conditions"))
+        # `ready` unset means ready (discovery/v1 semantics)
+        if cond.get("ready") is False:
+            target = as_dict(e.get("targetRef"))
+            not_ready.append(str(target.get("name")) if target.get("name") else "(no pod reference)")
+        else:
+            ready += 1
+    return {
+        "kind": "endpointslice",
+        "namespace": opt_str(meta.get("namespace")),
+        "service": opt_str(str_map(meta.get("labels")).get("kubernetes.io/service-name")),
+        "ready": ready,
+        "not_ready_pods": not_ready,
+    }
+
+
+def service(obj: Obj) -> Obj:
+    meta, spec, _ = _meta(obj)
+    return {
+        **_base("service", meta),
+        "type": opt_str(spec.get("type")) or "ClusterIP",
+        "selector": str_map(spec.get("selector")),
+        "ports": [
+            {"name": opt_str(as_dict(p).get("name")), "port": opt_int(as_dict(p).get("port"))}
+            for p in as_list(spec.get("ports"))
+        ],
+    }
+
+
+def _backend(value: Any) -> tuple[str, str] | None:
+    svc = as_dict(as_dict(value).get("service"))
+    if not svc.get("name"):
+        return None  # a resource backend (or nothing): not a Service to check
+    port = as_dict(svc.get("port"))
+    return str(svc["name"]), str(port.get("number") or port.get("name") or "")
+
+
+def ingress(obj: Obj) -> Obj:
+    meta, spec, _ = _meta(obj)
+    backends = [_backend(spec.get("defaultBackend"))]
+    for rule in as_list(spec.get("rules")):
+        for path in as_list(as_dict(as_dict(rule).get("http")).get("paths")):
+            backends.append(_backend(as_dict(path).get("backend")))
+    annotations = str_map(meta.get("annotations"))
+    return {
+        **_base("ingress", meta),
+        "class": opt_str(spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class")),
+        "backends": sorted({b for b in backends if b}),
+        "tls_secrets": sorted(
+            {
+                str(as_dict(t).get("secretName"))
+                for t in as_list(spec.get("tls"))
+                if as_dict(t).get("secretName")
+            }
+        ),
+    }
+
+
+def networkpolicy(obj: Obj) -> Obj:
+    meta, spec, _ = _meta(obj)
+    return {
+        **_base("networkpolicy", meta),
+        "pod_selector": label_selector(spec.get("podSelector")) or label_selector({}),
+        "policy_types": [str(t) for t in as_list(spec.get("policyTypes"))],
+    }
+
+
+def _webhooks(kind: str, obj: Obj) -> Obj:
+    meta = as_dict(obj.get("metadata"))
+    hooks = []
+    for hook in as_list(obj.get("webhooks")):
+        h = as_dict(hook)
+        svc = as_dict(as_dict(h.get("clientConfig")).get("service"))
+        hooks.append(
+            {
+                "name": str(h.get("name")),
+                "service_namespace": opt_str(svc.get("namespace")),
+                "service_name": opt_str(svc.get("name")),
+                "failure_policy": opt_str(h.get("failurePolicy")) or "Fail",
+            }
+        )
+    return {**_base(kind, meta), "webhooks": hooks}
+
+
+def gateway(obj: Obj) -> Obj:
+    meta, spec, status = _meta(obj)
+    return {
+        **_base("gateway", meta),
+        "class": opt_str(spec.get("gatewayClassName")),
+        "conditions": conditions(status),
+        "allowed_from": sorted(
+            {
+                str(
+                    as_dict(as_dict(as_dict(lst).get("allowedRoutes")).get("namespaces")).get("from")
+                    or "Same"
+                )
+                for lst in as_list(spec.get("listeners"))
+            }
+        ),
+    }
+
+
+def httproute(obj: Obj) -> Obj:
+    meta, spec, status = _meta(obj)
+    ns = opt_str(meta.get("namespace"))
+    parents = [
+        (str(as_dict(p).get("namespace") or ns), str(as_dict(p).get("name")))
+        for p in as_list(spec.get("parentRefs"))
+    ]
+    backends = [
+        (str(as_dict(b).get("namespace") or ns), str(as_dict(b).get("name")), opt_int(as_dict(b).get("port")))
+        for rule in as_list(spec.get("rules"))
+        for b in as_list(as_dict(rule).get("backendRefs"))
+        if str(as_dict(b).get("kind") or "Service") == "Service"
+    ]
+    route_conditions = [c for p in as_list(status.get("parents")) for c in conditions(as_dict(p))]
+    return {
+        **_base("httproute", meta),
+        "parents": parents,
+        "backends": backends,
+        "conditions": route_conditions,
+    }
+
+
+def gatewayclass(obj: Obj) -> Obj:
+    meta, spec, status = _meta(obj)
+    return {
+        **_base("gatewayclass", meta),
+        "controller": opt_str(spec.get("controllerName")),
+        "conditions": conditions(status),
+    }
+
+
+# ---------------------------------------------------------------- policy, rbac, storage, scaling
+
+
+def pdb(obj: Obj) -> Obj:
+    meta, spec, status = _meta(obj)
+    return {
+        **_base("pdb", meta),
+        "selector": label_selector(spec.get("selector")),
+        "min_available": opt_str(spec.get("minAvailable")),
+        "max_unavailable": opt_str(spec.get("maxUnavailable")),
+        "current_healthy": opt_int(status.get("currentHealthy")),
+        "desired_healthy": opt_int(status.get("desiredHealthy")),
+        "disruptions_allowed": opt_int(status.get("disruptionsAllowed")),
+        "conditions": conditions(status),
+    }
+
+
+def rolebinding(obj: Obj) -> Obj:
+    meta = as_dict(obj.get("metadata"))
+    ref = as_dict(obj.get("roleRef"))
+    return {
+        **_base("rolebinding", meta),
+        "role_kind": opt_str(ref.get("kind")),
+        "role_name": opt_str(ref.get("name")),
+        "service_accounts": [
+            (str(as_dict(s).get("namespace") or meta.get("namespace")), str(as_dict(s).get("name")))
+            for s in as_list(obj.get("subjects"))
+            if as_dict(s).get("kind") == "ServiceAccount"
+        ],
+    }
+
+
+def role(obj: Obj) -> Obj:
+    meta = as_dict(obj.get("metadata"))
+    wildcard = any(
+        "*" in as_list(as_dict(r).get(key))
+        for r in as_list(obj.get("rules"))
+        for key in ("verbs", "resources")
+    )
+    return {**_base("role", meta), "wildcard": wildcard}
+
+
+def storageclass(obj: Obj) -> Obj:
+    meta = as_dict(obj.get("metadata"))
+    annotations = str_map(meta.get("annotations"))
+    return {
+        **_base("storageclass", meta),
+        "provisioner": opt_str(obj.get("provisioner")),
+        "default": "true"
+        in (
+            annotations.get("storageclass.kubernetes.io/is-default-class"),
+            annotations.get("storageclass.beta.kubernetes.io/is-default-class"),
+        ),
+    }
+
+
+def pv(obj: Obj) -> Obj:
+    meta, spec, status = _meta(obj)
+    claim = as_dict(spec.get("claimRef"))
+    return {
+        **_base("pv", meta),
+        "phase": opt_str(status.get("phase")),
+        "message": opt_str(status.get("message")),
+        "reason": opt_str(status.get("reason")),
+        "storage_class": opt_str(spec.get("storageClassName")),
+        "capacity": opt_str(as_dict(spec.get("capacity")).get("storage")),
+        "claim": f"{claim.get('namespace')}/{claim.get('name')}" if claim.get("name") else None,
+        "reclaim_policy": opt_str(spec.get("persistentVolumeReclaimPolicy")),
+    }
+
+
+def cronjob(obj: Obj) -> Obj:
+    meta, spec, status = _meta(obj)
+    return {
+        **_base("cronjob", meta),
+        "schedule": opt_str(spec.get("schedule")),
+        "suspend": spec.get("suspend") is True,
+        "starting_deadline": opt_int(spec.get("startingDeadlineSeconds")),
+        "last_schedule_time": opt_str(status.get("lastScheduleTime")),
+    }
+
+
+def hpa(obj: Obj) -> Obj:
+    meta, spec, status = _meta(obj)
+    ref = as_dict(spec.get("scaleTargetRef"))
+    return {
+        **_base("hpa", meta),
+        "target_kind": opt_str(ref.get("kind")),
+        "target_name": opt_str(ref.get("name")),
+        "min_replicas": opt_int(spec.get("minReplicas")) or 1,
+        "max_replicas": opt_int(spec.get("maxReplicas")),
+        "current_replicas": opt_int(status.get("currentReplicas")),
+        "resource_metrics": any(
+            str(as_dict(m).get("type")) in ("Resource", "ContainerResource")
+            for m in as_list(spec.get("metrics"))
+        )
+        or not as_list(spec.get("metrics")),  # no metrics → the default CPU utilization target
+        "conditions": conditions(status),
+    }
+
+
+def metadata_only(obj: Obj) -> Obj:
+    """ConfigMaps and Secrets: name and labels from a PartialObjectMetadataList item."""
+    return _base("metadata", as_dict(obj.get("metadata")))
+
+
+FACTS: dict[str, Callable[[Obj], Obj]] = {
+    "endpointslice": endpointslice,
+    "ingress": ingress,
+    "networkpolicy": networkpolicy,
+    "mutatingwebhook": lambda o: _webhooks("mutatingwebhook", o),
+    "validatingwebhook": lambda o: _webhooks("validatingwebhook", o),
+    "gateway": gateway,
+    "httproute": httproute,
+    "gatewayclass": gatewayclass,
+    "pdb": pdb,
+    "rolebinding": rolebinding,
+    "role": role,
+    "storageclass": storageclass,
+    "pv": pv,
+    "ingressclass": lambda o: _base("ingressclass", as_dict(o.get("metadata"))),
+    "serviceaccount": lambda o: _base("serviceaccount", as_dict(o.get("metadata"))),
+    "configmap": metadata_only,
+    "secret": metadata_only,
+    "service": service,
+    "cronjob": cronjob,
+    "hpa": hpa,
+}
