@@ -2,7 +2,8 @@
 
 Serves the read paths the official `kubernetes` client calls (core v1, apps/v1, batch/v1,
 autoscaling/v2, discovery/v1, networking/v1, policy/v1, rbac/v1, storage/v1,
-admissionregistration/v1, Gateway API v1, pod logs) from a scenario YAML file: a list of ordinary Kubernetes objects plus
+admissionregistration/v1, Gateway API v1, pod logs) from a scenario YAML file: a list of
+ordinary Kubernetes objects plus
 pod logs by pod/container/previous. It answers like the real API server — `XList` envelopes with
 `metadata.resourceVersion`, `Status` objects for errors, label and field selectors — and
 behaves like our read-only ClusterRole: writes are 403. Secrets and ConfigMaps are served only as a
@@ -34,6 +35,8 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from sim.kubernetes_endpoints import synthesized_endpoint_slices
+from sim.kubernetes_resources import _RESOURCES, Resource
 from sim.kubernetes_selectors import SelectorError, field_selector_matches, label_selector_matches
 from sim.kubernetes_time import SCENARIO_NOW, parse, shift, shift_text
 from sim.loopback import LoopbackServer
@@ -41,103 +44,6 @@ from sim.loopback import LoopbackServer
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
 
-@dataclass(frozen=True)
-class Resource:
-    kind: str
-    plural: str
-    api_version: str
-    namespaced: bool
-    metadata_only: bool = False
-
-
-# prefix → plural → resource. Only what our read-only ClusterRole grants.
-_RESOURCES: dict[str, dict[str, Resource]] = {
-    "/api/v1": {
-        r.plural: r
-        for r in (
-            Resource("Pod", "pods", "v1", True),
-            Resource("Service", "services", "v1", True),
-            Resource("Event", "events", "v1", True),
-            Resource("PersistentVolumeClaim", "persistentvolumeclaims", "v1", True),
-            Resource("Node", "nodes", "v1", False),
-            Resource("Namespace", "namespaces", "v1", False),
-            Resource("ServiceAccount", "serviceaccounts", "v1", True),
-            Resource("PersistentVolume", "persistentvolumes", "v1", False),
-            Resource("ConfigMap", "configmaps", "v1", True, metadata_only=True),
-            Resource("Secret", "secrets", "v1", True, metadata_only=True),
-        )
-    },
-    "/apis/discovery.k8s.io/v1": {
-        "endpointslices": Resource("EndpointSlice", "endpointslices", "discovery.k8s.io/v1", True)
-    },
-    "/apis/networking.k8s.io/v1": {
-        r.plural: r
-        for r in (
-            Resource("Ingress", "ingresses", "networking.k8s.io/v1", True),
-            Resource("IngressClass", "ingressclasses", "networking.k8s.io/v1", False),
-            Resource("NetworkPolicy", "networkpolicies", "networking.k8s.io/v1", True),
-        )
-    },
-    "/apis/policy/v1": {
-        "poddisruptionbudgets": Resource("PodDisruptionBudget", "poddisruptionbudgets", "policy/v1", True)
-    },
-    "/apis/rbac.authorization.k8s.io/v1": {
-        r.plural: r
-        for r in (
-            Resource("Role", "roles", "rbac.authorization.k8s.io/v1", True),
-            Resource("RoleBinding", "rolebindings", "rbac.authorization.k8s.io/v1", True),
-        )
-    },
-    "/apis/storage.k8s.io/v1": {
-        "storageclasses": Resource("StorageClass", "storageclasses", "storage.k8s.io/v1", False)
-    },
-    "/apis/admissionregistration.k8s.io/v1": {
-        r.plural: r
-        for r in (
-            Resource(
-                "MutatingWebhookConfiguration",
-                "mutatingwebhookconfigurations",
-                "admissionregistration.k8s.io/v1",
-                False,
-            ),
-            Resource(
-                "ValidatingWebhookConfiguration",
-                "validatingwebhookconfigurations",
-                "admissionregistration.k8s.io/v1",
-                False,
-            ),
-        )
-    },
-    "/apis/gateway.networking.k8s.io/v1": {
-        r.plural: r
-        for r in (
-            Resource("Gateway", "gateways", "gateway.networking.k8s.io/v1", True),
-            Resource("HTTPRoute", "httproutes", "gateway.networking.k8s.io/v1", True),
-            Resource("GatewayClass", "gatewayclasses", "gateway.networking.k8s.io/v1", False),
-        )
-    },
-    "/apis/apps/v1": {
-        r.plural: r
-        for r in (
-            Resource("Deployment", "deployments", "apps/v1", True),
-            Resource("StatefulSet", "statefulsets", "apps/v1", True),
-            Resource("DaemonSet", "daemonsets", "apps/v1", True),
-            Resource("ReplicaSet", "replicasets", "apps/v1", True),
-        )
-    },
-    "/apis/batch/v1": {
-        r.plural: r
-        for r in (
-            Resource("Job", "jobs", "batch/v1", True),
-            Resource("CronJob", "cronjobs", "batch/v1", True),
-        )
-    },
-    "/apis/autoscaling/v2": {
-        "horizontalpodautoscalers": Resource(
-            "HorizontalPodAutoscaler", "horizontalpodautoscalers", "autoscaling/v2", True
-        )
-    },
-}
 _BY_KIND = {r.kind: r for group in _RESOURCES.values() for r in group.values()}
 METADATA_ACCEPT = "as=PartialObjectMetadataList"
 _SA_USER = "system:serviceaccount:aiops-system:aiops"
@@ -368,9 +274,12 @@ class KubernetesSimulator(LoopbackServer):
         )
 
     def _objects(self, res: Resource, namespace: str | None) -> list[dict[str, Any]]:
+        objects = self.scenario.objects
+        if res.kind == "EndpointSlice":
+            objects = [*objects, *synthesized_endpoint_slices(objects)]
         return [
             o
-            for o in self.scenario.objects
+            for o in objects
             if o["kind"] == res.kind and (namespace is None or o["metadata"].get("namespace") == namespace)
         ]
 

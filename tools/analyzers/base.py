@@ -30,6 +30,9 @@ class Finding:
     evidence: tuple[str, ...]
     next_query: str
     """A tool call (`k8s_pod_logs {...}`) or PromQL the agent or the user can run next."""
+    related: tuple[str, ...] = ()
+    """`kind/namespace/name` of objects behind this one (a Service's unready pods): their own
+    findings, if any, carry the deeper cause."""
 
     def to_json(self) -> Obj:
         return {
@@ -41,6 +44,7 @@ class Finding:
             "summary": self.summary,
             "evidence": list(self.evidence),
             "next_query": self.next_query,
+            "related": list(self.related),
         }
 
     def sort_key(self) -> tuple[int, str, str, str, str]:
@@ -80,22 +84,34 @@ class ClusterState:
     now: datetime | None = None
     """When the state was read; time-windowed checks (restart bursts) skip the window when None."""
 
+    _event_index: tuple[int, int, dict[str, list[Obj]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
     def events_for(self, namespace: str | None, kind: str, name: str) -> list[Obj]:
-        ref = f"{kind}/{name}"
+        stamp = (id(self.events), len(self.events))
+        if self._event_index is None or self._event_index[:2] != stamp:
+            index: dict[str, list[Obj]] = {}
+            for e in self.events:  # one pass, not one scan per object (5,000 pods times events)
+                index.setdefault(e["involved_object"], []).append(e)
+            self._event_index = (*stamp, index)
         return [
             e
-            for e in self.events
-            if e["involved_object"] == ref and (namespace is None or e["namespace"] == namespace)
+            for e in self._event_index[2].get(f"{kind}/{name}", [])
+            if namespace is None or e["namespace"] == namespace
         ]
 
     def of(self, kind: str) -> list[Obj]:
         return self.facts.get(kind, [])
 
-    def names(self, kind: str, namespace: str | None) -> set[str] | None:
-        """Names of `kind` objects in `namespace`; None when the kind was not read."""
+    def names_by_ns(self, kind: str) -> dict[str, set[str]] | None:
+        """namespace → names of the `kind` objects in it; None when the kind was not read."""
         if kind not in self.facts:
             return None
-        return {o["name"] for o in self.facts[kind] if o["namespace"] == namespace}
+        out: dict[str, set[str]] = {}
+        for o in self.facts[kind]:
+            out.setdefault(o["namespace"] or "", set()).add(o["name"])
+        return out
 
 
 Analyzer = Callable[[ClusterState], list[Finding]]

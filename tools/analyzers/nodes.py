@@ -5,6 +5,8 @@ from __future__ import annotations
 from tools.analyzers.base import ClusterState, Finding, cause, promql_str, tool_call
 
 PRESSURE_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
+HEALTHY_TRUE = frozenset({"Ready"})
+"""Every other node condition (kubelet's and node-problem-detector's) is healthy when False."""
 
 
 def node_health(state: ClusterState) -> list[Finding]:
@@ -36,11 +38,15 @@ def node_health(state: ClusterState) -> list[Finding]:
                 )
             )
             continue  # pressure conditions of an unreachable node are Unknown, not news
+        # a pressure condition, or any problem condition (node-problem-detector's KernelDeadlock,
+        # ReadonlyFilesystem, …) that is True or Unknown (the kubelet cannot tell)
         pressed = [
-            c for c in node["conditions"] if c["type"] in PRESSURE_CONDITIONS and c["status"] == "True"
+            c
+            for c in node["conditions"]
+            if c["type"] not in HEALTHY_TRUE and c["status"] in ("True", "Unknown")
         ]
         if pressed:
-            kinds = ", ".join(c["type"] for c in pressed)
+            kinds = ", ".join(c["type"] + ("" if c["status"] == "True" else " (Unknown)") for c in pressed)
             out.append(
                 Finding(
                     analyzer="node_pressure",
@@ -50,7 +56,10 @@ def node_health(state: ClusterState) -> list[Finding]:
                     name=name,
                     summary=f"Node {name} reports {kinds}: the kubelet may evict pods and refuse new ones.",
                     evidence=(
-                        *(f"condition {c['type']}=True {cause(c['reason'], c['message'])}" for c in pressed),
+                        *(
+                            f"condition {c['type']}={c['status']} {cause(c['reason'], c['message'])}"
+                            for c in pressed
+                        ),
                         f"allocatable: {node['allocatable']}",
                     ),
                     next_query=f'kube_node_status_condition{{node={promql_str(name)},status="true"}}',

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
-from tools.analyzers import alerts, nodes, pods, storage, workloads
+from tools.analyzers import (
+    alerts,
+    gateway,
+    logs,
+    network,
+    nodes,
+    pods,
+    pods_extra,
+    policy,
+    refs,
+    storage,
+    workloads,
+    workloads_extra,
+)
 from tools.analyzers.base import Analyzer
 
+# within one severity and namespace findings keep this order: root causes before their effects
 ANALYZERS: dict[str, Analyzer] = {
     "crashloop": pods.crashloop,
     "oomkilled": pods.oomkilled,
     "image_pull": pods.image_pull,
     "container_config": pods.container_config,
+    "missing_reference": refs.missing_references,
+    "pod_sandbox": pods_extra.sandbox,
+    "container_waiting": pods_extra.container_waiting,
+    "container_failed": pods_extra.container_failed,
+    "pod_evicted": pods_extra.evicted,
     "unschedulable": pods.unschedulable,
+    "scheduling_gated": pods_extra.scheduling_gated,
     "readiness": pods.readiness,
     "restart_burst": pods.restart_burst,
+    "log_errors": logs.log_errors,
     "workload_unavailable": workloads.workload_unavailable,
+    "replicaset_failure": workloads_extra.replicasets,
+    "statefulset_refs": workloads_extra.statefulset_refs,
     "failed_job": workloads.failed_jobs,
+    "job_status": workloads_extra.jobs,
+    "cronjob": workloads_extra.cronjobs,
     "pending_pvc": storage.pending_pvc,
+    "pv": storage.persistent_volumes,
+    "storageclass": storage.storage_classes,
+    "service_endpoints": network.service_endpoints,
+    "ingress": network.ingresses,
+    "gatewayclass": gateway.gateway_classes,
+    "gateway": gateway.gateways,
+    "httproute": gateway.http_routes,
+    "admission_webhook": network.webhooks,
+    "network_policy": network.network_policies,
+    "hpa": policy.hpas,
+    "pdb": policy.pdbs,
+    "rolebinding": refs.rolebindings,
+    "configmap_unused": refs.unused_configmaps,
+    "privileged_container": pods_extra.privileged,
     "node_health": nodes.node_health,
     "firing_alert": alerts.firing_alerts,
 }

@@ -12,24 +12,25 @@ from kernel.errors import ToolError
 from kernel.scope import EffectiveScope
 from tools.analyzers.alerts import alert_namespace, is_firing
 from tools.analyzers.base import ClusterState
+from tools.analyzers.logs import collect_logs
+from tools.analyzers.state_extra import check_named, collect_extra
 from tools.kubernetes.client import KubernetesClient
+from tools.kubernetes.facts import pod_facts, workload_facts
 from tools.kubernetes.scoping import list_scoped
 from tools.kubernetes.summarize import summarize
-from tools.kubernetes.tools import bound_log
 
 AlertSource = Callable[[], Awaitable[list[dict[str, Any]]]]
-MAX_LOG_FETCHES = 5
-"""Previous-instance logs fetched per analyze call (crash-looping containers only)."""
-LOG_TAIL = 10
 
 _KINDS = {
     "pods": "pod",
     "deployments": "deployment",
     "statefulsets": "statefulset",
     "daemonsets": "daemonset",
+    "replicasets": "replicaset",
     "jobs": "job",
     "pvcs": "pvc",
 }
+_TEMPLATED = frozenset({"deployment", "statefulset", "daemonset", "replicaset", "job"})
 
 
 async def collect_state(
@@ -47,24 +48,38 @@ async def collect_state(
 
     async def grab(kind: str, **kw: Any) -> list[dict[str, Any]]:
         _, raw = await list_scoped(client, kind, scope, namespace, tool=tool, **kw)
-        return [summarize(kind, o) for o in raw]
+        out = []
+        for o in raw:  # raw objects are dropped as soon as their summary and facts exist
+            item = summarize(kind, o)
+            out.append(item)
+            if kind == "pod":
+                state.pod_refs[(item["namespace"], item["name"])] = pod_facts(o)
+            elif kind in _TEMPLATED:
+                state.template_refs[(kind, item["namespace"], item["name"])] = workload_facts(kind, o)
+        return out
 
     names = list(_KINDS)
-    results = await asyncio.gather(
-        *(grab(_KINDS[n]) for n in names),
-        grab("event", field_selector="type=Warning"),
-    )
+    extra = asyncio.ensure_future(collect_extra(client, scope, namespace, state, tool=tool))
+    try:
+        results = await asyncio.gather(
+            *(grab(_KINDS[n]) for n in names),
+            grab("event", field_selector="type=Warning"),
+        )
+    finally:
+        notes += await extra
     for attr, items in zip(names, results, strict=False):
         setattr(state, attr, items)
     state.events = results[-1]
     if namespace is None and scope.cluster_wide:
         _, raw_nodes = await list_scoped(client, "node", scope, None, tool=tool)
         state.nodes = [summarize("node", o) for o in raw_nodes]
+    else:
+        notes += await check_named(client, state)
     if alerts is not None:
         state.alerts, note = await _scoped_alerts(alerts, scope, namespace)
         if note:
             notes.append(note)
-    notes += await _previous_logs(client, state)
+    notes += await collect_logs(client, state)
     return state, notes
 
 
@@ -88,26 +103,3 @@ async def _scoped_alerts(
         if scope.allows(ns):  # None (no namespace label) → cluster-wide scopes only
             out.append(alert)
     return out, None
-
-
-async def _previous_logs(client: KubernetesClient, state: ClusterState) -> list[str]:
-    wanted = [
-        (pod["namespace"], pod["name"], c["name"])
-        for pod in state.pods
-        for c in pod["containers"]
-        if c["state"] == "waiting" and c["state_reason"] == "CrashLoopBackOff"
-    ]
-    notes = []
-    if len(wanted) > MAX_LOG_FETCHES:
-        notes.append(f"Logs fetched for {MAX_LOG_FETCHES} of {len(wanted)} crash-looping containers.")
-
-    async def one(ns: str, pod: str, container: str) -> None:
-        try:
-            text = await client.pod_logs(ns, pod, container=container, tail_lines=LOG_TAIL, previous=True)
-        except ToolError:
-            text = None
-        if text:
-            state.previous_logs[(ns, pod, container)] = bound_log(text, tail_lines=LOG_TAIL)[0]
-
-    await asyncio.gather(*(one(*key) for key in wanted[:MAX_LOG_FETCHES]))
-    return notes

@@ -30,8 +30,19 @@ _FINDING: dict[str, Any] = {
         "summary": _STR,
         "evidence": {"type": "array", "items": _STR},
         "next_query": _STR,
+        "related": {"type": "array", "items": _STR},
     },
-    "required": ["analyzer", "severity", "namespace", "kind", "name", "summary", "evidence", "next_query"],
+    "required": [
+        "analyzer",
+        "severity",
+        "namespace",
+        "kind",
+        "name",
+        "summary",
+        "evidence",
+        "next_query",
+        "related",
+    ],
     "additionalProperties": False,
 }
 

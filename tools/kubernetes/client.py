@@ -13,6 +13,7 @@ plain dicts, and an odd object in the cluster cannot break model deserialization
 from __future__ import annotations
 
 import asyncio
+import builtins
 import json
 import threading
 from collections.abc import Callable
@@ -87,8 +88,8 @@ KINDS: dict[str, KindSpec] = {
     )
 }
 
-METADATA_ONLY: dict[str, str] = {"configmap": "configmaps", "secret": "secrets"}
-"""Kinds whose content we never read: listed as `PartialObjectMetadataList` only (core v1 plural)."""
+METADATA_ONLY: dict[str, str] = {"configmap": "config_map", "secret": "secret"}
+"""Kinds whose content we never read: listed as `PartialObjectMetadataList` only (CoreV1Api suffix)."""
 METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 
 
@@ -197,29 +198,18 @@ class KubernetesClient:
         obj = json.loads(body)
         return obj if isinstance(obj, dict) else None
 
-    async def list_metadata(self, kind: str, namespace: str | None) -> list[dict[str, Any]]:
+    async def list_metadata(self, kind: str, namespace: str | None) -> builtins.list[dict[str, Any]]:
         """Metadata of every `kind` object (configmap/secret) in `namespace` (None: all namespaces).
 
         The Accept header makes the API server strip everything but `metadata`, so `data` never
         leaves it; RBAC cannot express that, which is why this is the only path to these kinds."""
-        plural = METADATA_ONLY[kind]
-        path = f"/api/v1/namespaces/{{namespace}}/{plural}" if namespace else f"/api/v1/{plural}"
-
-        def run() -> bytes:
-            api_client = self._api("CoreV1Api").api_client
-            resp = api_client.call_api(
-                path,
-                "GET",
-                {"namespace": namespace} if namespace else {},
-                [],
-                {"Accept": METADATA_ACCEPT},
-                auth_settings=["BearerToken"],
-                _preload_content=False,
-                _request_timeout=self._timeout,
-            )
-            return bytes(resp[0].data if isinstance(resp, tuple) else resp.data)
-
-        body = await self._run(run)
+        resource = METADATA_ONLY[kind]
+        args: tuple[str, ...]
+        if namespace:
+            method, args = f"list_namespaced_{resource}", (namespace,)
+        else:
+            method, args = f"list_{resource}_for_all_namespaces", ()
+        body = await self._call("CoreV1Api", method, *args, _headers={"Accept": METADATA_ACCEPT})
         items = json.loads(body).get("items") or []
         # keep metadata only, even if a server ignored the Accept header
         return [{"metadata": i.get("metadata")} for i in items if isinstance(i, dict)]

@@ -1,0 +1,122 @@
+"""The kinds beyond pods and workloads: one list call per kind and namespace, summarized to
+tools/kubernetes/facts.py records at once (raw objects are never kept).
+
+Cluster-scoped kinds (StorageClasses, PVs, IngressClasses, GatewayClasses, webhooks) are listed
+only for a cluster-wide scope. For a scoped user we only `get` the cluster-scoped objects their
+own objects name (the StorageClass of their PVC, the class of their Ingress), and keep nothing
+but "exists" — so a missing one is still found and nothing else about the cluster is revealed.
+ConfigMaps and Secrets are read as metadata only (client.list_metadata).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kernel.errors import ToolError
+from kernel.scope import EffectiveScope
+from tools.analyzers.base import ClusterState
+from tools.kubernetes.client import KubernetesClient
+from tools.kubernetes.facts import FACTS
+from tools.kubernetes.scoping import list_scoped, target_namespaces
+
+NAMESPACED = (
+    "service",
+    "endpointslice",
+    "ingress",
+    "networkpolicy",
+    "pdb",
+    "hpa",
+    "cronjob",
+    "serviceaccount",
+    "rolebinding",
+    "role",
+    "gateway",
+    "httproute",
+)
+METADATA = ("configmap", "secret")
+CLUSTER = ("storageclass", "pv", "ingressclass", "gatewayclass", "mutatingwebhook", "validatingwebhook")
+MAX_NAMED_CHECKS = 20
+"""Existence `get`s of cluster-scoped objects named by a scoped user's objects, per kind."""
+
+
+async def collect_extra(
+    client: KubernetesClient,
+    scope: EffectiveScope,
+    namespace: str | None,
+    state: ClusterState,
+    *,
+    tool: str,
+) -> list[str]:
+    """Fill state.facts (+ cluster_names for cluster-wide scopes); returns notes on what failed."""
+    notes: list[str] = []
+    cluster_wide = namespace is None and scope.cluster_wide
+
+    async def one(kind: str) -> None:
+        try:
+            if kind in METADATA:
+                raw = await _metadata(client, kind, scope, namespace, tool=tool)
+            else:
+                _, raw = await list_scoped(client, kind, scope, namespace, tool=tool)
+        except ToolError as exc:  # forbidden by the operator's RBAC, or down: skip the checks
+            notes.append(f"{kind} objects could not be read ({_short(exc)}); checks that need them skipped.")
+            return
+        state.facts[kind] = [FACTS[kind](o) for o in raw]
+        if kind in CLUSTER:
+            state.cluster_names[kind] = {o["name"] for o in state.facts[kind]}
+
+    kinds = [*NAMESPACED, *METADATA, *(CLUSTER if cluster_wide else ())]
+    await asyncio.gather(*(one(k) for k in kinds))
+    return notes
+
+
+async def _metadata(
+    client: KubernetesClient, kind: str, scope: EffectiveScope, namespace: str | None, *, tool: str
+) -> list[dict[str, Any]]:
+    targets = target_namespaces(scope, namespace, tool=tool)
+    if targets is None:
+        items = await client.list_metadata(kind, None)
+    else:
+        batches = await asyncio.gather(*(client.list_metadata(kind, ns) for ns in targets))
+        items = [i for b in batches for i in b]
+    return [i for i in items if scope.allows(str((i.get("metadata") or {}).get("namespace") or ""))]
+
+
+def named_cluster_objects(state: ClusterState) -> dict[str, set[str]]:
+    """Cluster-scoped names the scoped user's own objects mention, per kind."""
+    classes = {p["storage_class"] for p in state.pvcs if p["storage_class"]}
+    classes |= {sc for t in state.template_refs.values() for sc in t["claim_storage_classes"]}
+    return {
+        "storageclass": classes,
+        "ingressclass": {i["class"] for i in state.of("ingress") if i["class"]},
+        "gatewayclass": {g["class"] for g in state.of("gateway") if g["class"]},
+    }
+
+
+async def check_named(client: KubernetesClient, state: ClusterState) -> list[str]:
+    """For a scoped user: which of the cluster-scoped objects their objects name exist (bounded)."""
+    notes: list[str] = []
+
+    async def exists(kind: str, name: str) -> bool | None:
+        try:
+            return await client.get(kind, name, None) is not None
+        except ToolError:
+            return None
+
+    for kind, names in named_cluster_objects(state).items():
+        wanted = sorted(names)[:MAX_NAMED_CHECKS]
+        if not wanted:
+            continue
+        found = await asyncio.gather(*(exists(kind, n) for n in wanted))
+        if any(f is None for f in found):
+            notes.append(f"Could not check which {kind} objects exist; that check is skipped.")
+            continue
+        # names beyond the cap count as existing: an unchecked name must not become a false "missing"
+        state.cluster_names[kind] = {n for n, f in zip(wanted, found, strict=True) if f} | (
+            names - set(wanted)
+        )
+    return notes
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).split(":", 1)[0][:80]
