@@ -81,6 +81,10 @@ class ClusterState:
     cluster_names: dict[str, set[str]] = field(default_factory=dict)
     """Cluster-scoped kind → names known to exist (all of them for a cluster-wide scope; for a scoped
     user only those of the names their own objects mention). Absent kind: not checked."""
+    listed_namespaces: frozenset[str] | None = None
+    """The namespaces whose namespaced kinds were listed (None: all of them)."""
+    missing_parents: set[tuple[str, str]] = field(default_factory=set)
+    """(namespace, name) of Gateways in other namespaces that routes name and a `get` did not find."""
     now: datetime | None = None
     """When the state was read; time-windowed checks (restart bursts) skip the window when None."""
 

@@ -71,11 +71,12 @@ def gateways(state: ClusterState) -> list[Finding]:
 
 def http_routes(state: ClusterState) -> list[Finding]:
     gws = {(g["namespace"], g["name"]): g for g in state.of("gateway")}
-    read_namespaces = {g["namespace"] for g in state.of("gateway")} | {
-        r["namespace"] for r in state.of("httproute")
-    }
+    listed = state.listed_namespaces
     services = {(s["namespace"], s["name"]): s for s in state.of("service")}
-    service_namespaces = {s["namespace"] for s in state.of("service")} | read_namespaces
+
+    def known(ns: str) -> bool:  # objects of a namespace we did not list are not known to be missing
+        return listed is None or ns in listed
+
     out = []
     for route in state.of("httproute"):
         ns, name = route["namespace"] or "", route["name"]
@@ -83,14 +84,14 @@ def http_routes(state: ClusterState) -> list[Finding]:
         for gw_ns, gw_name in route["parents"]:
             gw = gws.get((gw_ns, gw_name))
             if gw is None:
-                if gw_ns in read_namespaces:  # a Gateway outside the scope is not known to be missing
+                if known(gw_ns) or (gw_ns, gw_name) in state.missing_parents:
                     problems.append(f"its parent Gateway {gw_ns}/{gw_name} does not exist")
             elif gw_ns != ns and gw["allowed_from"] == ["Same"]:
                 problems.append(f"Gateway {gw_ns}/{gw_name} only accepts routes from its own namespace")
         for b_ns, b_name, port in route["backends"]:
             svc = services.get((b_ns, b_name))
             if svc is None:
-                if b_ns in service_namespaces and "service" in state.facts:
+                if known(b_ns) and "service" in state.facts:
                     problems.append(f"backend Service {b_ns}/{b_name} does not exist")
             elif port is not None and port not in {p["port"] for p in svc["ports"]}:
                 problems.append(f"backend Service {b_ns}/{b_name} has no port {port}")

@@ -6,6 +6,8 @@ Endpoint addresses are never read into findings: facts.endpointslice keeps count
 
 from __future__ import annotations
 
+import re
+
 from tools.analyzers.base import ClusterState, Finding, Obj, event_lines, newest_first, tool_call
 from tools.kubernetes.facts import label_selector, selects
 
@@ -13,6 +15,8 @@ LEADER_ANNOTATION = "control-plane.alpha.kubernetes.io/leader"
 BUILTIN_INGRESS_CLASSES = frozenset({"gce", "gce-internal"})
 """GKE's built-in classes exist without an IngressClass object."""
 MAX_LINKED_PODS = 3
+_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-fA-F:]+\]")
+"""Pod addresses (a probe message quotes the URL it tried): never part of an endpoint finding."""
 
 
 def _endpoints(state: ClusterState) -> dict[tuple[str, str], tuple[int, list[str]]]:
@@ -32,7 +36,9 @@ def _pod_line(state: ClusterState, ns: str, pod_name: str) -> str:
     pod = next((p for p in state.pods if p["namespace"] == ns and p["name"] == pod_name), None)
     probes = newest_first([e for e in state.events_for(ns, "Pod", pod_name) if e["reason"] == "Unhealthy"])
     if probes:
-        return f"pod {pod_name} not ready: {probes[0]['message'] or 'probe failing'}"
+        return (
+            f"pod {pod_name} not ready: {_ADDRESS.sub('[pod-ip]', probes[0]['message'] or 'probe failing')}"
+        )
     if pod is None:
         return f"pod {pod_name} not ready"
     states = ", ".join(

@@ -88,15 +88,14 @@ def sandbox(state: ClusterState) -> list[Finding]:
 
 def container_waiting(state: ClusterState) -> list[Finding]:
     """Containers (init ones included) waiting for a reason no other analyzer names: PreStartHookError,
-    PostStartHookError, a hung init container, … A pod with no events still gets its reason."""
+    PostStartHookError, … A pod with no events still gets its reason."""
     out = []
     for pod in state.pods:
         for c in pod["containers"]:
             if c["state"] != "waiting" or c["state_reason"] in HANDLED_WAITING:
                 continue
             if c["state_reason"] in TRANSIENT_WAITING or c["state_reason"] is None:
-                if not c["init"] or c["restart_count"] == 0:
-                    continue  # an init container restarting while the pod initializes is stuck, not new
+                continue  # still starting; a sandbox that cannot be created is `pod_sandbox`
             ns, name = pod["namespace"], pod["name"]
             what = "init container" if c["init"] else "container"
             out.append(

@@ -69,7 +69,7 @@ def hpas(state: ClusterState) -> list[Finding]:
                 name=name,
                 summary=f"HorizontalPodAutoscaler {name}: " + "; ".join(p[1] for p in problems) + ".",
                 evidence=(
-                    f"scaleTargetRef {kind}/{hpa['target_name']}, replicas {hpa['current_replicas']} "
+                    f"scaleTargetRef {kind}/{hpa['target_name']}, replicas {hpa['current_replicas'] or '?'} "
                     f"(min {hpa['min_replicas']}, max {hpa['max_replicas']})",
                     *(
                         f"condition {c['type']}={c['status']} {cause(c['reason'], c['message'], '')}".rstrip()
@@ -117,7 +117,8 @@ def pdbs(state: ClusterState) -> list[Finding]:
                 evidence=(
                     f"selector {labels}; matching pods {len(matching)}; healthy {pdb['current_healthy']} of "
                     f"desired {pdb['desired_healthy']}; disruptionsAllowed {pdb['disruptions_allowed']}; "
-                    f"minAvailable {pdb['min_available']}, maxUnavailable {pdb['max_unavailable']}",
+                    f"minAvailable {pdb['min_available'] or '-'}, "
+                    f"maxUnavailable {pdb['max_unavailable'] or '-'}",
                 ),
                 next_query=tool_call("k8s_list", kind="pod", namespace=ns, label_selector=labels)
                 if sel and sel["match_labels"]

@@ -76,7 +76,7 @@ def missing_references(state: ClusterState) -> list[Finding]:
 
 
 def unused_configmaps(state: ClusterState) -> list[Finding]:
-    if "configmap" not in state.facts or (not state.pod_refs and not state.template_refs):
+    if "configmap" not in state.facts:
         return []
     used = {(ns, cm) for (ns, _), refs in state.pod_refs.items() for cm in refs["configmaps"]}
     used |= {(ns, cm) for (_, ns, _), refs in state.template_refs.items() for cm in refs["configmaps"]}

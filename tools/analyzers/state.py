@@ -16,7 +16,7 @@ from tools.analyzers.logs import collect_logs
 from tools.analyzers.state_extra import check_named, collect_extra
 from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.facts import pod_facts, workload_facts
-from tools.kubernetes.scoping import list_scoped
+from tools.kubernetes.scoping import list_scoped, target_namespaces
 from tools.kubernetes.summarize import summarize
 
 AlertSource = Callable[[], Awaitable[list[dict[str, Any]]]]
@@ -45,6 +45,8 @@ async def collect_state(
     """(state, notes) — notes say what could not be read (alerts down, logs missing)."""
     notes: list[str] = []
     state = ClusterState(now=now)
+    listed = target_namespaces(scope, namespace, tool=tool)
+    state.listed_namespaces = frozenset(listed) if listed is not None else None
 
     async def grab(kind: str, **kw: Any) -> list[dict[str, Any]]:
         _, raw = await list_scoped(client, kind, scope, namespace, tool=tool, **kw)

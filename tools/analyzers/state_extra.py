@@ -67,7 +67,33 @@ async def collect_extra(
 
     kinds = [*NAMESPACED, *METADATA, *(CLUSTER if cluster_wide else ())]
     await asyncio.gather(*(one(k) for k in kinds))
+    await _parent_gateways(client, scope, namespace, state, tool=tool)
     return notes
+
+
+async def _parent_gateways(
+    client: KubernetesClient, scope: EffectiveScope, namespace: str | None, state: ClusterState, *, tool: str
+) -> None:
+    """Gateways in other namespaces of the scope that the HTTPRoutes read name (bounded gets), so a
+    route's parent is judged even when only the route's namespace was listed."""
+    listed = target_namespaces(scope, namespace, tool=tool)
+    if listed is None or "gateway" not in state.facts:
+        return
+    wanted = sorted(
+        {p for r in state.of("httproute") for p in r["parents"] if p[0] not in listed and scope.allows(p[0])}
+    )[:MAX_NAMED_CHECKS]
+
+    async def get(ns: str, name: str) -> None:
+        try:
+            obj = await client.get("gateway", name, ns)
+        except ToolError:
+            return
+        if obj is not None:
+            state.facts["gateway"].append(FACTS["gateway"](obj))
+        else:
+            state.missing_parents.add((ns, name))
+
+    await asyncio.gather(*(get(ns, name) for ns, name in wanted))
 
 
 async def _metadata(
