@@ -276,7 +276,7 @@ class KubernetesSimulator(LoopbackServer):
     def _objects(self, res: Resource, namespace: str | None) -> list[dict[str, Any]]:
         objects = self.scenario.objects
         if res.kind == "EndpointSlice":
-            objects = [*objects, *synthesized_endpoint_slices(objects)]
+            objects = [*objects, *synthesized_endpoint_slices(objects, namespace)]
         return [
             o
             for o in objects

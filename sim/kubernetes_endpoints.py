@@ -19,26 +19,37 @@ def _pod_ready(pod: dict[str, Any]) -> bool:
     return bool(statuses) and all(s.get("ready") for s in statuses)
 
 
+def _uid(kind: str, ns: str | None, name: str) -> str:
+    """The uid the simulator renders for that object (sim/kubernetes.py `_render`)."""
+    return f"00000000-0000-4000-8000-{zlib.crc32(repr((kind, ns, name)).encode()):012d}"
+
+
 def _pod_ip(ns: str, name: str) -> str:
     n = zlib.crc32(f"{ns}/{name}".encode())
     return f"10.244.{(n >> 8) % 256}.{n % 254 + 1}"
 
 
-def synthesized_endpoint_slices(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def synthesized_endpoint_slices(
+    objects: list[dict[str, Any]], namespace: str | None = None
+) -> list[dict[str, Any]]:
+    """Slices for the Services of `namespace` (None: all namespaces)."""
     have = {
         (o["metadata"].get("namespace"), (o["metadata"].get("labels") or {}).get(SERVICE_NAME_LABEL))
         for o in objects
         if o.get("kind") == "EndpointSlice"
     }
-    pods = [o for o in objects if o.get("kind") == "Pod"]
+    pods_by_ns: dict[str | None, list[dict[str, Any]]] = {}
+    for o in objects:
+        if o.get("kind") == "Pod":
+            pods_by_ns.setdefault(o["metadata"].get("namespace"), []).append(o)
     out = []
     for svc in objects:
         selector = (svc.get("spec") or {}).get("selector") if svc.get("kind") == "Service" else None
         ns, name = svc["metadata"].get("namespace"), svc["metadata"]["name"]
-        if not selector or (ns, name) in have:
+        if not selector or (ns, name) in have or (namespace is not None and ns != namespace):
             continue
         endpoints = []
-        for pod in pods:
+        for pod in pods_by_ns.get(ns, []):
             meta = pod["metadata"]
             labels = meta.get("labels") or {}
             phase = (pod.get("status") or {}).get("phase")
@@ -78,7 +89,14 @@ def synthesized_endpoint_slices(objects: list[dict[str, Any]]) -> list[dict[str,
                         "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
                     },
                     "ownerReferences": [
-                        {"apiVersion": "v1", "kind": "Service", "name": name, "controller": True}
+                        {
+                            "apiVersion": "v1",
+                            "kind": "Service",
+                            "name": name,
+                            "uid": _uid("Service", ns, name),
+                            "controller": True,
+                            "blockOwnerDeletion": True,
+                        }
                     ],
                 },
                 "addressType": "IPv4",

@@ -259,3 +259,76 @@ def _deserialize_all(kubeconfig: str) -> list[int]:
         return [len(getattr(getattr(k8s, cls)(api), method)().items) for cls, method in _ALL_LISTS]
     finally:
         api.close()
+
+
+METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+
+
+def _with_config_and_secret() -> Scenario:
+    scenario = Scenario.load("healthy")
+    scenario.add(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls", "namespace": "shop"},
+         "type": "kubernetes.io/tls", "data": {"tls.key": "U0VDUkVU"}}
+    )  # fmt: skip
+    scenario.add(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "cfg", "namespace": "shop"},
+            "data": {"k": "v"},
+        }
+    )
+    return scenario
+
+
+@pytest.mark.parametrize("plural", ["secrets", "configmaps"])
+async def test_secrets_and_configmaps_only_as_partial_object_metadata(plural: str) -> None:
+    async with KubernetesSimulator(scenario=_with_config_and_secret()) as sim:
+        async with aiohttp.ClientSession() as http:
+            headers = {"Authorization": f"Bearer {sim.token}", "Accept": METADATA_ACCEPT}
+            async with http.get(f"{sim.url}/api/v1/namespaces/shop/{plural}", headers=headers) as resp:
+                body = await resp.json()
+            async with http.get(f"{sim.url}/api/v1/namespaces/shop/{plural}/x", headers=headers) as resp:
+                single = resp.status
+    assert body["kind"] == "PartialObjectMetadataList" and body["apiVersion"] == "meta.k8s.io/v1"
+    [item] = body["items"]
+    assert item["kind"] == "PartialObjectMetadata" and set(item) == {"kind", "apiVersion", "metadata"}
+    assert "U0VDUkVU" not in str(body) and "data" not in item
+    assert single == 403  # get is not granted, metadata or not
+
+
+async def test_endpoint_slices_follow_pod_readiness_like_the_controller() -> None:
+    async with KubernetesSimulator(scenario="readiness-failing") as sim:
+        status, body = await _get(sim, "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices")
+    assert status == 200 and body["kind"] == "EndpointSliceList"
+    by_service = {s["metadata"]["labels"]["kubernetes.io/service-name"]: s for s in body["items"]}
+    checkout = by_service["checkout"]
+    assert checkout["addressType"] == "IPv4" and checkout["endpoints"]
+    assert all(e["conditions"]["ready"] and e["targetRef"]["kind"] == "Pod" for e in checkout["endpoints"])
+
+
+async def test_new_api_groups_through_the_official_client(k8s_cluster: ClusterFactory) -> None:  # noqa: F811
+    scenario = Scenario.load("healthy")
+    scenario.add(
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+         "metadata": {"name": "gw", "namespace": "shop"},
+         "spec": {"gatewayClassName": "envoy", "listeners": []}}
+    )  # fmt: skip
+    cluster = await k8s_cluster(scenario)
+    await asyncio.to_thread(_new_groups, str(cluster.kubeconfig))
+
+
+def _new_groups(kubeconfig: str) -> None:
+    api = k8s_config.new_client_from_config(config_file=kubeconfig)  # type: ignore[no-untyped-call]
+    try:
+        slices: Any = k8s.DiscoveryV1Api(api).list_namespaced_endpoint_slice("shop")
+        assert {s.metadata.labels["kubernetes.io/service-name"] for s in slices.items} >= {"checkout", "cart"}
+        assert k8s.NetworkingV1Api(api).list_namespaced_ingress("shop").items == []  # type: ignore[union-attr]
+        assert k8s.PolicyV1Api(api).list_namespaced_pod_disruption_budget("shop").items == []  # type: ignore[union-attr]
+        gws: Any = k8s.CustomObjectsApi(api).list_namespaced_custom_object(
+            "gateway.networking.k8s.io", "v1", "shop", "gateways"
+        )
+        assert [g["metadata"]["name"] for g in gws["items"]] == ["gw"]
+        assert k8s.StorageV1Api(api).list_storage_class().items == []  # type: ignore[union-attr]
+    finally:
+        api.close()

@@ -105,6 +105,18 @@ class ClusterState:
             if namespace is None or e["namespace"] == namespace
         ]
 
+    _pod_index: tuple[int, int, dict[str, list[Obj]]] | None = field(default=None, repr=False, compare=False)
+
+    def pods_in(self, namespace: str) -> list[Obj]:
+        """The pods of one namespace (indexed once: analyzers look them up per Service, PDB, policy)."""
+        stamp = (id(self.pods), len(self.pods))
+        if self._pod_index is None or self._pod_index[:2] != stamp:
+            index: dict[str, list[Obj]] = {}
+            for p in self.pods:
+                index.setdefault(p["namespace"], []).append(p)
+            self._pod_index = (*stamp, index)
+        return self._pod_index[2].get(namespace, [])
+
     def of(self, kind: str) -> list[Obj]:
         return self.facts.get(kind, [])
 

@@ -33,7 +33,7 @@ def _endpoints(state: ClusterState) -> dict[tuple[str, str], tuple[int, list[str
 
 def _pod_line(state: ClusterState, ns: str, pod_name: str) -> str:
     """The unready pod and why: its failing probe (newest Unhealthy event) or container state."""
-    pod = next((p for p in state.pods if p["namespace"] == ns and p["name"] == pod_name), None)
+    pod = next((p for p in state.pods_in(ns) if p["name"] == pod_name), None)
     probes = newest_first([e for e in state.events_for(ns, "Pod", pod_name) if e["reason"] == "Unhealthy"])
     if probes:
         return (
@@ -62,8 +62,10 @@ def service_endpoints(state: ClusterState) -> list[Finding]:
         if ready and not unready:
             continue
         selector = ",".join(f"{k}={v}" for k, v in svc["selector"].items())
-        sel = label_selector({"matchLabels": svc["selector"]})
-        matching = [p["name"] for p in state.pods if p["namespace"] == ns and selects(sel, p["labels"])]
+        matching: list[str] = []
+        if not unready:  # no endpoint at all: do any pods match?
+            sel = label_selector({"matchLabels": svc["selector"]})
+            matching = [p["name"] for p in state.pods_in(ns) if selects(sel, p["labels"])]
         if unready:
             what = f"{len(unready)} of {ready + len(unready)} endpoints are not ready"
             if not ready:
@@ -85,8 +87,8 @@ def service_endpoints(state: ClusterState) -> list[Finding]:
                 name=name,
                 summary=f"Service {name} has {what}.",
                 evidence=(
-                    f"selector {selector}; ready endpoints {ready}, not ready {len(unready)}, "
-                    f"matching pods {len(matching)}",
+                    f"selector {selector}; ready endpoints {ready}, not ready {len(unready)}"
+                    + ("" if unready else f", matching pods {len(matching)}"),
                     *(_pod_line(state, ns, p) for p in linked),
                     *event_lines(state.events_for(ns, "Service", name)),
                 ),
@@ -155,7 +157,7 @@ def network_policies(state: ClusterState) -> list[Finding]:
                 f"({', '.join(pol['policy_types']) or 'Ingress'}): check it is the intended default."
             )
             severity = "info"
-        elif not any(p["namespace"] == ns and selects(sel, p["labels"]) for p in state.pods):
+        elif not any(selects(sel, p["labels"]) for p in state.pods_in(ns)):
             summary = f"NetworkPolicy {name} selects no pod in namespace {ns}: it has no effect."
             severity = "warning"
         else:

@@ -89,11 +89,13 @@ def pdbs(state: ClusterState) -> list[Finding]:
         ns, name = pdb["namespace"] or "", pdb["name"]
         sel = pdb["selector"]
         labels = ", ".join(f"{k}={v}" for k, v in (sel or {}).get("match_labels", {}).items()) or "(none)"
-        matching = [p for p in state.pods if p["namespace"] == ns and selects(sel, p["labels"])]
         blocked = next(
             (c for c in pdb["conditions"] if c["type"] == "DisruptionAllowed" and c["status"] == "False"),
             None,
         )
+        if blocked is None and any(selects(sel, p["labels"]) for p in state.pods_in(ns)):
+            continue  # the common case, decided without building the list
+        matching = [p for p in state.pods_in(ns) if selects(sel, p["labels"])]
         if not matching:
             summary = (
                 f"PodDisruptionBudget {name} selects no pod (expected labels {labels}): it protects nothing."

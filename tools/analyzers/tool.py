@@ -74,10 +74,14 @@ class AnalyzeTool(Tool):
     name = "analyze"
     description = (
         "Run deterministic checks over the Kubernetes state you may read (and firing alerts): "
-        "CrashLoopBackOff, OOMKilled, image pull and container config errors, unschedulable pods, "
-        "failing readiness, restart bursts, unavailable workloads / stuck rollouts, failed Jobs, "
-        "pending PVCs, node problems. "
-        "Each finding has severity, evidence and a `next_query` to run next. Start triage here."
+        "pods (crash loops, OOM kills, image pulls, config errors, sandbox failures, hook errors, failed "
+        "or evicted pods, unschedulable or gated pods, failing readiness, restart bursts, error lines in "
+        "logs, privileged containers), workloads (unavailable, stuck or quota-blocked rollouts, failed, "
+        "failing or suspended Jobs, CronJobs), Services without ready endpoints, Ingresses, Gateway API "
+        "routes, NetworkPolicies, HPAs, PDBs, missing ConfigMaps/Secrets/ServiceAccounts, RoleBindings, "
+        "storage (pending PVCs, PVs, StorageClasses), nodes and admission webhooks (cluster admins). "
+        "Each finding has severity, evidence, related objects and a `next_query` to run next. "
+        "Start triage here."
     )
     input_schema: ClassVar[JSON] = {
         "type": "object",

@@ -49,8 +49,9 @@ def selects(selector: Obj | None, labels: dict[str, str]) -> bool:
     """Kubernetes LabelSelector semantics; an empty selector selects everything, None nothing."""
     if selector is None:
         return False
-    if any(labels.get(k) != v for k, v in selector["match_labels"].items()):
-        return False
+    for k, v in selector["match_labels"].items():
+        if labels.get(k) != v:
+            return False
     for e in selector["match_expressions"]:
         key, op, values = e["key"], e["operator"], e["values"]
         ok = {
@@ -392,9 +393,15 @@ def hpa(obj: Obj) -> Obj:
     }
 
 
+KEPT_ANNOTATION_VALUES = frozenset({"aiops.io/ignore-unused"})
+
+
 def metadata_only(obj: Obj) -> Obj:
-    """ConfigMaps and Secrets: name and labels from a PartialObjectMetadataList item."""
-    return _base("metadata", as_dict(obj.get("metadata")))
+    """ConfigMaps and Secrets: name and labels from a PartialObjectMetadataList item. Annotation
+    values are dropped (kubectl's last-applied-configuration of a Secret holds its data), keys kept."""
+    out = _base("metadata", as_dict(obj.get("metadata")))
+    out["annotations"] = {k: (v if k in KEPT_ANNOTATION_VALUES else "") for k, v in out["annotations"].items()}
+    return out
 
 
 FACTS: dict[str, Callable[[Obj], Obj]] = {
