@@ -400,7 +400,8 @@ def metadata_only(obj: Obj) -> Obj:
     """ConfigMaps and Secrets: name and labels from a PartialObjectMetadataList item. Annotation
     values are dropped (kubectl's last-applied-configuration of a Secret holds its data), keys kept."""
     out = _base("metadata", as_dict(obj.get("metadata")))
-    out["annotations"] = {k: (v if k in KEPT_ANNOTATION_VALUES else "") for k, v in out["annotations"].items()}
+    annotations = out["annotations"]
+    out["annotations"] = {k: (v if k in KEPT_ANNOTATION_VALUES else "") for k, v in annotations.items()}
     return out
 
 

@@ -116,3 +116,15 @@ async def test_one_list_call_per_kind_and_namespace(k8s_cluster: ClusterFactory)
     assert len(lists) == len(set(lists)), "a kind was listed twice in one namespace"
     per_ns = {ns: sum(f"/namespaces/{ns}/" in p for p in lists) for ns in NAMESPACES}
     assert len(set(per_ns.values())) == 1  # every namespace: the same calls, one per kind
+
+
+def test_secret_metadata_keeps_no_annotation_value() -> None:
+    """kubectl's last-applied-configuration annotation on a Secret holds its data."""
+    from tools.kubernetes.facts import FACTS
+
+    applied = '{"apiVersion":"v1","data":{"password":"aHVudGVyMg=="},"kind":"Secret"}'
+    fact = FACTS["secret"](
+        {"metadata": {"name": "db", "namespace": "apps",
+                      "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}}}
+    )  # fmt: skip
+    assert "aHVudGVyMg==" not in str(fact) and fact["name"] == "db"

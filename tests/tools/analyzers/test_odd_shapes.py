@@ -31,7 +31,8 @@ CORE = {
     "Node": ("nodes", "node"),
 }
 OTHER = {
-    "Service": "service", "EndpointSlice": "endpointslice", "Ingress": "ingress", "IngressClass": "ingressclass",
+    "Service": "service", "EndpointSlice": "endpointslice", "Ingress": "ingress",
+    "IngressClass": "ingressclass",
     "NetworkPolicy": "networkpolicy", "PodDisruptionBudget": "pdb", "HorizontalPodAutoscaler": "hpa",
     "CronJob": "cronjob", "ServiceAccount": "serviceaccount", "RoleBinding": "rolebinding", "Role": "role",
     "StorageClass": "storageclass", "PersistentVolume": "pv", "ConfigMap": "configmap", "Secret": "secret",
@@ -48,7 +49,10 @@ OLDER_API = {
 }
 
 
-def state_of(objects: list[dict[str, Any]], logs: dict[tuple[str, str, str, bool], list[str]]) -> ClusterState:
+Logs = dict[tuple[str, str, str, bool], list[str]]
+
+
+def state_of(objects: list[dict[str, Any]], logs: Logs) -> ClusterState:
     """The state collect_state builds from these objects (same summarizers, no API server)."""
     state = ClusterState()
     for kind in OTHER.values():
@@ -88,14 +92,16 @@ ODD_VALUE = st.one_of(
     st.just({"status": ""}),
 )
 FIELDS = ("spec", "status", "metadata", "involvedObject", "conditions", "containers", "containerStatuses",
-          "selector", "rules", "webhooks", "endpoints", "labels", "ownerReferences", "subjects", "roleRef")  # fmt: skip
+          "selector", "rules", "webhooks", "endpoints", "labels", "ownerReferences", "subjects",
+          "roleRef")  # fmt: skip
 
 
 @st.composite
 def odd_object(draw: Any) -> dict[str, Any]:
     """A partial object of any kind: any subset of fields, each an odd value or a partial dict."""
     kind = draw(st.sampled_from([*CORE, *OTHER]))
-    obj: dict[str, Any] = {"kind": kind, "metadata": {"name": "odd", "namespace": draw(st.sampled_from(["apps", None]))}}
+    ns = draw(st.sampled_from(["apps", None]))
+    obj: dict[str, Any] = {"kind": kind, "metadata": {"name": "odd", "namespace": ns}}
     for key in draw(st.lists(st.sampled_from(FIELDS), max_size=5)):
         inner = {k: draw(ODD_VALUE) for k in draw(st.lists(st.sampled_from(FIELDS), max_size=3))}
         obj[key] = draw(st.one_of(ODD_VALUE, st.just(inner)))
