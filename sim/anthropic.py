@@ -310,11 +310,8 @@ class AnthropicSim(LoopbackServer):
     async def _stream(self, request: web.Request, message: JSON, chunk: int) -> web.StreamResponse:
         resp = web.StreamResponse(
             status=200,
-            headers={
-                "Content-Type": "text/event-stream",
-                "Cache-Control": "no-cache",
-                "request-id": f"req_sim_{next(self._ids)}",
-            },
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+                     "request-id": f"req_sim_{next(self._ids)}"},
         )
         await resp.prepare(request)
 
@@ -332,40 +329,27 @@ class AnthropicSim(LoopbackServer):
             return resp
         for index, block in enumerate(message["content"]):
             if block["type"] == "text":
-                await send(
-                    "content_block_start",
-                    {
-                        "type": "content_block_start",
-                        "index": index,
-                        "content_block": {"type": "text", "text": ""},
-                    },
-                )
+                await send("content_block_start", {"type": "content_block_start", "index": index,
+                                                   "content_block": {"type": "text", "text": ""}})
                 text = block["text"]
                 for pos in range(0, len(text), max(1, chunk)):
                     delta = {"type": "text_delta", "text": text[pos : pos + chunk]}
-                    await send(
-                        "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-                    )
+                    await send("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                       "delta": delta})
             else:
-                await send(
-                    "content_block_start",
-                    {"type": "content_block_start", "index": index, "content_block": {**block, "input": {}}},
-                )
+                await send("content_block_start", {"type": "content_block_start", "index": index,
+                                                   "content_block": {**block, "input": {}}})
                 raw = json.dumps(block["input"])
                 for pos in range(0, len(raw), 24):
                     delta = {"type": "input_json_delta", "partial_json": raw[pos : pos + 24]}
-                    await send(
-                        "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-                    )
+                    await send("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                       "delta": delta})
             await send("content_block_stop", {"type": "content_block_stop", "index": index})
-        await send(
-            "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-                "usage": usage,
-            },
-        )
+        await send("message_delta", {
+            "type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+            "usage": usage,
+        })
         await send("message_stop", {"type": "message_stop"})
         await resp.write_eof()
         return resp

@@ -178,7 +178,9 @@ class ToolRouter:
         log.error("tool %s failed: %s", name, type(exc).__name__)
         return sanitize.wrap(name, {"error": f"{name} failed internally; no data was returned"}, error=True)
 
-    async def _run(self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None) -> Any:
+    async def _run(
+        self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None
+    ) -> Any:
         tool, scope = reg.tool, ctx.scope
         _validate(reg.inputs, args, f"invalid arguments for {tool.name}", echo=True)
         if not scope.may_query:

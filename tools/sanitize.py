@@ -33,14 +33,10 @@ find_injection = injection.find_injection
 
 # --- secret redaction -----------------------------------------------------------------
 _SECRET_SUBS: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S),
-        REDACTED,
-    ),
-    (
-        re.compile(r"(?i)\b(authorization\s*[:=]\s*)(bearer\s+|basic\s+|token\s+)?[^\s,;\"']+"),
-        rf"\1\2{REDACTED}",
-    ),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S),
+     REDACTED),
+    (re.compile(r"(?i)\b(authorization\s*[:=]\s*)(bearer\s+|basic\s+|token\s+)?[^\s,;\"']+"),
+     rf"\1\2{REDACTED}"),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{REDACTED}"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),  # JWT
     (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), REDACTED),  # AWS access key id
@@ -60,19 +56,8 @@ _SECRET_SUBS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _SECRET_KEY_WORDS = (
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "credential",
-    "apikey",
-    "api_key",
-    "api-key",
-    "privatekey",
-    "private_key",
-    "accesskey",
-    "access_key",
-    "passphrase",
+    "password", "passwd", "secret", "token", "credential", "apikey", "api_key", "api-key",
+    "privatekey", "private_key", "accesskey", "access_key", "passphrase",
 )
 
 

@@ -9,12 +9,5 @@ from sim.demo.script import run_demo
 from sim.demo.world import ANSWER_MARK, INCIDENTS, PEOPLE, DemoApp, audit_ref, running_demo, visible
 
 __all__ = [
-    "ANSWER_MARK",
-    "INCIDENTS",
-    "PEOPLE",
-    "DemoApp",
-    "audit_ref",
-    "run_demo",
-    "running_demo",
-    "visible",
+    "ANSWER_MARK", "INCIDENTS", "PEOPLE", "DemoApp", "audit_ref", "run_demo", "running_demo", "visible",
 ]

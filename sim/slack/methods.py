@@ -35,15 +35,9 @@ class WebApi(Workspace):
         return result
 
     def _m_auth_test(self, p: JSON) -> JSON:
-        return {
-            "url": "https://sim.slack.com/",
-            "team": "Simulated",
-            "user": "aiops",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
-            "is_enterprise_install": False,
-        }
+        return {"url": "https://sim.slack.com/", "team": "Simulated", "user": "aiops",
+                "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
+                "is_enterprise_install": False}
 
     # ---- messages --------------------------------------------------------------------------
 
@@ -271,11 +265,8 @@ class WebApi(Workspace):
                 m.pop("metadata", None)
         replies = thread[1:]
         if replies:
-            out[0].update(
-                reply_count=len(replies),
-                latest_reply=replies[-1].ts,
-                reply_users=sorted({r.user for r in replies if r.user}),
-            )
+            out[0].update(reply_count=len(replies), latest_reply=replies[-1].ts,
+                          reply_users=sorted({r.user for r in replies if r.user}))
         return {"messages": out, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     # ---- files (files_upload_v2: get URL → POST bytes → complete) --------------------------
@@ -286,12 +277,8 @@ class WebApi(Workspace):
     def _m_files_getUploadURLExternal(self, p: JSON) -> JSON:
         if not p.get("filename") or not str(p.get("length", "")).isdigit():
             raise SimError("invalid_arguments")
-        f = SlackFile(
-            id=self._next_id("F"),
-            name=str(p["filename"]),
-            length=int(p["length"]),
-            alt_txt=_str(p.get("alt_txt")),
-        )
+        f = SlackFile(id=self._next_id("F"), name=str(p["filename"]), length=int(p["length"]),
+                      alt_txt=_str(p.get("alt_txt")))
         self.files[f.id] = f
         return {"upload_url": self.upload_url(f.id), "file_id": f.id}
 

@@ -104,16 +104,9 @@ class SlackUser:
         profile: JSON = {"real_name": self.name, "display_name": self.name}
         if self.email is not None and with_email:  # needs users:read.email
             profile["email"] = self.email
-        return {
-            "id": self.id,
-            "team_id": team_id,
-            "name": self.name,
-            "real_name": self.name,
-            "deleted": self.deleted,
-            "is_bot": self.is_bot,
-            "is_email_confirmed": self.is_email_confirmed,
-            "profile": profile,
-        }
+        return {"id": self.id, "team_id": team_id, "name": self.name, "real_name": self.name,
+                "deleted": self.deleted, "is_bot": self.is_bot,
+                "is_email_confirmed": self.is_email_confirmed, "profile": profile}
 
 
 @dataclass
@@ -128,13 +121,8 @@ class SlackFile:
     thread_ts: str | None = None
 
     def to_api(self) -> JSON:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "title": self.title or self.name,
-            "size": len(self.content or b""),
-            "alt_txt": self.alt_txt,
-        }
+        return {"id": self.id, "name": self.name, "title": self.title or self.name,
+                "size": len(self.content or b""), "alt_txt": self.alt_txt}
 
 
 @dataclass
@@ -171,14 +159,9 @@ class SlackMessage:
 
     def to_api(self) -> JSON:
         out: JSON = {"type": "message", "ts": self.ts, "text": self.text}
-        optional: JSON = {
-            "user": self.user,
-            "bot_id": self.bot_id,
-            "thread_ts": self.thread_ts,
-            "blocks": self.blocks,
-            "metadata": self.metadata,
-            "files": [f.to_api() for f in self.files],
-        }
+        optional: JSON = {"user": self.user, "bot_id": self.bot_id, "thread_ts": self.thread_ts,
+                          "blocks": self.blocks, "metadata": self.metadata,
+                          "files": [f.to_api() for f in self.files]}
         out.update({k: v for k, v in optional.items() if v})
         if self.edits:
             out["edited"] = {"user": self.user, "ts": self.ts}

@@ -75,10 +75,8 @@ def _labels(elements: list[JSON]) -> list[str]:
     labels: list[str] = []
     for e in elements:
         if e.get("type") == "feedback_buttons":
-            labels += [
-                str(e.get(k, {}).get("text", {}).get("text", ""))
-                for k in ("positive_button", "negative_button")
-            ]
+            labels += [str(e.get(k, {}).get("text", {}).get("text", ""))
+                       for k in ("positive_button", "negative_button")]
         elif isinstance(e.get("text"), dict):
             labels.append(str(e["text"].get("text", "")))
     return labels

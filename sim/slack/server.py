@@ -78,17 +78,9 @@ class SlackSimulator(WebApi):
             granted = None
         else:
             granted = scopes
-        super().__init__(
-            bot_token=bot_token,
-            team_id=team_id,
-            bot_user_id=bot_user_id,
-            bot_id=bot_id,
-            app_id=app_id,
-            users=users,
-            scopes=granted,
-            strict_channels=strict_channels,
-            stream_lifetime=stream_lifetime,
-        )
+        super().__init__(bot_token=bot_token, team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id,
+                         app_id=app_id, users=users, scopes=granted, strict_channels=strict_channels,
+                         stream_lifetime=stream_lifetime)
         self.app_token = app_token
         """The app-level token (xapp-…) that may open Socket Mode connections; None: no Socket Mode."""
         self.socket = SocketModeServer(app_id=app_id)
@@ -154,15 +146,8 @@ class SlackSimulator(WebApi):
 
     # ---- failure injection -----------------------------------------------------------------
 
-    def fail_next(
-        self,
-        method: str,
-        *,
-        status: int = 429,
-        retry_after: int | None = 1,
-        times: int = 1,
-        error: str | None = None,
-    ) -> None:
+    def fail_next(self, method: str, *, status: int = 429, retry_after: int | None = 1, times: int = 1,
+                  error: str | None = None) -> None:
         """The next `times` calls of `method` fail: 429 (with Retry-After), a 5xx, or — with
         status=200 — a Slack API error such as `channel_not_found`."""
         code = error or ("ratelimited" if status == 429 else "internal_error")
@@ -220,10 +205,8 @@ class SlackSimulator(WebApi):
                 name = what or getattr(predicate, "__name__", "predicate")
                 # Say what the app did get wrong: the usual cause of a missing answer.
                 failed = [f"{c.method}→{c.error}" for c in self.calls if not c.ok][-8:]
-                raise TimeoutError(
-                    f"SlackSimulator.wait_for timed out after {timeout}s: {name}; "
-                    f"{len(self.calls)} Web API calls, failed: {failed or 'none'}"
-                )
+                raise TimeoutError(f"SlackSimulator.wait_for timed out after {timeout}s: {name}; "
+                                   f"{len(self.calls)} Web API calls, failed: {failed or 'none'}")
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
             except TimeoutError:
@@ -273,9 +256,8 @@ class SlackSimulator(WebApi):
         else:
             data = await request.read()
         f.content = data
-        self.calls.append(
-            SlackCall(method="upload", params={"file_id": f.id, "bytes": len(data)}, status=200, ok=True)
-        )
+        self.calls.append(SlackCall(method="upload", params={"file_id": f.id, "bytes": len(data)},
+                                    status=200, ok=True))
         self._touch()
         return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
 
@@ -303,13 +285,8 @@ class SlackSimulator(WebApi):
         self.responses.append({"channel": channel, "user": user, "body": body})
         ephemeral_to = None if body.get("response_type") == "in_channel" else user
         if body.get("text") or body.get("blocks"):
-            self._post(
-                channel,
-                body.get("text", ""),
-                body.get("blocks"),
-                body.get("thread_ts"),
-                ephemeral_to=ephemeral_to,
-            )
+            self._post(channel, body.get("text", ""), body.get("blocks"), body.get("thread_ts"),
+                       ephemeral_to=ephemeral_to)
         self._touch()
         return web.Response(text="ok", content_type="text/plain")
 

@@ -44,14 +44,9 @@ class SocketModeServer:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._ws, self.connections = ws, self.connections + 1
-        await ws.send_json(
-            {
-                "type": "hello",
-                "num_connections": 1,
-                "debug_info": {"host": "sim", "approximate_connection_time": 3600},
-                "connection_info": {"app_id": self.app_id},
-            }
-        )
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "sim", "approximate_connection_time": 3600},
+                            "connection_info": {"app_id": self.app_id}})
         self._connected.set()
         async for msg in ws:
             if msg.type == WSMsgType.TEXT:
@@ -79,16 +74,9 @@ class SocketModeServer:
         if self._ws is None:
             raise RuntimeError("no Socket Mode connection")
         envelope_id = secrets.token_hex(8)
-        await self._ws.send_json(
-            {
-                "envelope_id": envelope_id,
-                "type": kind,
-                "payload": payload,
-                "accepts_response_payload": kind != "events_api",
-                "retry_attempt": retry_attempt,
-                "retry_reason": "",
-            }
-        )
+        await self._ws.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                  "accepts_response_payload": kind != "events_api",
+                                  "retry_attempt": retry_attempt, "retry_reason": ""})
         return envelope_id
 
     async def send_event(self, event_callback: JSON, *, retry_attempt: int = 0) -> str:

@@ -57,9 +57,8 @@ class Workspace:
 
     # ---- set-up ----------------------------------------------------------------------------
 
-    def add_user(
-        self, user_id: str, name: str, *, email: str | None = None, is_email_confirmed: bool = True
-    ) -> SlackUser:
+    def add_user(self, user_id: str, name: str, *, email: str | None = None,
+                 is_email_confirmed: bool = True) -> SlackUser:
         user = SlackUser(user_id, name, email=email, is_email_confirmed=is_email_confirmed)
         self.users[user_id] = user
         return user
@@ -76,9 +75,8 @@ class Workspace:
     def is_member(self, channel_id: str) -> bool:
         return channel_id.startswith("D") or channel_id not in self.not_member
 
-    def post_user_message(
-        self, channel: str, user: str, text: str, *, thread_ts: str | None = None
-    ) -> SlackMessage:
+    def post_user_message(self, channel: str, user: str, text: str, *,
+                          thread_ts: str | None = None) -> SlackMessage:
         """A person's message (what the app then hears about as an event)."""
         msg = SlackMessage(channel=channel, ts=self._next_ts(), text=text, user=user, thread_ts=thread_ts)
         self._channel(channel, create=True).append(msg)
@@ -107,11 +105,8 @@ class Workspace:
 
     def messages(self, channel: str, *, include_ephemeral: bool = False) -> list[SlackMessage]:
         """Every message in the channel (roots and replies), oldest first."""
-        return [
-            m
-            for m in self.channels.get(channel, [])
-            if not m.deleted and (include_ephemeral or m.ephemeral_to is None)
-        ]
+        return [m for m in self.channels.get(channel, [])
+                if not m.deleted and (include_ephemeral or m.ephemeral_to is None)]
 
     def root_messages(self, channel: str) -> list[SlackMessage]:
         return [m for m in self.messages(channel) if not m.is_reply]
@@ -130,20 +125,16 @@ class Workspace:
         return [m for m in self.replies_in_thread(channel, thread_ts) if m.is_bot]
 
     def ephemerals(self, channel: str, user: str | None = None) -> list[SlackMessage]:
-        return [
-            m
-            for m in self.channels.get(channel, [])
-            if m.ephemeral_to is not None and (user is None or m.ephemeral_to == user)
-        ]
+        return [m for m in self.channels.get(channel, [])
+                if m.ephemeral_to is not None and (user is None or m.ephemeral_to == user)]
 
     def files_in_thread(self, channel: str, thread_ts: str) -> list[SlackFile]:
         return [f for m in self.replies_in_thread(channel, thread_ts) for f in m.files]
 
     def status_of(self, channel: str, thread_ts: str) -> str | None:
         """The thread's current assistant status ("" once cleared), None if never set."""
-        found = [
-            s["status"] for s in self.statuses if s["channel_id"] == channel and s["thread_ts"] == thread_ts
-        ]
+        found = [s["status"] for s in self.statuses
+                 if s["channel_id"] == channel and s["thread_ts"] == thread_ts]
         return found[-1] if found else None
 
     # ---- internals shared with the Web API methods -----------------------------------------
@@ -177,24 +168,10 @@ class Workspace:
             raise SimError("cant_update_message")
         return msg
 
-    def _post(
-        self,
-        channel: str,
-        text: str,
-        blocks: list[JSON] | None,
-        thread_ts: str | None,
-        *,
-        ephemeral_to: str | None = None,
-    ) -> SlackMessage:
-        msg = SlackMessage(
-            channel=channel,
-            ts=self._next_ts(),
-            text=text or "",
-            user=self.bot_user_id,
-            bot_id=self.bot_id,
-            thread_ts=thread_ts or None,
-            blocks=list(blocks or []),
-            ephemeral_to=ephemeral_to,
-        )
+    def _post(self, channel: str, text: str, blocks: list[JSON] | None, thread_ts: str | None, *,
+              ephemeral_to: str | None = None) -> SlackMessage:
+        msg = SlackMessage(channel=channel, ts=self._next_ts(), text=text or "", user=self.bot_user_id,
+                           bot_id=self.bot_id, thread_ts=thread_ts or None, blocks=list(blocks or []),
+                           ephemeral_to=ephemeral_to)
         self._channel(channel).append(msg)
         return msg

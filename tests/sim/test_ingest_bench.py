@@ -8,28 +8,9 @@ from tests.conftest import ADMIN_DSN, REDIS_URL
 
 
 async def test_every_acknowledged_event_is_on_the_stream_once() -> None:
-    args = parse_args(
-        [
-            "--events",
-            "60",
-            "--concurrency",
-            "4",
-            "--rounds",
-            "2",
-            "--warmup",
-            "0",
-            "--retry-every",
-            "3",
-            "--seconds",
-            "60",
-            "--paced-events",
-            "30",
-            "--database-url",
-            ADMIN_DSN,
-            "--redis-url",
-            REDIS_URL,
-        ]
-    )
+    args = parse_args(["--events", "60", "--concurrency", "4", "--rounds", "2", "--warmup", "0",
+                       "--retry-every", "3", "--seconds", "60", "--paced-events", "30",
+                       "--database-url", ADMIN_DSN, "--redis-url", REDIS_URL])
     bare, real, paced, stream = await run_bench(args)
     assert bare.ok == bare.sent == real.sent
     assert real.ok == real.sent, real.errors

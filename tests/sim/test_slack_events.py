@@ -64,9 +64,8 @@ async def slack() -> AsyncIterator[SlackSimulator]:
 async def bolt_url(slack: SlackSimulator) -> AsyncIterator[tuple[str, dict[str, list[Any]]]]:
     """A real Bolt app (signature check, auth.test, listeners) against the simulator."""
     seen: dict[str, list[Any]] = {"mention": [], "dm": [], "command": [], "action": []}
-    app = AsyncApp(
-        signing_secret=SECRET, client=AsyncWebClient(base_url=slack.base_url, token=slack.bot_token)
-    )
+    app = AsyncApp(signing_secret=SECRET,
+                   client=AsyncWebClient(base_url=slack.base_url, token=slack.bot_token))
 
     @app.event("app_mention")
     async def on_mention(event: dict[str, Any], say: Any) -> None:

@@ -22,10 +22,8 @@ CHANNEL = "C0INCIDENT"
 
 @pytest.fixture
 async def sim() -> AsyncIterator[SlackSimulator]:
-    users = [
-        SlackUser("U0ALICE", "alice", email="alice@example.com"),
-        SlackUser("U0BOB", "bob", email="bob@example.com", is_email_confirmed=False),
-    ]
+    users = [SlackUser("U0ALICE", "alice", email="alice@example.com"),
+             SlackUser("U0BOB", "bob", email="bob@example.com", is_email_confirmed=False)]
     async with SlackSimulator(users=users) as s:
         s.add_channel(CHANNEL, "incidents")
         yield s
@@ -45,11 +43,9 @@ async def test_base_url_is_slack_api_url_shaped(sim: SlackSimulator, client: Asy
 async def test_post_thread_update_and_replies(sim: SlackSimulator, client: AsyncWebClient) -> None:
     root = sim.post_user_message(CHANNEL, "U0ALICE", "<@U0AIOPS> why is checkout 500ing?")
     first = await client.chat_postMessage(channel=CHANNEL, thread_ts=root.ts, text="_Looking into it…_")
-    second = await client.chat_postMessage(
-        channel=CHANNEL,
-        text="top-level note",
-        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "top-level note"}}],
-    )
+    second = await client.chat_postMessage(channel=CHANNEL, text="top-level note",
+                                           blocks=[{"type": "section",
+                                                    "text": {"type": "mrkdwn", "text": "top-level note"}}])
     assert float(second["ts"]) > float(first["ts"]) > float(root.ts)  # unique, increasing
     await client.chat_update(channel=CHANNEL, ts=first["ts"], text="checkout pods are OOMKilled")
 
@@ -78,9 +74,8 @@ async def test_post_thread_update_and_replies(sim: SlackSimulator, client: Async
     assert "top-level note" in lines[3] and not lines[3].startswith(" ")
 
 
-async def test_update_of_a_human_message_or_unknown_ts_fails(
-    sim: SlackSimulator, client: AsyncWebClient
-) -> None:
+async def test_update_of_a_human_message_or_unknown_ts_fails(sim: SlackSimulator,
+                                                             client: AsyncWebClient) -> None:
     root = sim.post_user_message(CHANNEL, "U0ALICE", "hello")
     with pytest.raises(SlackApiError) as err:
         await client.chat_update(channel=CHANNEL, ts=root.ts, text="hijacked")
@@ -106,7 +101,8 @@ async def test_wrong_token_and_unknown_method(sim: SlackSimulator) -> None:
 
 async def test_limits_like_slack(client: AsyncWebClient) -> None:
     with pytest.raises(SlackApiError) as err:
-        await client.chat_postMessage(channel=CHANNEL, text="x", blocks=[{"type": "divider"}] * 51)
+        await client.chat_postMessage(channel=CHANNEL, text="x",
+                                      blocks=[{"type": "divider"}] * 51)
     assert err.value.response["error"] == "invalid_blocks"
     with pytest.raises(SlackApiError) as err, pytest.warns(UserWarning):
         await client.chat_postMessage(channel=CHANNEL, text="")
@@ -116,14 +112,9 @@ async def test_limits_like_slack(client: AsyncWebClient) -> None:
 async def test_files_upload_v2_lands_in_the_thread(sim: SlackSimulator, client: AsyncWebClient) -> None:
     root = sim.post_user_message(CHANNEL, "U0ALICE", "graph please")
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
-    resp = await client.files_upload_v2(
-        channel=CHANNEL,
-        thread_ts=root.ts,
-        content=png,
-        filename="latency.png",
-        title="p99 latency",
-        initial_comment="Here is the graph",
-    )
+    resp = await client.files_upload_v2(channel=CHANNEL, thread_ts=root.ts, content=png,
+                                        filename="latency.png", title="p99 latency",
+                                        initial_comment="Here is the graph")
     assert resp["file"]["title"] == "p99 latency"
     files = sim.files_in_thread(CHANNEL, root.ts)
     assert [f.content for f in files] == [png]
@@ -144,29 +135,15 @@ async def test_complete_upload_without_bytes_is_refused(sim: SlackSimulator, cli
 
 async def test_chat_stream_builds_one_message(sim: SlackSimulator, client: AsyncWebClient) -> None:
     root = sim.post_user_message(CHANNEL, "U0ALICE", "status?")
-    streamer = await client.chat_stream(
-        channel=CHANNEL,
-        thread_ts=root.ts,
-        recipient_team_id=sim.team_id,
-        recipient_user_id="U0ALICE",
-        buffer_size=10,
-    )
+    streamer = await client.chat_stream(channel=CHANNEL, thread_ts=root.ts, recipient_team_id=sim.team_id,
+                                        recipient_user_id="U0ALICE", buffer_size=10)
     parts = ["**Findings**\n", "checkout-7d9 restarted 14 times ", "(OOMKilled).\n", "Raise the limit."]
     for part in parts:
         await streamer.append(markdown_text=part)
-    feedback = [
-        {
-            "type": "context_actions",
-            "elements": [
-                {
-                    "type": "feedback_buttons",
-                    "action_id": "feedback",
-                    "positive_button": {"text": {"type": "plain_text", "text": "Good"}, "value": "positive"},
-                    "negative_button": {"text": {"type": "plain_text", "text": "Bad"}, "value": "negative"},
-                }
-            ],
-        }
-    ]
+    feedback = [{"type": "context_actions", "elements": [{
+        "type": "feedback_buttons", "action_id": "feedback",
+        "positive_button": {"text": {"type": "plain_text", "text": "Good"}, "value": "positive"},
+        "negative_button": {"text": {"type": "plain_text", "text": "Bad"}, "value": "negative"}}]}]
     await streamer.stop(blocks=feedback)
 
     replies = sim.bot_replies(CHANNEL, root.ts)
@@ -198,11 +175,8 @@ async def test_429_retry_after_is_honoured_by_slack_sdk(sim: SlackSimulator) -> 
     assert err.value.response["error"] == "ratelimited"
 
     sim.fail_next("chat.postMessage", status=429, retry_after=1)
-    retrying = AsyncWebClient(
-        base_url=sim.base_url,
-        token=sim.bot_token,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
-    )
+    retrying = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token,
+                              retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
     resp = await retrying.chat_postMessage(channel=CHANNEL, text="second")
     assert resp["ok"]
     statuses = [c.status for c in sim.calls_to("chat.postMessage")]
@@ -215,11 +189,8 @@ async def test_429_retry_after_is_honoured_by_slack_sdk(sim: SlackSimulator) -> 
 async def test_5xx_and_api_errors_can_be_injected(sim: SlackSimulator) -> None:
     sim.fail_next("chat.update", status=200, error="channel_not_found")
     sim.fail_next("chat.postMessage", status=503)
-    client = AsyncWebClient(
-        base_url=sim.base_url,
-        token=sim.bot_token,
-        retry_handlers=[AsyncServerErrorRetryHandler(max_retry_count=1)],
-    )
+    client = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token,
+                            retry_handlers=[AsyncServerErrorRetryHandler(max_retry_count=1)])
     posted = await client.chat_postMessage(channel=CHANNEL, text="after a 503")
     assert [c.status for c in sim.calls_to("chat.postMessage")] == [503, 200]
     with pytest.raises(SlackApiError) as err:
@@ -248,9 +219,8 @@ async def test_users_info_status_ephemeral(sim: SlackSimulator, client: AsyncWeb
     assert err.value.response["error"] == "user_not_found"
 
     root = sim.post_user_message(CHANNEL, "U0ALICE", "hi")
-    await client.assistant_threads_setStatus(
-        channel_id=CHANNEL, thread_ts=root.ts, status="Querying Prometheus…"
-    )
+    await client.assistant_threads_setStatus(channel_id=CHANNEL, thread_ts=root.ts,
+                                             status="Querying Prometheus…")
     assert sim.statuses == [{"channel_id": CHANNEL, "thread_ts": root.ts, "status": "Querying Prometheus…"}]
     await client.chat_postEphemeral(channel=CHANNEL, user="U0ALICE", text="only you can see this")
     assert [m.text for m in sim.ephemerals(CHANNEL, "U0ALICE")] == ["only you can see this"]
@@ -286,9 +256,8 @@ async def test_scopes_come_from_the_manifest(sim: SlackSimulator, client: AsyncW
 
 
 async def test_email_needs_users_read_email() -> None:
-    async with SlackSimulator(
-        users=[SlackUser("U0ALICE", "alice", email="alice@example.com")], scopes={"users:read"}
-    ) as sim:
+    async with SlackSimulator(users=[SlackUser("U0ALICE", "alice", email="alice@example.com")],
+                              scopes={"users:read"}) as sim:
         client = AsyncWebClient(base_url=sim.base_url, token=sim.bot_token)
         alice = await client.users_info(user="U0ALICE")
         assert "email" not in alice["user"]["profile"]
@@ -312,9 +281,8 @@ async def test_all_scopes_mode_allows_reactions() -> None:
 
 async def _open_stream(sim: SlackSimulator, client: AsyncWebClient, **kw: object) -> str:
     root = sim.post_user_message(CHANNEL, "U0ALICE", "status?")
-    resp = await client.chat_startStream(
-        channel=CHANNEL, thread_ts=root.ts, recipient_team_id=sim.team_id, recipient_user_id="U0ALICE", **kw
-    )  # type: ignore[arg-type]
+    resp = await client.chat_startStream(channel=CHANNEL, thread_ts=root.ts, recipient_team_id=sim.team_id,
+                                         recipient_user_id="U0ALICE", **kw)  # type: ignore[arg-type]
     return str(resp["ts"])
 
 
@@ -333,9 +301,8 @@ async def test_a_streaming_message_cannot_be_edited(sim: SlackSimulator, client:
 async def test_a_stream_keeps_the_shape_it_opened_with(sim: SlackSimulator, client: AsyncWebClient) -> None:
     ts = await _open_stream(sim, client, markdown_text="text mode")
     with pytest.raises(SlackApiError) as err:
-        await client.chat_appendStream(
-            channel=CHANNEL, ts=ts, chunks=[{"type": "markdown_text", "text": "chunk"}]
-        )
+        await client.chat_appendStream(channel=CHANNEL, ts=ts,
+                                       chunks=[{"type": "markdown_text", "text": "chunk"}])
     assert err.value.response["error"] == "streaming_mode_mismatch"
     assert sim.message(CHANNEL, ts).text == "text mode"  # type: ignore[union-attr]
 
@@ -368,18 +335,12 @@ async def test_form_encoded_bodies_and_token_param_work_like_json(sim: SlackSimu
 
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*form*"}}]
     no_header = AsyncWebClient(base_url=sim.base_url)  # token travels in the form body instead
-    resp = await no_header.api_call(
-        "chat.postMessage",
-        data={"token": sim.bot_token, "channel": CHANNEL, "text": "form", "blocks": json.dumps(blocks)},
-    )
+    resp = await no_header.api_call("chat.postMessage", data={
+        "token": sim.bot_token, "channel": CHANNEL, "text": "form", "blocks": json.dumps(blocks)})
     assert sim.message(CHANNEL, resp["ts"]).blocks == blocks  # type: ignore[union-attr]
-    async with (
-        aiohttp.ClientSession() as s,
-        s.post(
-            sim.base_url + "chat.postMessage",
-            data={"token": sim.bot_token, "channel": CHANNEL, "text": "x", "blocks": "[not json"},
-        ) as r,
-    ):
+    async with aiohttp.ClientSession() as s, s.post(
+        sim.base_url + "chat.postMessage", data={"token": sim.bot_token, "channel": CHANNEL,
+                                                 "text": "x", "blocks": "[not json"}) as r:
         assert (await r.json())["error"] == "invalid_blocks_format"
     async with aiohttp.ClientSession() as s, s.post(sim.base_url + "auth.test") as r:
         assert (await r.json()) == {"ok": False, "error": "not_authed"}
@@ -387,14 +348,11 @@ async def test_form_encoded_bodies_and_token_param_work_like_json(sim: SlackSimu
 
 _one_line = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 _texts = st.text(alphabet=_one_line, min_size=1, max_size=20)
-_ops = st.lists(
-    st.one_of(
-        st.tuples(st.just("root"), st.integers(0, 0), _texts),
-        st.tuples(st.just("reply"), st.integers(0, 30), _texts),
-        st.tuples(st.just("update"), st.integers(0, 30), _texts),
-    ),
-    max_size=40,
-)
+_ops = st.lists(st.one_of(
+    st.tuples(st.just("root"), st.integers(0, 0), _texts),
+    st.tuples(st.just("reply"), st.integers(0, 30), _texts),
+    st.tuples(st.just("update"), st.integers(0, 30), _texts),
+), max_size=40)
 
 
 @settings(max_examples=60, deadline=None)
@@ -427,9 +385,6 @@ def test_threads_and_edits_stay_consistent(ops: list[tuple[str, int, str]]) -> N
         thread = sim.dispatch("conversations.replies", {"channel": CHANNEL, "ts": root})["messages"]
         assert [m["ts"] for m in thread] == [root] + [m.ts for m in sim.replies_in_thread(CHANNEL, root)]
         assert [m["text"] for m in thread] == [latest[m["ts"]] for m in thread]
-    for line, ts in zip(
-        view,
-        [m.ts for r in sim.root_messages(CHANNEL) for m in [r, *sim.replies_in_thread(CHANNEL, r.ts)]],
-        strict=True,
-    ):
+    for line, ts in zip(view, [m.ts for r in sim.root_messages(CHANNEL)
+                               for m in [r, *sim.replies_in_thread(CHANNEL, r.ts)]], strict=True):
         assert line.endswith(": " + latest[ts])

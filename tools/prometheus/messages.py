@@ -7,7 +7,7 @@ from __future__ import annotations
 
 PARSE_ERROR = "PromQL does not parse: {error}. Query was: {query}"
 OR_MATCHERS = (
-    'Selectors with `or` inside braces ({a="b" or c="d"}) are not allowed; '
+    "Selectors with `or` inside braces ({a=\"b\" or c=\"d\"}) are not allowed; "
     "write two selectors joined with the `or` operator instead."
 )
 UNSUPPORTED_NODE = (

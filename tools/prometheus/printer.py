@@ -29,10 +29,7 @@ Rewrite = Callable[[list[Matcher]], list[Matcher]]
 
 # The library's enums are not hashable: look them up by equality.
 _MATCH_OPS = (
-    (pp.MatchOp.Equal, "="),
-    (pp.MatchOp.NotEqual, "!="),
-    (pp.MatchOp.Re, "=~"),
-    (pp.MatchOp.NotRe, "!~"),
+    (pp.MatchOp.Equal, "="), (pp.MatchOp.NotEqual, "!="), (pp.MatchOp.Re, "=~"), (pp.MatchOp.NotRe, "!~")
 )
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
@@ -42,44 +39,13 @@ _BINARY_OPS = frozenset(
 )
 _SET_OPS = frozenset({"and", "or", "unless"})
 _AGGREGATIONS = frozenset(
-    {
-        "sum",
-        "avg",
-        "count",
-        "min",
-        "max",
-        "group",
-        "stddev",
-        "stdvar",
-        "topk",
-        "bottomk",
-        "count_values",
-        "quantile",
-        "limitk",
-        "limit_ratio",
-    }
+    {"sum", "avg", "count", "min", "max", "group", "stddev", "stdvar", "topk", "bottomk",
+     "count_values", "quantile", "limitk", "limit_ratio"}
 )
 # A metric name that is also a PromQL keyword would re-lex as the keyword: print those via __name__.
 _KEYWORDS = frozenset(
-    {
-        "and",
-        "or",
-        "unless",
-        "atan2",
-        "bool",
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-        "offset",
-        "start",
-        "end",
-        "inf",
-        "nan",
-    }
-    | _AGGREGATIONS
+    {"and", "or", "unless", "atan2", "bool", "by", "without", "on", "ignoring", "group_left",
+     "group_right", "offset", "start", "end", "inf", "nan"} | _AGGREGATIONS
 )
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -211,9 +177,8 @@ class Printer:
             raise UnsafeQuery(messages.UNSUPPORTED_NODE.format(node=f"aggregation {op[:40]}"))
         grouping = ""
         if agg.modifier is not None:
-            kind = _lookup(
-                ((pp.AggModifierType.By, "by"), (pp.AggModifierType.Without, "without")), agg.modifier.type
-            )
+            kind = _lookup(((pp.AggModifierType.By, "by"), (pp.AggModifierType.Without, "without")),
+                           agg.modifier.type)
             if kind is None:
                 raise UnsafeQuery(messages.UNSUPPORTED_NODE.format(node="aggregation modifier"))
             grouping = f" {kind} (" + ", ".join(label_name(n) for n in agg.modifier.labels) + ") "

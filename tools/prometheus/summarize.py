@@ -90,10 +90,8 @@ class Grid:
     def timestamps(self) -> list[float]:
         """The last grid time of each bucket."""
         n_buckets = math.ceil(self.count / self.bucket)
-        return [
-            self.start + min((b + 1) * self.bucket, self.count) * self.step - self.step
-            for b in range(n_buckets)
-        ]
+        return [self.start + min((b + 1) * self.bucket, self.count) * self.step - self.step
+                for b in range(n_buckets)]
 
     def values(self, points: list[Point]) -> list[float | None]:
         """Bucket means of `points` (None where a bucket has no sample); stats use raw data."""
