@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.analyzers_cluster import build
 from kernel.scope import Identity, effective_scope
 from tools.analyzers.registry import ANALYZERS
-from tools.analyzers.state import collect_state
+from tools.analyzers.state import _KINDS, collect_state
+from tools.analyzers.state_extra import METADATA, NAMESPACED
 from tools.analyzers.tool import analyze
 from tools.kubernetes.client import KubernetesClient
 
@@ -142,7 +143,7 @@ def main() -> None:
     parser.add_argument("--namespaces", type=int, default=50)
     parser.add_argument("--pods", type=int, default=5000)
     args = parser.parse_args()
-    kinds = 7 + 12 + 2  # pods/workloads/pvcs/events + facts kinds + configmap/secret metadata
+    kinds = len(_KINDS) + 1 + len(NAMESPACED) + len(METADATA)  # + 1: Warning events
     print(
         f"analyze over {args.namespaces} namespaces, {args.pods} pods, every kind "
         "(simulator in a child process)"
