@@ -228,7 +228,7 @@ def build(namespaces: int, pods: int) -> Any:
     for n in range(namespaces):
         for obj in _namespace(f"team-{n:02d}", n, pods // namespaces):
             scenario.add(obj)
-    cluster = [
+    cluster: list[dict[str, Any]] = [
         *({"kind": "Node", "metadata": {"name": f"node-{i}"}, "status": {"conditions": [
             {"type": "Ready", "status": "True" if i else "Unknown"}]}} for i in range(20)),
         {"kind": "StorageClass", "metadata": {"name": "gp3"}, "provisioner": "ebs.csi.aws.com"},
