@@ -19,7 +19,7 @@ from sim.kubernetes import KubernetesSimulator, Scenario
 from tests.fixtures.kubernetes import SimCluster, scope_for
 from tests.tools.kubernetes.conftest import ctx_for
 from tools.analyzers.tool import AnalyzeTool
-from tools.kubernetes.client import KubernetesClient
+from tools.kubernetes.client import METADATA_ACCEPT, KubernetesClient
 from tools.kubernetes.schemas import KIND_NAMES
 from tools.kubernetes.tools import kubernetes_tools
 
@@ -92,7 +92,12 @@ async def _run(scope: EffectiveScope, tool_name: str, args: dict[str, Any]) -> N
                 await client.close()
     allowed = scope.namespaces
     touched = cluster.namespaced_paths()
-    assert not any("/secrets" in p or "/configmaps" in p for p in sim.paths())
+    # Secrets and ConfigMaps: metadata-only lists (analyze's existence checks), never their data
+    assert all(
+        r.accept == METADATA_ACCEPT and r.path.endswith(("/secrets", "/configmaps"))
+        for r in sim.requests
+        if "/secrets" in r.path or "/configmaps" in r.path
+    )
     assert all(r.method == "GET" for r in sim.requests)
     if allowed is not None:
         assert touched <= allowed, (touched, allowed)
