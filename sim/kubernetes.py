@@ -162,14 +162,17 @@ class KubernetesSimulator(LoopbackServer):
         scenario: str | Path | Scenario = "healthy",
         token: str | None = None,
         live_clock: bool = False,
+        forbidden: frozenset[str] = frozenset(),
     ) -> None:
-        """live_clock: serve timestamps shifted so that the scenario's `now` is the real now (demo)."""
+        """live_clock: serve timestamps shifted so that the scenario's `now` is the real now (demo).
+        forbidden: plurals the service account may not read (an operator's narrower RBAC): 403."""
         super().__init__()
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
         self.time_shift = datetime.now(UTC) - self.scenario.now if live_clock else timedelta(0)
         self.token = token or secrets.token_urlsafe(24)
         self.requests: list[RecordedRequest] = []
         self.resource_version = 1000
+        self.forbidden = forbidden
 
     def build_app(self) -> web.Application:
         app = web.Application()
@@ -227,8 +230,10 @@ class KubernetesSimulator(LoopbackServer):
             return _status(404, "NotFound", "the server could not find the requested resource")
         plural, rest = parts[0], parts[1:]
         res = _RESOURCES[prefix].get(plural)
-        if request.method != "GET":
-            return self._forbidden(request.method, plural, namespace)
+        if request.method != "GET" or plural in self.forbidden:
+            return self._forbidden(
+                "LIST" if request.method == "GET" and not rest else request.method, plural, namespace
+            )
         if (
             res is not None
             and res.metadata_only

@@ -59,7 +59,12 @@ async def collect_extra(
             else:
                 _, raw = await list_scoped(client, kind, scope, namespace, tool=tool)
         except ToolError as exc:  # forbidden by the operator's RBAC, or down: skip the checks
-            notes.append(f"{kind} objects could not be read ({_short(exc)}); checks that need them skipped.")
+            if kind == "secret":  # not granted by default (docs/analyzers.md): say so plainly
+                notes.append("Secret names are not readable here; checks for missing Secrets were skipped.")
+            else:
+                notes.append(
+                    f"{kind} objects could not be read ({_short(exc)}); checks that need them skipped."
+                )
             return
         state.facts[kind] = [FACTS[kind](o) for o in raw]
         if kind in CLUSTER:

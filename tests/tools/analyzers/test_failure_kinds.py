@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,22 @@ def test_secret_metadata_keeps_no_annotation_value() -> None:
                       "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied}}}
     )  # fmt: skip
     assert "aHVudGVyMg==" not in str(fact) and fact["name"] == "db"
+
+
+async def test_without_secret_names_the_rest_still_works_and_says_so(tmp_path: Path) -> None:
+    """The base ClusterRole does not grant Secrets: analyze skips only the Secret checks, with a note."""
+    from sim.kubernetes import KubernetesSimulator
+    from tools.analyzers.tool import analyze
+    from tools.kubernetes.client import KubernetesClient
+
+    cases = [c for c in CASES if c.id in ("ingress-tls-missing", "ingress-backend-missing", "secret-missing")]
+    async with KubernetesSimulator(scenario=scenario_of(cases), forbidden=frozenset({"secrets"})) as sim:
+        client = KubernetesClient(kubeconfig=str(sim.write_kubeconfig(tmp_path / "kc")))
+        try:
+            findings, notes = await analyze(client, ADMIN)
+        finally:
+            await client.close()
+    text = " ".join(f.summary for f in findings)
+    assert "api-v2, which does not exist" in text  # the backend check still runs
+    assert "Secret" not in text  # no false "missing Secret" when names cannot be read
+    assert notes == ["Secret names are not readable here; checks for missing Secrets were skipped."]

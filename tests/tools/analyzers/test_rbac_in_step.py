@@ -1,6 +1,7 @@
 """The read-only ClusterRole in deploy/base grants exactly the kinds the code reads — no more (least
-privilege), no less (a forbidden list would silently skip checks in production) — and only
-get/list/watch; ConfigMaps and Secrets only `list`, which the code uses for metadata alone."""
+privilege), no less (a forbidden list would skip checks in production) — and only get/list/watch;
+ConfigMaps only `list`, which the code uses for metadata alone. Secret names are the one opt-in
+(docs/analyzers.md): the base role never grants Secrets, and without them analyze still works."""
 
 from __future__ import annotations
 
@@ -64,14 +65,20 @@ def role_grants() -> dict[tuple[str, str], frozenset[str]]:
     return out
 
 
+OPT_IN = ("", "secrets")
+
+
 def test_cluster_role_grants_exactly_what_the_code_reads() -> None:
-    assert role_grants() == code_reads()
+    wanted = code_reads()
+    assert wanted.pop(OPT_IN) == {"list"}
+    assert role_grants() == wanted
 
 
-def test_only_read_verbs_and_no_secret_get() -> None:
+def test_only_read_verbs_and_never_secrets() -> None:
     grants = role_grants()
     assert all(verbs <= READ for verbs in grants.values())
-    assert grants[("", "secrets")] == {"list"} and grants[("", "configmaps")] == {"list"}
+    assert grants[("", "configmaps")] == {"list"}
+    assert OPT_IN not in grants
 
 
 def test_metadata_only_kinds_are_read_nowhere_else() -> None:
