@@ -40,7 +40,7 @@ class Case:
     cluster_scoped: bool = False
 
 
-APPS, BATCH, NET, EDGE, SCALE, CONF = "apps", "batch", "net", "edge", "scale", "conf"
+APPS, BATCH, NET, EDGE, SCALE, CONF = "storefront", "batch", "net", "edge", "scale", "conf"
 NET_V1 = "networking.k8s.io/v1"
 GW_V1 = "gateway.networking.k8s.io/v1"
 ADM_V1 = "admissionregistration.k8s.io/v1"
@@ -841,7 +841,7 @@ def _scale_and_config() -> list[Case]:
                 simple(
                     RBAC_V1,
                     "RoleBinding",
-                    CONF,
+                    SCALE,
                     "deployer-rb",
                     roleRef={"kind": "Role", "name": "deployer", "apiGroup": "rbac.authorization.k8s.io"},
                     subjects=[],
@@ -851,7 +851,7 @@ def _scale_and_config() -> list[Case]:
                 simple(
                     RBAC_V1,
                     "RoleBinding",
-                    CONF,
+                    SCALE,
                     "reader-rb",
                     roleRef={"kind": "Role", "name": "reader", "apiGroup": "rbac.authorization.k8s.io"},
                     subjects=[],
@@ -859,7 +859,7 @@ def _scale_and_config() -> list[Case]:
                 simple(
                     RBAC_V1,
                     "Role",
-                    CONF,
+                    SCALE,
                     "reader",
                     rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}],
                 ),
@@ -873,7 +873,7 @@ def _scale_and_config() -> list[Case]:
                 simple(
                     RBAC_V1,
                     "RoleBinding",
-                    CONF,
+                    SCALE,
                     "ops-rb",
                     roleRef={"kind": "Role", "name": "ops-all", "apiGroup": "rbac.authorization.k8s.io"},
                     subjects=[],
@@ -881,7 +881,7 @@ def _scale_and_config() -> list[Case]:
                 simple(
                     RBAC_V1,
                     "Role",
-                    CONF,
+                    SCALE,
                     "ops-all",
                     rules=[{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
                 ),
@@ -896,7 +896,7 @@ def _scale_and_config() -> list[Case]:
                 simple(
                     "v1",
                     "PersistentVolumeClaim",
-                    CONF,
+                    SCALE,
                     "uploads",
                     spec={
                         "storageClassName": "premium-rwo",
@@ -913,7 +913,7 @@ def _scale_and_config() -> list[Case]:
                 simple(
                     "v1",
                     "PersistentVolumeClaim",
-                    CONF,
+                    SCALE,
                     "logs",
                     spec={
                         "storageClassName": "standard",
