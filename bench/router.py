@@ -17,22 +17,27 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import asyncpg
 import redis.asyncio as aioredis
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
+from kernel.audit import AuditEvent, canonical_hash, sha256_hex
 from kernel.metrics import Metrics
 from kernel.scope import Identity, effective_scope
 from tools import sanitize
 from tools.base import JSON, Tool, ToolContext
 from tools.blocklist import Blocklist
 from tools.router import ToolRouter, _walk
+from tools.schema import Violation
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
@@ -150,6 +155,25 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
 
 
+class JsonschemaValidator:
+    """The router's validator before fastjsonschema: jsonschema 2020-12, best_match."""
+
+    def __init__(self, schema: JSON) -> None:
+        self._v = Draft202012Validator(schema)
+
+    def first_error(self, value: Any) -> Violation | None:
+        error = best_match(self._v.iter_errors(value))
+        return None if error is None else Violation(error.json_path, str(error.validator), error.message)
+
+
+def with_jsonschema(router: ToolRouter) -> ToolRouter:
+    """The same router with the old validators swapped in (everything else identical)."""
+    for reg in router._tools.values():
+        reg.inputs = JsonschemaValidator(reg.tool.input_schema)
+        reg.outputs = JsonschemaValidator(reg.tool.output_schema)
+    return router
+
+
 async def measure(
     router: ToolRouter, tool: InstantTool, args: JSON, ctx: ToolContext, calls: int
 ) -> tuple[list[float], list[float]]:
@@ -169,36 +193,57 @@ async def measure(
     return bare, routed
 
 
-async def stages(router: ToolRouter, cases: list[Any], ctx: ToolContext, calls: int) -> None:
-    """Where the time goes: each router stage timed on its own, same data (p50, µs)."""
-    from kernel.audit import AuditEvent
+def _timed(fn: Callable[[Any], Any], data: list[Any]) -> list[float]:
+    times = []
+    for d in data:
+        t0 = time.perf_counter()
+        fn(d)
+        times.append((time.perf_counter() - t0) * 1e6)
+    return times
 
-    print(f"\n{'stage p50 (µs)':<16}" + "".join(f"{label:>12}" for label, _, _ in cases))
-    rows: dict[str, list[float]] = {}
-    for _, tool, build in cases:
-        reg = router._tools[tool.name]
+
+def _cpu_stages(reg: Any, tool: Tool, args: JSON, ctx: ToolContext) -> dict[str, Callable[[Any], Any]]:
+    """Every in-process stage of `ToolRouter.invoke`, in order, on one tool output `d`."""
+    return {
+        "validate in": lambda d: reg.inputs.first_error(args),
+        "validate out": lambda d: reg.outputs.first_error(d),
+        "scope filter": lambda d: _walk(d, ctx.scope, set(), [0, 0], in_list=False),
+        "sanitize": lambda d: sanitize.clean(d, long_text_fields=tool.long_text_fields),
+        "wrap": lambda d: sanitize.wrap("x", d),
+        "hashes": lambda d: (canonical_hash(args), sha256_hex(sanitize.wrap("x", d))),
+    }
+
+
+async def stages(routers: dict[str, ToolRouter], cases: list[Any], ctx: ToolContext, calls: int) -> None:
+    """Where the time goes: each stage on its own, same data, before and after (µs)."""
+    for label, tool, args, build in cases:
         data = [build(1000 + r) for r in range(calls)]
-        steps = {
-            "validate out": lambda d, reg=reg: list(reg.outputs.iter_errors(d)),
-            "scope filter": lambda d: _walk(d, ctx.scope, set(), [0, 0], in_list=False),
-            "sanitize": lambda d, tool=tool: sanitize.clean(d, long_text_fields=tool.long_text_fields),
-            "wrap": lambda d: sanitize.wrap("x", d),
-        }
-        for step, fn in steps.items():
-            times = []
-            for d in data:
-                t0 = time.perf_counter()
-                fn(d)
-                times.append((time.perf_counter() - t0) * 1e6)
-            rows.setdefault(step, []).append(pct(times, 50))
-        times = []
+        print(f"\n{label + ': stage':<22}" + "".join(f"{h:>13}" for h in (
+            "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
+        totals: dict[str, list[float]] = {}
+        for step in _cpu_stages(routers["after"]._tools[tool.name], tool, args, ctx):
+            per: dict[str, list[float]] = {}
+            for which, router in routers.items():
+                fn = _cpu_stages(router._tools[tool.name], tool, args, ctx)[step]
+                per[which] = _timed(fn, data)
+                totals.setdefault(which, [0.0] * len(data))
+                totals[which] = [a + b for a, b in zip(totals[which], per[which], strict=True)]
+            _row(f"{step}", per["before"], per["after"])
+        _row("in-process total", totals["before"], totals["after"])
+        audit = []
         for _ in range(calls):
             t0 = time.perf_counter()
-            await router._audit.write(AuditEvent(event_type="tool_call", user_id="kc-bench", tool_calls=[{}]))
-            times.append((time.perf_counter() - t0) * 1e6)
-        rows.setdefault("audit insert", []).append(pct(times, 50))
-    for step, values in rows.items():
-        print(f"{step:<16}" + "".join(f"{v:>12.0f}" for v in values))
+            await routers["after"]._audit.write(
+                AuditEvent(event_type="tool_call", user_id="kc-bench", tool_calls=[{}])
+            )
+            audit.append((time.perf_counter() - t0) * 1e6)
+        _row("audit insert (I/O)", audit, audit)
+
+
+def _row(name: str, before: list[float], after: list[float], indent: int = 22) -> None:
+    b50, b95, a50, a95 = pct(before, 50), pct(before, 95), pct(after, 50), pct(after, 95)
+    print(f"{'  ' + name:<{indent}}{b50:>13.0f}{b95:>13.0f}{a50:>13.0f}{a95:>13.0f}"
+          f"{b50 / a50 if a50 else 0:>12.1f}x{b95 / a95 if a95 else 0:>12.1f}x")  # fmt: skip
 
 
 async def main(calls: int) -> None:
@@ -220,33 +265,33 @@ async def main(calls: int) -> None:
         series = SeriesTool([series_output(r) for r in range(64)])
         pods = PodsTool([pods_output(r) for r in range(64)])
         blocklist = Blocklist(redis=redis, prefix=prefix)
-        router = ToolRouter(
-            tools=[series, pods],
-            audit=PostgresAuditLog(pool=pool, agent_version="bench"),
-            metrics=Metrics(),
-            blocklist=blocklist,
-        )
+        audit = PostgresAuditLog(pool=pool, agent_version="bench")
+
+        def build() -> ToolRouter:
+            return ToolRouter(tools=[series, pods], audit=audit, metrics=Metrics(), blocklist=blocklist)
+
+        routers = {"before": with_jsonschema(build()), "after": build()}
         ident = Identity("U1", "kc-bench", "bench", frozenset({"viewer"}), frozenset({"shop", "payments"}))
         ctx = ToolContext(scope=effective_scope(ident, channel_id=None, channel_namespaces=None), job_id="b")
         cases = [
-            ("50 series", series, {"query": "rate(http_requests_total[5m])"}),
-            ("100 pods", pods, {"namespace": "shop"}),
+            ("50 series", series, {"query": "rate(http_requests_total[5m])"}, series_output),
+            ("100 pods", pods, {"namespace": "shop"}, pods_output),
         ]
         print(f"router overhead, {calls} calls per case (µs; audit → PostgreSQL, blocklist → Redis)")
-        header = f"{'case':<30}{'bare p50':>10}{'bare p95':>10}{'router p50':>12}{'router p95':>12}"
-        print(header + f"{'overhead p50':>14}{'overhead p95':>14}{'ratio p50':>11}")
+        print("before = jsonschema Draft 2020-12 validators, after = fastjsonschema (draft-07), same run")
+        print(f"{'end to end':<32}{'bare p50':>10}" + "".join(f"{h:>13}" for h in (
+            "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         for blocked in (False, True):
             if blocked:  # an unrelated blocked value: the router now hashes the result and MGETs
                 await blocklist.block(["ignore previous instructions"])
-            for label, tool, args in cases:
-                bare, routed = await measure(router, tool, args, ctx, calls)
-                b50, b95, r50, r95 = pct(bare, 50), pct(bare, 95), pct(routed, 50), pct(routed, 95)
+            for label, tool, args, _ in cases:
+                runs = {which: await measure(r, tool, args, ctx, calls) for which, r in routers.items()}
+                bare = runs["after"][0]
+                over = {w: [r - b for b, r in zip(*runs[w], strict=True)] for w in runs}
                 name = label + (" (blocklist active)" if blocked else "")
-                ratio = r50 / b50 if b50 else float("inf")
-                print(f"{name:<30}{b50:>10.1f}{b95:>10.1f}{r50:>12.0f}{r95:>12.0f}"
-                      f"{r50 - b50:>14.0f}{r95 - b95:>14.0f}{ratio:>10.0f}x")  # fmt: skip
-        builders = [("50 series", series, series_output), ("100 pods", pods, pods_output)]
-        await stages(router, builders, ctx, calls)
+                print(f"{name + ' overhead':<32}{pct(bare, 50):>10.1f}", end="")
+                _row("", over["before"], over["after"], indent=0)
+        await stages(routers, cases, ctx, calls)
     finally:
         if pool is not None:
             await pool.close()

@@ -18,9 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, best_match
-
 from kernel.audit import AuditEvent, AuditSink, canonical_hash, sha256_hex
 from kernel.errors import ResultTooLarge, SchemaInvalid, ScopeDenied, ToolError, ToolTimeout
 from kernel.metrics import Metrics
@@ -28,6 +25,7 @@ from kernel.scope import EffectiveScope
 from tools import sanitize
 from tools.base import JSON, Artifact, Tool, ToolContext
 from tools.blocklist import Blocklist
+from tools.schema import Validator, compile_schema
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +51,8 @@ class ToolOutcome:
 @dataclass
 class _Registered:
     tool: Tool
-    inputs: Draft202012Validator
-    outputs: Draft202012Validator
+    inputs: Validator
+    outputs: Validator
 
 
 class _OutOfScope(Exception):
@@ -94,13 +92,10 @@ class ToolRouter:
         if tool.input_schema.get("additionalProperties") is not False:
             raise ValueError(f"tool {name!r}: input_schema must set additionalProperties: false")
         try:
-            Draft202012Validator.check_schema(tool.input_schema)
-            Draft202012Validator.check_schema(tool.output_schema)
-        except SchemaError as exc:
-            raise ValueError(f"tool {name!r}: invalid JSON schema: {exc.message}") from exc
-        return _Registered(
-            tool, Draft202012Validator(tool.input_schema), Draft202012Validator(tool.output_schema)
-        )
+            inputs, outputs = compile_schema(tool.input_schema), compile_schema(tool.output_schema)
+        except ValueError as exc:
+            raise ValueError(f"tool {name!r}: {exc}") from exc
+        return _Registered(tool, inputs, outputs)
 
     @property
     def names(self) -> list[str]:
@@ -289,17 +284,17 @@ def _audit_fields(keys: frozenset[str], values: JSON) -> dict[str, Any]:
     return {k: values[k] for k in sorted(keys) if k in values}
 
 
-def _validate(validator: Draft202012Validator, value: Any, prefix: str, *, echo: bool = False) -> None:
+def _validate(validator: Validator, value: Any, prefix: str, *, echo: bool = False) -> None:
     """Raise SchemaInvalid naming the field. Only input errors echo the (model's own) value;
     an output error names path and rule only, since the value may be out-of-scope data."""
-    error = best_match(validator.iter_errors(value))
+    error = validator.first_error(value)
     if error is None:
         return
     if echo:
         detail = error.message if len(error.message) <= 200 else error.message[:200] + "…"
     else:
-        detail = f"violates '{error.validator}'"
-    raise SchemaInvalid(f"{prefix}: {error.json_path}: {detail}")
+        detail = f"violates '{error.rule}'"
+    raise SchemaInvalid(f"{prefix}: {error.path}: {detail}")
 
 
 def _too_large(name: str, args: JSON, size: int, limit: int) -> str:

@@ -13,6 +13,7 @@ from tools.analyzers.registry import ANALYZERS
 from tools.analyzers.state import AlertSource, collect_state
 from tools.base import JSON, Tool, ToolContext
 from tools.kubernetes.client import KubernetesClient
+from tools.kubernetes.schemas import DNS_LABEL
 from tools.kubernetes.scoping import ALL, check_namespace, target_namespaces
 from tools.kubernetes.tools import within_budget
 
@@ -90,7 +91,7 @@ class AnalyzeTool(Tool):
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 63,
-                "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+                "pattern": DNS_LABEL,
                 "description": "Only this namespace. Omit to check every namespace you may read.",
             }
         },

@@ -257,8 +257,11 @@ KIND_NAMES = list(SUMMARY_SCHEMAS)
 # ---------------------------------------------------------------- tool inputs / outputs
 
 # Kubernetes' own name rules: nothing that could bend a URL path ("/", "..", "%") gets through.
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-OBJECT_NAME = r"^[A-Za-z0-9]([-A-Za-z0-9._:]*[A-Za-z0-9])?$"
+# `(?![\s\S])` = end of input in every regex dialect; `$` would also match before a final
+# newline in Python (jsonschema) but not in ECMA-262 (fastjsonschema), see tools/schema.py.
+END = r"(?![\s\S])"
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?" + END
+OBJECT_NAME = r"^[A-Za-z0-9]([-A-Za-z0-9._:]*[A-Za-z0-9])?" + END
 NAME_IN: S = {"type": "string", "minLength": 1, "maxLength": 253, "pattern": OBJECT_NAME}
 
 NAMESPACE_IN: S = {

@@ -1,0 +1,174 @@
+"""Tool schemas, checked and compiled once: draft-07, validated by fastjsonschema.
+
+The router validates every tool input and every tool output before it reaches the model, on
+every call, so the validator is on the hot path. `fastjsonschema` compiles a schema to Python
+code (about a hundred times faster than `jsonschema` on our outputs) but supports drafts 4, 6
+and 7 only, so our schemas must stay within draft-07: `check_draft07` refuses the keywords
+only 2019-09/2020-12 know (a validator that ignores a keyword would silently accept more).
+
+`jsonschema` stays the reference: it checks the schema itself and, when the fast validator
+rejects a document, names the best-matching error (so messages to the model are unchanged).
+tests/tools/test_schema.py proves both accept and reject exactly the same documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+import fastjsonschema
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import SchemaError, best_match
+
+DRAFT_07 = "http://json-schema.org/draft-07/schema#"
+NEWER_DRAFT_KEYWORDS = frozenset(
+    {
+        "$defs", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor",
+        "$vocabulary", "prefixItems", "dependentRequired", "dependentSchemas",
+        "unevaluatedProperties", "unevaluatedItems", "minContains", "maxContains",
+        "contentSchema",
+    }
+)  # fmt: skip
+"""Keywords of 2019-09/2020-12 that draft-07 (and so fastjsonschema) does not know."""
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
+"""Keywords whose value maps names to subschemas (the names are data, not keywords)."""
+_DOLLAR = re.compile(r"(?<!\\)\$")
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "description", "title"})
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    """JSONPath of the offending value, e.g. `$.series[0].labels`."""
+    rule: str
+    """The schema keyword it breaks, e.g. `type`."""
+    message: str
+    """Human-readable; may quote the value (only echo it for the model's own input)."""
+
+
+class Validator(Protocol):
+    def first_error(self, value: Any) -> Violation | None: ...
+
+
+class ReferenceValidator:
+    """`jsonschema`'s draft-07 validator: the reference the fast one is tested against."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._validator = Draft7Validator(schema)
+
+    def first_error(self, value: Any) -> Violation | None:
+        error = best_match(self._validator.iter_errors(value))
+        if error is None:
+            return None
+        return Violation(error.json_path, str(error.validator), error.message)
+
+
+class FastValidator:
+    """A compiled fastjsonschema function; only a rejected document pays for a message."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._check = _compile(json.dumps(schema, sort_keys=True))
+        self._schema = schema
+        self._reference: ReferenceValidator | None = None
+
+    def first_error(self, value: Any) -> Violation | None:
+        try:
+            self._check(value)
+            return None
+        except fastjsonschema.JsonSchemaValueException as exc:
+            if self._reference is None:
+                self._reference = ReferenceValidator(self._schema)
+            # Fail closed: should the reference disagree, the fast rejection still stands.
+            return self._reference.first_error(value) or Violation(
+                _json_path(exc.name), exc.rule or "schema", exc.message
+            )
+
+
+def compile_schema(schema: dict[str, Any]) -> FastValidator:
+    """Check `schema` (valid draft-07, no newer keywords) and compile it. Raises ValueError."""
+    check_draft07(schema)
+    return FastValidator(schema)
+
+
+def check_draft07(schema: dict[str, Any]) -> None:
+    declared = schema.get("$schema")
+    if declared is not None and declared.rstrip("#") != DRAFT_07.rstrip("#"):
+        raise ValueError(f"schema declares {declared!r}; only draft-07 is supported")
+    remote = sorted({r for r in _refs(schema) if not r.startswith("#")})
+    if remote:  # fastjsonschema would fetch them over the network at compile time
+        raise ValueError(f"schema refers to other documents: {', '.join(remote)}")
+    dollar = sorted(p for p in _patterns(schema) if _DOLLAR.search(p))
+    if dollar:  # Python's `$` also matches before a final newline, ECMA-262's does not
+        raise ValueError(f"pattern uses `$`; end it with (?![\\s\\S]) instead: {dollar[0]}")
+    found = sorted(set(newer_keywords(schema)))
+    if found:
+        raise ValueError(f"schema uses keywords draft-07 does not know: {', '.join(found)}")
+    try:
+        Draft7Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ValueError(f"invalid JSON schema: {exc.message}") from exc
+
+
+def newer_keywords(schema: Any) -> Iterator[str]:
+    """Every 2019-09/2020-12-only keyword used anywhere in `schema` (and array-less `items`
+    is fine; `items` as a list means tuple validation in draft-07 and is allowed too)."""
+    if isinstance(schema, list):
+        for sub in schema:
+            yield from newer_keywords(sub)
+        return
+    if not isinstance(schema, dict):
+        return
+    for key, value in schema.items():
+        if key in NEWER_DRAFT_KEYWORDS:
+            yield key
+        if key in _DATA_KEYWORDS:
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            for sub in value.values():
+                yield from newer_keywords(sub)
+        else:
+            yield from newer_keywords(value)
+
+
+def _patterns(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "pattern" and isinstance(value, str):
+                yield value
+            elif key not in _DATA_KEYWORDS:
+                yield from _patterns(value)
+    elif isinstance(schema, list):
+        for sub in schema:
+            yield from _patterns(sub)
+
+
+def _refs(schema: Any) -> Iterator[str]:
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            elif key not in _DATA_KEYWORDS:
+                yield from _refs(value)
+    elif isinstance(schema, list):
+        for sub in schema:
+            yield from _refs(sub)
+
+
+@lru_cache(maxsize=256)
+def _compile(canonical: str) -> Callable[[Any], Any]:
+    """One compiled function per distinct schema (routers are built often in tests).
+    No defaults filled in (validation must not change the data) and no format assertions
+    (jsonschema does not assert formats by default either)."""
+    schema = {**json.loads(canonical), "$schema": DRAFT_07}
+    return fastjsonschema.compile(schema, use_default=False, use_formats=False)
+
+
+def _json_path(name: str | None) -> str:
+    """fastjsonschema's `data.series[0]` → `$.series[0]`."""
+    name = name or "data"
+    return "$" + name[len("data") :] if name.startswith("data") else name
