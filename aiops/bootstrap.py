@@ -39,6 +39,7 @@ from app.schedules.runner import Scheduler
 from app.schedules.store import ScheduleStore
 from app.schema_check import check_schema
 from app.sessions import SessionStore
+from app.slack.neutralize import hosts_of
 from app.stores import Stores, open_stores
 from app.thread_intake import ThreadIntake, alert_thread_lookup
 from app.worker import IdentityResolver, Worker

@@ -97,6 +97,7 @@ class Worker:
         max_held: int = 1000,
     ) -> None:
         self._q = queue
+        self._link_hosts = link_hosts  # the only hosts answer links may point to
         self._states = states
         self._sessions = sessions
         self._identity = identity
@@ -326,6 +327,12 @@ class Worker:
             log.error("could not report poison job %s: %s", job.job_id, type(exc).__name__)
             await write_once(self._audit, query_event(job, {"failure_reason": reason}))
 
+    def _reply(self, job: Job, thread_ts: str) -> ThreadReply:
+        return ThreadReply(
+            client=self._slack, job=job, state=self._states, thread_ts=thread_ts,
+            allowed_hosts=self._link_hosts,
+        )
+
     # ---- refusals and identity commands ----------------------------------------------------
 
     async def _refuse(self, job: Job, exc: AuthFailure) -> None:
@@ -353,7 +360,7 @@ class Worker:
             await api.open()
             return api, job.session_id
         thread_ts = await self._thread_for(job, raw)
-        reply = ThreadReply(client=self._slack, job=job, state=self._states, thread_ts=thread_ts)
+        reply = self._reply(job, thread_ts)
         await reply.open()
         return reply, f"{job.channel_id}:{thread_ts}"
 

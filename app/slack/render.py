@@ -8,13 +8,14 @@ buttons and the audit reference.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from app.agent.base import AgentAnswer
 from app.slack import strings
+from app.slack.neutralize import neutralize
 
 MAX_MARKDOWN = 12_000
 MAX_BLOCKS = 50
@@ -25,7 +26,7 @@ FEEDBACK_ACTION_ID = "aiops_feedback"
 MAX_EVIDENCE = 8
 
 JSON = dict[str, Any]
-_BROADCAST = re.compile(r"<\s*!\s*(channel|here|everyone|subteam)", re.IGNORECASE)
+__all__ = ["SlackMessage", "neutralize", "render_answer", "render_failure", "split_markdown"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,6 @@ class SlackMessage:
     text: str
     """Notification / fallback text."""
     blocks: list[JSON]
-
-
-def neutralize(markdown: str) -> str:
-    """The answer may quote cluster data: never let it ping a channel or a user group."""
-    return _BROADCAST.sub(lambda m: "&lt;!" + m.group(1), markdown)
 
 
 def split_markdown(text: str, limit: int = MARKDOWN_BUDGET) -> list[str]:
@@ -108,7 +104,7 @@ def _code(text: str, limit: int = 160) -> str:
     return "`" + (t if len(t) <= limit else t[: limit - 1] + "…") + "`"
 
 
-def evidence_block(evidence: list[str]) -> JSON | None:
+def evidence_block(evidence: list[str], allowed_hosts: Iterable[str] = ()) -> JSON | None:
     """The queries and resources behind the answer, compact (one context block)."""
     if not evidence:
         return None
@@ -117,7 +113,8 @@ def evidence_block(evidence: list[str]) -> JSON | None:
     text = strings.EVIDENCE_PREFIX + " · ".join(shown)
     if more:
         text += strings.EVIDENCE_MORE.format(n=more)
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": neutralize(text)[:2900]}]}
+    text = neutralize(text, allowed_hosts)[:2900]
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def audit_block(audit_id: UUID, *, offline: bool = False) -> JSON:
@@ -125,11 +122,14 @@ def audit_block(audit_id: UUID, *, offline: bool = False) -> JSON:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def render_answer(answer: AgentAnswer, audit_id: UUID) -> list[SlackMessage]:
-    """One or more messages; the trailer (evidence, feedback, audit ref) is on the last."""
-    body = neutralize(answer.text.strip()) or strings.EMPTY
+def render_answer(
+    answer: AgentAnswer, audit_id: UUID, *, allowed_hosts: Iterable[str] = ()
+) -> list[SlackMessage]:
+    """One or more messages; the trailer (evidence, feedback, audit ref) is on the last.
+    Everything generated is neutralized; links only to `allowed_hosts`."""
+    body = neutralize(answer.text.strip(), allowed_hosts) or strings.EMPTY
     parts = split_markdown(body)
-    trailer = [b for b in (evidence_block(answer.evidence),) if b]
+    trailer = [b for b in (evidence_block(answer.evidence, allowed_hosts),) if b]
     trailer += [feedback_block(audit_id), audit_block(audit_id, offline=answer.offline)]
     messages = []
     for i, part in enumerate(parts):
@@ -140,8 +140,8 @@ def render_answer(answer: AgentAnswer, audit_id: UUID) -> list[SlackMessage]:
     return messages
 
 
-def render_failure(message: str, audit_id: UUID) -> SlackMessage:
-    text = neutralize(message)[:MARKDOWN_BUDGET]
+def render_failure(message: str, audit_id: UUID, *, allowed_hosts: Iterable[str] = ()) -> SlackMessage:
+    text = neutralize(message, allowed_hosts)[:MARKDOWN_BUDGET]
     return SlackMessage(
         text=text[:FALLBACK_TEXT], blocks=[{"type": "markdown", "text": text}, audit_block(audit_id)]
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -44,8 +45,12 @@ class ThreadReply:
         thread_ts: str,
         streaming: bool = True,
         update_interval_s: float = 1.0,
+        allowed_hosts: Iterable[str] = (),
     ) -> None:
+        """`allowed_hosts`: the only hosts links in the posted text may point to (the
+        Prometheus / Alertmanager external URLs); everything posted is neutralized."""
         self._client = client
+        self._allowed = frozenset(allowed_hosts)
         self._job = job
         self._state = state
         self.channel_id = job.channel_id
@@ -68,14 +73,13 @@ class ThreadReply:
         if st.message_ts:
             # A reclaimed job: its stream (if any) died with the old worker; rewrite the message.
             self.message_ts, self.reclaimed = st.message_ts, True
-            self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=st.message_ts,
-                                         min_interval_s=self._interval)
+            self._updater = self._update_writer(st.message_ts)
             return
         if self._streaming_allowed and self._job.team_id and self._job.user_id.startswith(("U", "W")):
             try:
                 self._stream = await StreamWriter.start(
                     client=self._client, channel=self.channel_id, thread_ts=self.thread_ts,
-                    user_id=self._job.user_id, team_id=self._job.team_id,
+                    user_id=self._job.user_id, team_id=self._job.team_id, allowed_hosts=self._allowed,
                 )
                 self.message_ts = self._stream.ts
             except SlackApiError as exc:
@@ -84,8 +88,7 @@ class ThreadReply:
             if not st.opening:
                 await self._state.update(self._job.job_id, opening=True)
             self.message_ts = await self._post_once(0, text=PLACEHOLDER, maybe_posted=st.opening)
-            self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=self.message_ts,
-                                         min_interval_s=self._interval)
+            self._updater = self._update_writer(self.message_ts)
         await self._state.update(self._job.job_id, message_ts=self.message_ts, thread_ts=self.thread_ts)
 
     async def set_status(self, text: str) -> None:
@@ -116,7 +119,7 @@ class ThreadReply:
                 await self._updater.append(markdown)
 
     async def finish(self, answer: AgentAnswer, *, audit_id: UUID) -> None:
-        messages = render_answer(answer, audit_id)
+        messages = render_answer(answer, audit_id, allowed_hosts=self._allowed)
         await self._close_live()
         await self._show(messages[0])
         st = await self._state.get(self._job.job_id)
@@ -139,7 +142,7 @@ class ThreadReply:
 
     async def fail(self, message: str, *, audit_id: UUID) -> None:
         await self._close_live()
-        await self._show(render_failure(message, audit_id))
+        await self._show(render_failure(message, audit_id, allowed_hosts=self._allowed))
         await self._clear_status()
         await self._state.update(self._job.job_id, answered=True)
 
@@ -191,8 +194,11 @@ class ThreadReply:
         with contextlib.suppress(SlackApiError):
             await self._stream.stop()
         self._stream = None
-        self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=ts,
-                                     min_interval_s=self._interval)
+        self._updater = self._update_writer(ts)
+
+    def _update_writer(self, ts: str) -> UpdateWriter:
+        return UpdateWriter(client=self._client, channel=self.channel_id, ts=ts,
+                            min_interval_s=self._interval, allowed_hosts=self._allowed)
 
     async def _close_live(self) -> None:
         if self._stream is not None:
