@@ -97,7 +97,10 @@ class Worker:
         max_held: int = 1000,
     ) -> None:
         self._q = queue
-        self._link_hosts = link_hosts  # the only hosts answer links may point to
+        # The only hosts links in what we post may point to; private identity replies may
+        # also link to the identity provider (the device-login URL).
+        self._link_hosts = link_hosts
+        self._private_hosts = link_hosts | login_hosts
         self._states = states
         self._sessions = sessions
         self._identity = identity
@@ -329,7 +332,10 @@ class Worker:
 
     def _reply(self, job: Job, thread_ts: str) -> ThreadReply:
         return ThreadReply(
-            client=self._slack, job=job, state=self._states, thread_ts=thread_ts,
+            client=self._slack,
+            job=job,
+            state=self._states,
+            thread_ts=thread_ts,
             allowed_hosts=self._link_hosts,
         )
 
@@ -388,7 +394,9 @@ class Worker:
         raw = await self._states.raw(job.job_id)
         if not raw.get("message_ts"):
             resp = await self._slack.chat_postMessage(
-                channel=job.channel_id, thread_ts=root, text=messages.with_audit_ref(text, job.audit_id)
+                channel=job.channel_id,
+                thread_ts=root,
+                text=neutralize(messages.with_audit_ref(text, job.audit_id), self._link_hosts),
             )
             await self._states.update(job.job_id, thread_ts=root, message_ts=str(resp["ts"]))
         await self._states.update(
