@@ -97,10 +97,7 @@ class Worker:
         max_held: int = 1000,
     ) -> None:
         self._q = queue
-        # The only hosts links in what we post may point to; private identity replies may
-        # also link to the identity provider (the device-login URL).
-        self._link_hosts = link_hosts
-        self._private_hosts = link_hosts | login_hosts
+        self._posts = SlackPosts(client=slack, link_hosts=link_hosts, login_hosts=login_hosts)
         self._states = states
         self._sessions = sessions
         self._identity = identity
@@ -330,15 +327,6 @@ class Worker:
             log.error("could not report poison job %s: %s", job.job_id, type(exc).__name__)
             await write_once(self._audit, query_event(job, {"failure_reason": reason}))
 
-    def _reply(self, job: Job, thread_ts: str) -> ThreadReply:
-        return ThreadReply(
-            client=self._slack,
-            job=job,
-            state=self._states,
-            thread_ts=thread_ts,
-            allowed_hosts=self._link_hosts,
-        )
-
     # ---- refusals and identity commands ----------------------------------------------------
 
     async def _refuse(self, job: Job, exc: AuthFailure) -> None:
@@ -366,7 +354,7 @@ class Worker:
             await api.open()
             return api, job.session_id
         thread_ts = await self._thread_for(job, raw)
-        reply = self._reply(job, thread_ts)
+        reply = self._posts.reply(job, self._states, thread_ts)
         await reply.open()
         return reply, f"{job.channel_id}:{thread_ts}"
 
@@ -393,12 +381,9 @@ class Worker:
         root = await self._alert_threads.mark_resolved(job)
         raw = await self._states.raw(job.job_id)
         if not raw.get("message_ts"):
-            resp = await self._slack.chat_postMessage(
-                channel=job.channel_id,
-                thread_ts=root,
-                text=neutralize(messages.with_audit_ref(text, job.audit_id), self._link_hosts),
-            )
-            await self._states.update(job.job_id, thread_ts=root, message_ts=str(resp["ts"]))
+            reply = messages.with_audit_ref(text, job.audit_id)
+            ts = await self._posts.post(job.channel_id, reply, thread_ts=root)
+            await self._states.update(job.job_id, thread_ts=root, message_ts=ts)
         await self._states.update(
             job.job_id,
             answered=True,
