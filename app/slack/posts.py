@@ -7,11 +7,16 @@ posting path skips `neutralize()`.
 
 from __future__ import annotations
 
+import re
+
 from slack_sdk.web.async_client import AsyncWebClient
 
+from app import messages
 from app.jobs import Job, JobStateStore
 from app.slack.neutralize import neutralize
 from app.slack.reply import ThreadReply
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
 
 
 class SlackPosts:
@@ -49,7 +54,15 @@ class SlackPosts:
 
     async def post(self, channel: str, text: str, *, thread_ts: str | None = None) -> str:
         """A (neutralized) message; its ts."""
-        resp = await self._client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, text=neutralize(text, self.link_hosts)
-        )
+        return await self._post(channel, neutralize(text, self.link_hosts), thread_ts)
+
+    async def command_root(self, channel: str, user_id: str, question: str) -> str:
+        """The root of a slash-command thread: mentions the asker (our own mention, from Slack's
+        signed payload), then the question, neutralized."""
+        if not _USER_ID.match(user_id):
+            return await self.post(channel, messages.command_root(user_id, question))
+        return await self._post(channel, messages.command_root(user_id, self.neutralize(question)), None)
+
+    async def _post(self, channel: str, text: str, thread_ts: str | None) -> str:
+        resp = await self._client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
         return str(resp["ts"])
