@@ -40,6 +40,7 @@ from app.schedules.store import ScheduleStore
 from app.schema_check import check_schema
 from app.sessions import SessionStore
 from app.slack.neutralize import hosts_of
+from app.slack.posts import SlackPosts
 from app.stores import Stores, open_stores
 from app.thread_intake import ThreadIntake, alert_thread_lookup
 from app.worker import IdentityResolver, Worker

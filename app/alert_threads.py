@@ -12,7 +12,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
 from app.jobs import Job
-from app.slack.neutralize import neutralize
 from kernel.audit import sha256_hex
 
 ALERT_THREAD_TTL_S = 30 * 24 * 3600
@@ -20,16 +19,7 @@ LOCK_TIMEOUT_S = 30
 
 
 class AlertThreads:
-    def __init__(
-        self,
-        *,
-        redis: aioredis.Redis,
-        slack: AsyncWebClient,
-        prefix: str,
-        owner: str,
-        link_hosts: frozenset[str] = frozenset(),
-    ) -> None:
-        self._link_hosts = link_hosts  # alert text is untrusted: see app/slack/neutralize.py
+    def __init__(self, *, redis: aioredis.Redis, slack: AsyncWebClient, prefix: str, owner: str) -> None:
         self._redis = redis
         self._slack = slack
         self._prefix = prefix
@@ -56,8 +46,7 @@ class AlertThreads:
             if await self._redis.set(f"{key}:lock", self._owner, nx=True, px=LOCK_TIMEOUT_S * 1000):
                 try:
                     resp = await self._slack.chat_postMessage(
-                        channel=job.channel_id,
-                        text=neutralize(messages.alert_root(job.alert or {}), self._link_hosts),
+                        channel=job.channel_id, text=messages.alert_root(job.alert or {})
                     )
                     ts = str(resp["ts"])
                     await self._redis.set(key, ts, ex=ALERT_THREAD_TTL_S)
@@ -74,12 +63,10 @@ class AlertThreads:
         root = await self._existing(job)
         if root:
             await self._slack.chat_update(
-                channel=job.channel_id,
-                ts=root,
-                text=neutralize(messages.alert_resolved_root(alert), self._link_hosts),
+                channel=job.channel_id, ts=root, text=messages.alert_resolved_root(alert)
             )
             return root
         resp = await self._slack.chat_postMessage(
-            channel=job.channel_id, text=neutralize(messages.alert_resolved_root(alert), self._link_hosts)
+            channel=job.channel_id, text=messages.alert_resolved_root(alert)
         )
         return str(resp["ts"])

@@ -65,11 +65,6 @@ class Settings(BaseSettings):
     api_read_per_minute: int = Field(240, ge=1, validation_alias=_env("AIOPS_API_READ_PER_MINUTE"))
     agent_version: str = Field("dev", min_length=1, validation_alias=_env("AIOPS_AGENT_VERSION"))
     secrets_dir: Path = Field(DEFAULT_SECRETS_DIR, validation_alias=_env("AIOPS_SECRETS_DIR"))
-    # The only hosts links in our Slack messages may point to (app/slack/neutralize.py).
-    prometheus_external_url: str | None = Field(None, validation_alias=_env("AIOPS_PROMETHEUS_EXTERNAL_URL"))
-    alertmanager_external_url: str | None = Field(
-        None, validation_alias=_env("AIOPS_ALERTMANAGER_EXTERNAL_URL")
-    )
     # Not in the contract table; our own knobs (documented in docs/configuration.md).
     redis_prefix: str = Field("aiops", min_length=1, validation_alias=_env("AIOPS_REDIS_PREFIX"))
     daily_token_budget: int = Field(2_000_000, ge=0, validation_alias=_env("AIOPS_DAILY_TOKEN_BUDGET"))

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
 from app.jobs import Job, JobStateStore
+from app.slack.neutralize import neutralize
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class PrivateReplies:
         """The root ts for a slash-command question: in its channel when the bot may post there,
         else in the user's DM (then `job.channel_id` becomes the DM, recorded as `reply_channel`
         for a reclaimed delivery) — and the user is told where the answer went."""
-        root_text = messages.command_root(job.user_id, job.text)
+        root_text = messages.command_root(job.user_id, neutralize(job.text))  # the asker's own mention only
         try:
             resp = await self._slack.chat_postMessage(channel=job.channel_id, text=root_text)
             return str(resp["ts"])

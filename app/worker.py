@@ -97,7 +97,7 @@ class Worker:
         max_held: int = 1000,
     ) -> None:
         self._q = queue
-        self._posts = SlackPosts(client=slack, link_hosts=link_hosts, login_hosts=login_hosts)
+        self._posts = posts or SlackPosts(client=slack)  # neutralized posts, links only to our hosts
         self._states = states
         self._sessions = sessions
         self._identity = identity
@@ -343,7 +343,7 @@ class Worker:
         if job.kind == "api":  # only the asker sees it: on the API stream, or app.private_reply
             api = ApiReply(redis=self._redis, prefix=self._prefix, job=job)
             return await api.fail(text, audit_id=job.audit_id)
-        await self._private.reply(job, text, offer_dm=offer_dm)
+        await self._private.reply(job, self._posts.private_text(text), offer_dm=offer_dm)
 
     # ---- threads ---------------------------------------------------------------------------
 
@@ -381,8 +381,7 @@ class Worker:
         root = await self._alert_threads.mark_resolved(job)
         raw = await self._states.raw(job.job_id)
         if not raw.get("message_ts"):
-            reply = messages.with_audit_ref(text, job.audit_id)
-            ts = await self._posts.post(job.channel_id, reply, thread_ts=root)
+            ts = await self._posts.post(job.channel_id, messages.with_audit_ref(text, job.audit_id), root)
             await self._states.update(job.job_id, thread_ts=root, message_ts=ts)
         await self._states.update(
             job.job_id,

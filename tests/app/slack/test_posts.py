@@ -15,10 +15,11 @@ def job(kind: str) -> Job:
 
 async def test_ephemeral_reply_keeps_the_login_link_but_not_a_broadcast(slack_sim, slack_client) -> None:
     posts = SlackPosts(client=slack_client, login_hosts=frozenset({"sso.example.org"}))
-    await posts.private(job("command"), f"<!here> open <{LOGIN}|this link> or [that](https://evil.example/x)")
-    [msg] = slack_sim.ephemerals("C1", "U1")
-    assert f"<{LOGIN}|this link>" in msg.text
-    assert "<!here>" not in msg.text and "https://evil.example" not in msg.text
+    text = posts.private_text(f"<!here> open <{LOGIN}|this link> or [that](https://evil.example/x)")
+    assert f"<{LOGIN}|this link>" in text
+    assert "<!here>" not in text and "https://evil.example" not in text
+    public = SlackPosts(client=slack_client).private_text(f"<{LOGIN}|this link>")
+    assert "<https://sso" not in public  # only with the identity provider's host allowed
 
 
 async def test_posted_roots_allow_only_the_configured_hosts(slack_sim, slack_client) -> None:
@@ -28,10 +29,3 @@ async def test_posted_roots_allow_only_the_configured_hosts(slack_sim, slack_cli
     assert "<!channel>" not in root.text and "https://prom.example.org/graph" in root.text
     assert "http://evil.example" not in root.text
     assert "<@U1>" not in root.text  # generated text cannot mention; command_root adds the asker
-
-
-async def test_command_root_mentions_the_asker_and_neutralizes_the_question(slack_sim, slack_client) -> None:
-    ts = await SlackPosts(client=slack_client).command_root("C1", "U1", "why? <!channel> <@U0ADMIN>")
-    [root] = [m for m in slack_sim.root_messages("C1") if m.ts == ts]
-    assert root.text.startswith("<@U1> asked: why?")
-    assert "<!channel>" not in root.text and "<@U0ADMIN>" not in root.text
