@@ -292,6 +292,13 @@ class Runtime:
             scheduler=Scheduler(store=ScheduleStore(pool=self.stores.pg), queue=self.queue),
             store_probe=self.stores.ping_postgres,
             ready_check=self.check_schema,
+            posts=SlackPosts(
+                client=self.slack,
+                link_hosts=hosts_of(
+                    self.settings.prometheus_external_url, self.settings.alertmanager_external_url
+                ),
+                login_hosts=hosts_of(self.settings.keycloak_url),
+            ),
         )
 
     async def aclose(self) -> None:

@@ -43,7 +43,7 @@ from app.private_reply import PrivateReplies
 from app.queue import Delivery, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
 from app.sessions import SessionStore, scope_tag
-from app.slack.reply import ThreadReply
+from app.slack.posts import SlackPosts
 from app.store_wait import Probe, StoreWait, sleep_or_stop, wait_ready
 from app.thread_intake import mark_started_thread
 from kernel.audit import AuditSink, sha256_hex
@@ -95,6 +95,7 @@ class Worker:
         store_probe: Probe | None = None,
         ready_check: Probe | None = None,
         max_held: int = 1000,
+        posts: SlackPosts | None = None,
     ) -> None:
         self._q = queue
         self._posts = posts or SlackPosts(client=slack)  # neutralized posts, links only to our hosts
