@@ -35,7 +35,7 @@ _MD_LINK = re.compile(r"(?P<bang>!?)\[(?P<label>[^\[\]\n]*)\]\(\s*(?P<url>[^\s()
 _URL = re.compile(rf"(?P<scheme>{_SCHEME})://(?P<rest>[^\s<>|()\[\]{{}}\"'`]*)")
 _BARE_HOST = re.compile(
     r"(?<![\w.\-@])(?P<host>(?:www\.[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*"
-    r"|[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}(?=[/:]\S)))"
+    r"|[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}(?=/\S)))"
 )
 _BROADCAST_WORD = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 _HOSTNAME = re.compile(r"^[A-Za-z0-9.\-]+(?::\d{1,5})?$")
