@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from aiops.tls import server_ssl_context
 from app.audit.log import PostgresAuditLog
 from app.config import Secrets, Settings
 from app.identity.keycloak import KeycloakClient
@@ -142,7 +143,8 @@ async def serve_api(settings: Settings, secrets: Secrets, stop: asyncio.Event) -
     runner = web.AppRunner(runtime.app, access_log=None)
     try:
         await runner.setup()
-        await web.TCPSite(runner, "0.0.0.0", settings.api_port).start()  # noqa: S104 (in-cluster)
+        tls = server_ssl_context(settings.secrets_dir)  # tls.crt + tls.key → HTTPS only
+        await web.TCPSite(runner, "0.0.0.0", settings.api_port, ssl_context=tls).start()  # noqa: S104
         log.info("API listening on :%d", settings.api_port)
         await stop.wait()
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,25 +26,33 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from aiops.http import build_web_app
+from aiops.http import build_metrics_app, build_web_app
+from aiops.llm import build_model_client
+from aiops.tls import client_ssl_context, prometheus_session
 from app.agent.base import Agent
-from app.agent.model import ModelClient
+from app.agent.pause import RedisPauseSwitch
 from app.alert_guard import AlertGuard
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.config import Secrets, Settings
+from app.logctx import JobLoggingWorker
 from app.memory.notes import NoteStore
+from app.observability import MeteredWebClient, RateLimitCounter, set_build_info
+from app.pause_commands import PauseAwareIdentity, PauseCommands
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
 from app.schedules.store import ScheduleStore
 from app.schema_check import check_schema
+from app.secrets_watch import SecretsWatcher
 from app.sessions import SessionStore
 from app.slack.neutralize import hosts_of
 from app.slack.posts import SlackPosts
+from app.store_auth import StoreCredentials
 from app.stores import Stores, open_stores
 from app.thread_intake import ThreadIntake, alert_thread_lookup
 from app.worker import IdentityResolver, Worker
 from handlers.alerts import AlertmanagerEndpoint
+from handlers.fast_ack import EventIntake, FastAck
 from handlers.health import HealthEndpoints
 from handlers.slack import ActionHandler, RejectionRecorder, SlackEndpoint, build_bolt_app
 from kernel.metrics import Metrics
@@ -61,12 +69,18 @@ log = logging.getLogger(__name__)
 IN_CLUSTER_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
-def build_slack_client(settings: Settings, secrets: Secrets) -> AsyncWebClient:
-    """Slack Web API client that honours 429 Retry-After and retries 5xx/connection errors."""
-    return AsyncWebClient(
+def build_slack_client(
+    settings: Settings, secrets: Secrets, metrics: Metrics | None = None
+) -> AsyncWebClient:
+    """Slack Web API client that honours 429 Retry-After and retries 5xx/connection errors;
+    errors and 429s are counted, TLS verified against AIOPS_CA_BUNDLE when set."""
+    return MeteredWebClient(
+        metrics=metrics or Metrics(),
         token=secrets.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
+        ssl=client_ssl_context(settings.ca_bundle),
         retry_handlers=[
+            RateLimitCounter(metrics or Metrics()),
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
             AsyncServerErrorRetryHandler(max_retry_count=3),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -127,39 +141,24 @@ def build_tools_for(settings: Settings, secrets: Secrets) -> list[Tool]:
     from tools.prometheus.client import PrometheusClient
     from tools.runbooks.index import RunbookIndex
 
-    prometheus = PrometheusClient(url=settings.prometheus_url) if settings.prometheus_url else None
+    prometheus = (
+        PrometheusClient(url=settings.prometheus_url, session=prometheus_session(settings))
+        if settings.prometheus_url
+        else None
+    )
     kubernetes = None
     if settings.kubeconfig:
         kubernetes = KubernetesClient(kubeconfig=str(settings.kubeconfig))
     elif IN_CLUSTER_TOKEN.exists():  # running in a pod: the service account's read-only RBAC
         kubernetes = KubernetesClient(kubeconfig=None)
+    qdrant_key = secrets.qdrant_api_key.get_secret_value() if secrets.qdrant_api_key else None
     runbooks = RunbookIndex.open(
-        url=settings.qdrant_url, data_dir=settings.data_dir, embedder=build_embedder(settings, secrets)
+        url=settings.qdrant_url,
+        data_dir=settings.data_dir,
+        api_key=qdrant_key,
+        embedder=build_embedder(settings, secrets),
     )
     return build_tools(prometheus=prometheus, kubernetes=kubernetes, runbooks=runbooks)
-
-
-def build_model_client(settings: Settings, secrets: Secrets) -> ModelClient | None:
-    """The configured LLM provider, or None without its key: offline mode, which says so."""
-    if settings.llm_provider == "openai":
-        if secrets.openai_api_key is None:
-            return None
-        from openai import AsyncOpenAI
-
-        from app.agent.openai_model import OpenAIModel
-
-        return OpenAIModel(AsyncOpenAI(
-            api_key=secrets.openai_api_key.get_secret_value(), base_url=settings.openai_base_url
-        ))
-    if secrets.anthropic_api_key is None:
-        return None
-    from anthropic import AsyncAnthropic
-
-    from app.agent.model import AnthropicModel
-
-    return AnthropicModel(AsyncAnthropic(
-        api_key=secrets.anthropic_api_key.get_secret_value(), base_url=settings.anthropic_base_url
-    ))
 
 
 def build_agent(
@@ -170,6 +169,7 @@ def build_agent(
     audit: PostgresAuditLog,
     metrics: Metrics,
     tools: Sequence[Tool],
+    watcher: SecretsWatcher | None = None,
 ) -> Agent:
     from app.agent.claude import ClaudeAgent
 
@@ -180,7 +180,7 @@ def build_agent(
         blocklist=Blocklist(redis=stores.redis, prefix=settings.redis_prefix),
     )
     return ClaudeAgent(
-        provider=build_model_client(settings, secrets),
+        provider=build_model_client(settings, secrets, watcher),
         model=settings.model,
         router=router,
         audit=audit,
@@ -189,6 +189,9 @@ def build_agent(
         redis_prefix=settings.redis_prefix,
         daily_token_budget=settings.daily_token_budget,
         notes=NoteStore(pool=stores.pg),
+        pause=RedisPauseSwitch(
+            redis=stores.redis, prefix=settings.redis_prefix, setting=settings.tools_paused, metrics=metrics
+        ),
     )
 
 
@@ -207,6 +210,9 @@ class Runtime:
     agent: Agent
     _consumers: int = field(default=0)
     _bolt: AsyncApp | None = field(default=None)
+    _intake: EventIntake | None = field(default=None)
+    watcher: SecretsWatcher | None = field(default=None)
+    """Re-reads the secret files (serve, worker); None = values fixed at start (tests, demo)."""
 
     @property
     def bolt(self) -> AsyncApp:
@@ -222,14 +228,31 @@ class Runtime:
             )
         return self._bolt
 
+    @property
+    def intake(self) -> EventIntake:
+        """Decide + enqueue for mentions and messages on the HTTP fast path (handlers.fast_ack)."""
+        if self._intake is None:
+            self._intake = EventIntake(
+                redis=self.stores.redis, prefix=self.settings.redis_prefix, metrics=self.metrics
+            )
+        return self._intake
+
+    def _signing_secret(self) -> Callable[[], str]:
+        initial = self.secrets.slack_signing_secret.get_secret_value()
+        watcher = self.watcher
+        if watcher is None:
+            return lambda: initial
+        return lambda: watcher.value("slack_signing_secret") or initial
+
     def web_app(self) -> web.Application:
         rejections = RejectionRecorder(audit=self.audit, metrics=self.metrics)
         bolt = self.bolt
         return build_web_app(
             slack=SlackEndpoint(
                 bolt=bolt,
-                signing_secret=self.secrets.slack_signing_secret.get_secret_value(),
+                signing_secret=self._signing_secret(),
                 rejections=rejections,
+                fast=FastAck(intake=self.intake),
             ),
             alerts=AlertmanagerEndpoint(
                 token=self.secrets.alertmanager_token.get_secret_value(),
@@ -266,6 +289,11 @@ class Runtime:
     async def check_schema(self) -> None:
         await check_schema(self.stores.pg)
 
+    def metrics_app(self, *, worker: bool) -> web.Application:
+        """`/metrics` + probes on AIOPS_METRICS_PORT (never on the public webhook port); a
+        worker's probes are the worker's readiness, a receiver's the receiver's."""
+        return build_metrics_app(health=self.worker_health() if worker else self.receiver_health())
+
     def worker(
         self,
         *,
@@ -274,11 +302,16 @@ class Runtime:
         max_deliveries: int = 3,
     ) -> Worker:
         self._consumers += 1
-        return Worker(
+        pause = PauseCommands(
+            switch=RedisPauseSwitch(redis=self.stores.redis, prefix=self.settings.redis_prefix),
+            identity=self.identity,
+            audit=self.audit,
+        )
+        return JobLoggingWorker(  # job ids on every log line of a job
             queue=self.queue,
             states=self.states,
             sessions=self.sessions,
-            identity=self.identity,
+            identity=PauseAwareIdentity(self.identity, pause),  # + /aiops pause|resume
             agent=self.agent,
             slack=self.slack,
             audit=self.audit,
@@ -302,6 +335,10 @@ class Runtime:
         )
 
     async def aclose(self) -> None:
+        if self.watcher is not None:
+            await self.watcher.stop()
+        if self._intake is not None:
+            await self._intake.aclose()
         closer = getattr(self.identity, "aclose", None)
         if closer is not None:
             await closer()
@@ -317,10 +354,14 @@ async def build_runtime(
     slack: AsyncWebClient | None = None,
     metrics: Metrics | None = None,
     tools: Sequence[Tool] | None = None,
+    watcher: SecretsWatcher | None = None,
 ) -> Runtime:
     """Connect everything. Overrides exist for the demo/tests (simulated Slack workspace)."""
     stores = await open_stores(
-        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        data_dir=settings.data_dir,
+        credentials=StoreCredentials(settings.secrets_dir, settings.ca_bundle),
     )
     try:
         if "postgres" in stores.embedded:  # our own embedded database: keep it migrated
@@ -329,7 +370,10 @@ async def build_runtime(
         metrics = metrics or Metrics()
         audit = PostgresAuditLog(pool=stores.pg, agent_version=settings.agent_version)
         prefix = settings.redis_prefix
-        slack = slack or build_slack_client(settings, secrets)
+        set_build_info(metrics, git_sha=settings.agent_version)
+        slack = slack or build_slack_client(settings, secrets, metrics)
+        if watcher is not None:  # Bolt's authorize and the workers read client.token per call
+            watcher.subscribe(lambda _name, value: setattr(slack, "token", value), "slack_bot_token")
         return Runtime(
             settings=settings,
             secrets=secrets,
@@ -352,7 +396,9 @@ async def build_runtime(
                 audit=audit,
                 metrics=metrics,
                 tools=build_tools_for(settings, secrets) if tools is None else tools,
+                watcher=watcher,
             ),
+            watcher=watcher,
         )
     except BaseException:
         await stores.aclose()

@@ -23,7 +23,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,13 +32,23 @@ import asyncpg
 from redis.exceptions import RedisError
 
 from aiops.client import CLIENT_COMMANDS, add_client_commands, run_client
+from aiops.logs import SecretMaskFilter as SecretMaskFilter  # re-exported (tests, old imports)
+from aiops.logs import secret_values as secret_values
+from aiops.logs import secrets_watcher, setup_logging
 from app import messages
-from app.config import REQUIRED_SECRETS, SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
+from app.config import (
+    REQUIRED_SECRETS,
+    Secrets,
+    Settings,
+    load_secrets,
+    load_settings,
+)
 from app.queue import DEFAULT_CLAIM_IDLE_MS
 from kernel.errors import ConfigError, StoreUnavailable
 
 if TYPE_CHECKING:
     from aiops.bootstrap import Runtime
+    from app.store_auth import StoreCredentials
 
 log = logging.getLogger("aiops")
 
@@ -46,53 +56,6 @@ EXIT_CONFIG = 2
 EXIT_UNAVAILABLE = 3
 
 Command = Callable[[argparse.Namespace, Settings, Secrets], Coroutine[Any, Any, int]]
-
-
-class SecretMaskFilter(logging.Filter):
-    """Replaces any loaded secret value in a log record's final text with ***."""
-
-    def __init__(self, values: Iterable[str]) -> None:
-        super().__init__()
-        self._values = sorted({v for v in values if len(v) >= 6}, key=len, reverse=True)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self._values:
-            return True
-        text = record.getMessage()
-        masked = text
-        for v in self._values:
-            masked = masked.replace(v, "***")
-        if record.exc_info and record.exc_text is None:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        exc_text = record.exc_text or ""
-        for v in self._values:
-            exc_text = exc_text.replace(v, "***")
-        if masked != text:
-            record.msg, record.args = masked, None
-        if record.exc_text is not None:
-            record.exc_text, record.exc_info = exc_text, None
-        return True
-
-
-def secret_values(secrets: Secrets) -> list[str]:
-    out = []
-    for name in SECRET_NAMES:
-        value = getattr(secrets, name, None)
-        if value is not None:
-            out.append(value.get_secret_value())
-    return out
-
-
-def setup_logging(secrets: Secrets | None, level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    if secrets is not None:
-        handler.addFilter(SecretMaskFilter(secret_values(secrets)))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # pgserver narrates initdb/pg_ctl at INFO; keep start-up output readable.
-    logging.getLogger("pgserver").setLevel(max(logging.WARNING, root.level))
 
 
 # ---- commands --------------------------------------------------------------------------------
@@ -122,22 +85,15 @@ async def _run_workers(
 
 
 async def cmd_serve(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
-    from aiohttp import web
-
     from aiops.bootstrap import build_runtime
+    from aiops.serving import open_listeners
 
-    runtime = await build_runtime(settings, secrets)
+    runtime = await build_runtime(settings, secrets, watcher=secrets_watcher(args, settings))
     stop = asyncio.Event()
-    runner = web.AppRunner(runtime.web_app(), access_log=None)
+    listeners = None
     socket_mode = None
     try:
-        await runner.setup()
-        await web.TCPSite(runner, "0.0.0.0", settings.http_port).start()  # noqa: S104 (in-cluster)
-        log.info(
-            "listening on :%d (embedded: %s)",
-            settings.http_port,
-            ", ".join(runtime.stores.embedded) or "none",
-        )
+        listeners = await open_listeners(runtime, public=True)
         if secrets.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -163,17 +119,21 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings, secrets: Secre
     finally:
         if socket_mode is not None:
             await socket_mode.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
+        if listeners is not None:
+            await listeners.close()
         await runtime.aclose()
     return 0
 
 
 async def cmd_worker(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
     from aiops.bootstrap import build_runtime
+    from aiops.serving import open_listeners
 
-    runtime = await build_runtime(settings, secrets)
+    runtime = await build_runtime(settings, secrets, watcher=secrets_watcher(args, settings))
     stop = asyncio.Event()
+    listeners = None
     try:
+        listeners = await open_listeners(runtime, public=False)  # /metrics and probes
         workers = await _run_workers(
             runtime, stop, count=1, concurrency=args.concurrency, claim_idle_ms=args.claim_idle_ms
         )
@@ -184,6 +144,8 @@ async def cmd_worker(args: argparse.Namespace, settings: Settings, secrets: Secr
         await asyncio.gather(*workers, return_exceptions=True)
         waiter.cancel()
     finally:
+        if listeners is not None:
+            await listeners.close()
         await runtime.aclose()
     return 0
 
@@ -193,7 +155,9 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Sec
     from app.stores import open_database
 
     async with (
-        open_database(database_url=settings.database_url, data_dir=settings.data_dir) as (pool, _),
+        open_database(
+            database_url=settings.database_url, data_dir=settings.data_dir, credentials=_creds(settings)
+        ) as (pool, _),
         pool.acquire() as conn,
     ):
         applied = await migrate(conn)
@@ -231,7 +195,9 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
 
     if args.days < 1:
         raise ConfigError("--days", "must be at least 1")
-    async with open_database(database_url=settings.database_url, data_dir=settings.data_dir) as (
+    async with open_database(
+        database_url=settings.database_url, data_dir=settings.data_dir, credentials=_creds(settings)
+    ) as (
         pool,
         embedded,
     ):
@@ -258,9 +224,25 @@ async def cmd_api(args: argparse.Namespace, settings: Settings, secrets: Secrets
     return 0
 
 
+def _creds(settings: Settings) -> StoreCredentials:
+    from app.store_auth import StoreCredentials
+
+    return StoreCredentials(settings.secrets_dir, settings.ca_bundle)
+
+
 # Part of the CLI contract (BRIEF §3), built by a later issue: say so before anything else.
 NOT_YET = frozenset({"audit verify", "audit export"})
 
+
+# Each command requires only the secret files it uses (a migrate Job mounts no Slack secret).
+COMMAND_SECRETS: dict[str, tuple[str, ...]] = {
+    "serve": REQUIRED_SECRETS,
+    "worker": ("slack_bot_token",),
+    "migrate": (),
+    "retention run": (),
+    "api": (),  # the API pod holds no Slack secret and no LLM key
+    "runbooks ingest": (),
+}
 
 COMMANDS: dict[str, Command] = {
     "serve": cmd_serve,
@@ -270,7 +252,6 @@ COMMANDS: dict[str, Command] = {
     "retention run": cmd_retention_run,
     "api": cmd_api,
 }
-NO_SLACK_SECRETS = frozenset({"api"})  # the API pod holds no Slack secret and no LLM key
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,9 +321,8 @@ def _command(args: argparse.Namespace) -> Coroutine[Any, Any, int]:
     if args.command in CLIENT_COMMANDS:
         return run_client(args)
     settings = load_settings(os.environ)
-    required = () if name in NO_SLACK_SECRETS else REQUIRED_SECRETS
-    secrets = load_secrets(settings.secrets_dir, required=required)
-    setup_logging(secrets, args.log_level)
+    secrets = load_secrets(settings.secrets_dir, required=COMMAND_SECRETS.get(name, REQUIRED_SECRETS))
+    args.log_mask = setup_logging(secrets, args.log_level, settings.log_format)
     return COMMANDS[name](args, settings, secrets)
 
 

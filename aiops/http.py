@@ -1,7 +1,9 @@
-"""The HTTP surface (BRIEF §3): one aiohttp Application, handlers injected.
+"""The HTTP surface (BRIEF §3, wave 2 ports): aiohttp Applications, handlers injected.
 
-`/slack/events` → Bolt (events, slash commands, interactivity), `/alerts/alertmanager`,
-`/healthz`, `/readyz`, `/metrics`. Nothing else is served.
+Public webhook port (`AIOPS_HTTP_PORT`, 3000): `/slack/events` → fast path or Bolt,
+`/alerts/alertmanager`, `/healthz`, `/readyz` — nothing else, never `/metrics`.
+Metrics port (`AIOPS_METRICS_PORT`, 9464, reachable only from monitoring): `/metrics`, and
+`/healthz` + `/readyz` so `aiops worker` (which has no public port) has probes too.
 """
 
 from __future__ import annotations
@@ -24,5 +26,12 @@ def build_web_app(
     app.router.add_post("/alerts/alertmanager", alerts.handle)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
+    return app
+
+
+def build_metrics_app(*, health: HealthEndpoints) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024)
     app.router.add_get("/metrics", health.metrics)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
     return app

@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     alertmanager_external_url: str | None = Field(
         None, validation_alias=_env("AIOPS_ALERTMANAGER_EXTERNAL_URL")
     )
+    # Production (issue 12): /metrics (+ health for `aiops worker`) on their own port; log format;
+    # the tools kill switch; one CA bundle for every outgoing TLS connection.
+    metrics_port: int = Field(9464, ge=1, le=65535, validation_alias=_env("AIOPS_METRICS_PORT"))
+    log_format: Literal["text", "json"] = Field("text", validation_alias=_env("AIOPS_LOG_FORMAT"))
+    tools_paused: bool = Field(False, validation_alias=_env("AIOPS_TOOLS_PAUSED"))
+    ca_bundle: Path | None = Field(None, validation_alias=_env("AIOPS_CA_BUNDLE"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -131,7 +137,36 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise ConfigError("OPENAI_BASE_URL", "required when AIOPS_LLM_PROVIDER=openai")
     if settings.identity_mode in ("device", "directory") and not settings.keycloak_url:
         raise ConfigError("KEYCLOAK_URL", f"required when AIOPS_IDENTITY_MODE={settings.identity_mode}")
+    for env_name, url, secret in url_secrets(settings):
+        if url and _has_password(url):
+            raise ConfigError(env_name, f"must not contain a password: put it in the secret file {secret}")
+    if settings.ca_bundle is not None and not settings.ca_bundle.is_file():
+        raise ConfigError("AIOPS_CA_BUNDLE", f"no such file {settings.ca_bundle}")
     return settings
+
+
+def url_secrets(settings: Settings) -> list[tuple[str, str | None, str]]:
+    """Settings that are URLs → the secret file that holds their credential instead."""
+    return [
+        ("DATABASE_URL", settings.database_url, "postgres_password"),
+        ("REDIS_URL", settings.redis_url, "redis_password"),
+        ("QDRANT_URL", settings.qdrant_url, "qdrant_api_key"),
+        ("PROMETHEUS_URL", settings.prometheus_url, "prometheus_password"),
+        ("KEYCLOAK_URL", settings.keycloak_url, "keycloak_client_secret"),
+    ]
+
+
+def _has_password(url: str) -> bool:
+    """A password in the URL's userinfo, or in a libpq-style `password=` query parameter."""
+    from urllib.parse import parse_qs, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        has_user_password = parts.password is not None
+    except ValueError:  # an unparseable URL: let its client report it, but never echo it
+        return ":" in url.split("@", 1)[0].split("//", 1)[-1] and "@" in url
+    query = parse_qs(parts.query, keep_blank_values=True)
+    return has_user_password or "password" in {k.lower() for k in query}
 
 
 SECRET_NAMES = (
@@ -146,6 +181,13 @@ SECRET_NAMES = (
     "link_encryption_key",
     "embeddings_api_key",
     "web_session_key",
+    # store and backend credentials (issue 12), each optional
+    "postgres_password",
+    "redis_password",
+    "qdrant_api_key",
+    "prometheus_token",
+    "prometheus_username",
+    "prometheus_password",
 )
 REQUIRED_SECRETS = ("slack_bot_token", "slack_signing_secret", "alertmanager_token")
 
@@ -165,10 +207,31 @@ class Secrets:
     link_encryption_key: SecretStr | None = None
     embeddings_api_key: SecretStr | None = None
     web_session_key: SecretStr | None = None
+    postgres_password: SecretStr | None = None
+    redis_password: SecretStr | None = None
+    qdrant_api_key: SecretStr | None = None
+    prometheus_token: SecretStr | None = None
+    prometheus_username: SecretStr | None = None
+    prometheus_password: SecretStr | None = None
+
+
+class AbsentSecret(SecretStr):
+    """Stands in for a secret this command did not require (e.g. Slack's for `aiops migrate`):
+    reading it fails closed with the same one-line error a missing required file gives."""
+
+    def __init__(self, name: str, path: Path) -> None:
+        super().__init__("")
+        self._where = (name, path)
+
+    def get_secret_value(self) -> str:
+        name, path = self._where
+        raise ConfigError(f"secret {name}", f"missing or empty file {path}")
 
 
 def load_secrets(secrets_dir: Path, *, required: tuple[str, ...] = REQUIRED_SECRETS) -> Secrets:
     """Read every known secret file; a required one missing or empty raises ConfigError.
+    The always-present fields (Slack, Alertmanager) that this command does not require and that
+    are absent become `AbsentSecret`s.
 
     The error names the file, never its content.
     """
@@ -184,7 +247,7 @@ def load_secrets(secrets_dir: Path, *, required: tuple[str, ...] = REQUIRED_SECR
         if not raw:
             if name in required:
                 raise ConfigError(f"secret {name}", f"missing or empty file {path}")
-            values[name] = None
+            values[name] = AbsentSecret(name, path) if name in REQUIRED_SECRETS else None
         else:
             values[name] = SecretStr(raw)
     return Secrets(**values)  # type: ignore[arg-type]

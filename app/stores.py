@@ -24,6 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from app import messages
+from app.store_auth import StoreCredentials, postgres_options, redis_connection
 from kernel.errors import ConfigError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,12 @@ async def start_embedded_redis(data_dir: Path) -> tuple[str, Closer]:
 
 
 async def open_stores(
-    *, database_url: str | None, redis_url: str | None, data_dir: Path, pg_max_size: int = 10
+    *,
+    database_url: str | None,
+    redis_url: str | None,
+    data_dir: Path,
+    pg_max_size: int = 10,
+    credentials: StoreCredentials | None = None,
 ) -> Stores:
     """Connect (starting embedded servers as needed). StoreUnavailable if a server is unreachable."""
     closers: list[Closer] = []
@@ -102,13 +108,15 @@ async def open_stores(
             redis_url, close = await start_embedded_redis(data_dir)
             closers.append(close)
             embedded.append("redis")
-        redis = aioredis.Redis.from_url(redis_url, **REDIS_CLIENT_OPTIONS)
+        redis_url, redis_options = redis_connection(redis_url, None if "redis" in embedded else credentials)
+        redis = aioredis.Redis.from_url(redis_url, **REDIS_CLIENT_OPTIONS, **redis_options)
         closers.append(redis.aclose)
         try:
             await redis.ping()
         except (OSError, aioredis.RedisError) as exc:
             raise StoreUnavailable(f"Redis unreachable ({type(exc).__name__})") from None
-        pool = await _pg_pool(database_url, max_size=pg_max_size)
+        pg_creds = None if "postgres" in embedded else credentials
+        pool = await _pg_pool(database_url, max_size=pg_max_size, **postgres_options(database_url, pg_creds))
         closers.append(pool.close)
     except BaseException:
         for close in reversed(closers):
@@ -148,9 +156,9 @@ def is_store_outage(exc: BaseException) -> bool:
     )
 
 
-async def _pg_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:
+async def _pg_pool(database_url: str, *, max_size: int, **options: Any) -> asyncpg.Pool:
     try:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size)
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size, **options)
     except (OSError, asyncpg.PostgresError) as exc:
         raise StoreUnavailable(f"PostgreSQL unreachable ({type(exc).__name__})") from None
     assert pool is not None
@@ -159,7 +167,7 @@ async def _pg_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:
 
 @contextlib.asynccontextmanager
 async def open_database(
-    *, database_url: str | None, data_dir: Path
+    *, database_url: str | None, data_dir: Path, credentials: StoreCredentials | None = None
 ) -> AsyncIterator[tuple[asyncpg.Pool, bool]]:
     """PostgreSQL alone (embedded when no URL) → (pool, embedded?), for the commands that need
     nothing else (migrate, retention): a nightly job must not start or depend on Redis."""
@@ -167,7 +175,8 @@ async def open_database(
     if database_url is None:
         database_url, close = await start_embedded_postgres(data_dir)
     try:
-        pool = await _pg_pool(database_url, max_size=2)
+        options = postgres_options(database_url, credentials if close is None else None)
+        pool = await _pg_pool(database_url, max_size=2, **options)
         try:
             yield pool, close is not None
         finally:

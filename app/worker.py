@@ -53,7 +53,7 @@ from kernel.scope import EffectiveScope
 
 log = logging.getLogger(__name__)
 
-IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout", "links"})
+IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout", "links", "pause", "resume"})
 
 
 class Reply(AnswerSurface, Protocol):

@@ -1,16 +1,21 @@
 """Ack-path benchmark: signed `app_mention` events into the real `POST /slack/events`.
 
 Measures what Slack sees — time from sending a signed event to its HTTP 200 — for the real
-app as `aiops.bootstrap` composes it (our signature check → Bolt → listener → Redis dedup +
-XADD; Slack's Web API played by the simulator, PostgreSQL and Redis real) next to a bare
-aiohttp endpoint that answers 200 to any POST, both in the same run on the same machine and
-under the same load. Then counts the stream entries: every accepted event must be on the
-stream exactly once (redeliveries with `X-Slack-Retry-Num` are deduplicated, not lost).
+app as `aiops.bootstrap` composes it (signature check → fast path: decide, one Redis round trip
+for dedup + XADD; Slack's Web API played by the simulator and never called on the ack path,
+PostgreSQL and Redis real) next to a bare aiohttp endpoint that answers 200 to any POST, both
+in the same run on the same machine and under the same load.
 
-Each server runs in its own process (the load generator must not steal its event loop);
-loopback only, bounded by --events and --seconds. Figures are printed, never asserted.
+Closed loop: wrk (C, Debian's `wrk`; installed when missing and root) with pre-signed requests,
+32 connections, alternating bare/aiops rounds — a Python client on the same cores cannot load
+the bare endpoint, so its ratio would flatter. `--client python` keeps the in-process client
+(used by the test). Then aiops alone, open loop at half its measured throughput (latency counted
+from when each request was due). Finally the stream is counted: every acknowledged event must be
+on it exactly once (redeliveries with `X-Slack-Retry-Num` are deduplicated, not lost).
 
-    .venv/bin/python bench/ingest.py [--events 2000] [--concurrency 32] [--seconds 30]
+Each server runs in its own process; loopback only. Figures are printed, never asserted.
+
+    .venv/bin/python bench/ingest.py [--client wrk|python] [--concurrency 32] [--seconds 20]
 """
 
 from __future__ import annotations
@@ -21,27 +26,26 @@ import json
 import multiprocessing
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from sim.slack import SlackSimulator
-from sim.slack_events import app_mention_event, event_callback, json_body, signed
+from sim.slack_events import signed
 
-SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
+if __package__ in (None, ""):  # run as a script: make the sibling module importable as bench.*
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.ingest_load import SIGNING_SECRET, USER, Run, closed_loop, paced_phase, payloads
+from bench.wrk_load import WrkResult, ensure_wrk, http_request, run_wrk, write_script
+
 ALERT_TOKEN = "bench-alert-token"
-CHANNEL = "C0BENCH"
-USER = "U0BENCH"
 
 
 # ---- servers (child processes) -----------------------------------------------------------------
@@ -108,114 +112,6 @@ def _serve_process(kind: str, conn: Connection, redis_url: str, database_url: st
     asyncio.run(_serve(kind, conn, redis_url, database_url, prefix))
 
 
-# ---- load generator ----------------------------------------------------------------------------
-
-
-Payload = tuple[str, bytes, int | None]
-
-
-@dataclass
-class Run:
-    name: str
-    sent: int = 0
-    ok: int = 0
-    errors: dict[str, int] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
-    wall: float = 0.0
-    unique_ok: set[str] = field(default_factory=set)
-    """Distinct event ids answered 200, warm-up included (all of them must be on the stream)."""
-    unique_sent: set[str] = field(default_factory=set)
-
-    @property
-    def rps(self) -> float:
-        return self.ok / self.wall if self.wall else 0.0
-
-    def pct(self, q: float) -> float:
-        if len(self.latencies) < 2:
-            return self.latencies[0] * 1000 if self.latencies else float("nan")
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] * 1000
-
-
-def _payloads(count: int, retry_every: int) -> list[Payload]:
-    """(event_id, body, retry_num): every `retry_every`-th event is followed by its redelivery."""
-    out: list[Payload] = []
-    base = time.time()
-    for i in range(count):
-        event_id = f"EvBENCH{i:07d}{uuid.uuid4().hex[:6]}"
-        ts = f"{int(base)}.{i:06d}"
-        event = app_mention_event(user=USER, channel=CHANNEL, text=f"<@U0AIOPS> bench question {i}", ts=ts)
-        body, _ = json_body(event_callback(event, event_id=event_id))
-        out.append((event_id, body, None))
-        if retry_every and i % retry_every == retry_every - 1:
-            out.append((event_id, body, 1))
-    return out
-
-
-async def _send(session: aiohttp.ClientSession, url: str, run: Run, payload: Payload, *,
-                since: float | None = None, record: bool = True) -> None:
-    """One signed POST; its outcome accumulates into `run`. Latency counts from `since` (when
-    the request was due) or, by default, from when it was sent."""
-    event_id, body, retry_num = payload
-    req = signed(body, signing_secret=SIGNING_SECRET, content_type="application/json", retry_num=retry_num)
-    start = time.perf_counter() if since is None else since
-    try:
-        async with session.post(url, data=req.body, headers=req.headers) as resp:
-            await resp.read()
-            status = resp.status
-    except aiohttp.ClientError as exc:
-        status, err = -1, type(exc).__name__
-    else:
-        err = str(status)
-    if status == 200:
-        run.unique_ok.add(event_id)
-    if not record:
-        return
-    run.sent += 1
-    run.unique_sent.add(event_id)
-    if status == 200:
-        run.ok += 1
-        run.latencies.append(time.perf_counter() - start)
-    else:
-        run.errors[err] = run.errors.get(err, 0) + 1
-
-
-async def _load(run: Run, url: str, payloads: list[Payload], *, concurrency: int, seconds: float,
-                warmup: list[Payload]) -> None:
-    """Send `warmup` (unmeasured, one at a time) then `payloads` with `concurrency` in flight;
-    the results accumulate into `run`."""
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        for payload in warmup:  # connections, auth.test, Lua script load
-            await _send(session, url, run, payload, record=False)
-        todo = iter(payloads)
-        deadline = time.perf_counter() + seconds
-
-        async def worker() -> None:
-            for payload in todo:
-                if time.perf_counter() > deadline:
-                    return
-                await _send(session, url, run, payload)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        run.wall += time.perf_counter() - started
-
-
-async def _paced(run: Run, url: str, payloads: list[Payload], *, rate: float) -> None:
-    """Open loop at a constant arrival rate: request i is due at t0 + i/rate whatever happened
-    to the earlier ones, and its latency counts from when it was due (no coordinated omission)."""
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-
-        async def one(due: float, payload: Payload) -> None:
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            await _send(session, url, run, payload, since=due)
-
-        t0 = time.perf_counter() + 0.05
-        started = time.perf_counter()
-        await asyncio.gather(*(one(t0 + i / rate, p) for i, p in enumerate(payloads)))
-        run.wall += time.perf_counter() - started
-
-
 async def _stream_count(redis_url: str, prefix: str) -> int:
     redis = aioredis.Redis.from_url(redis_url)
     try:
@@ -256,54 +152,143 @@ def _stop(proc: Proc, conn: Connection) -> None:
         proc.kill()
 
 
-def _print(bare: Run, real: Run, paced: Run, stream: int) -> None:
-    rows = [("target", "sent", "200s", "req/s", "p50 ms", "p99 ms")]
-    for r in (bare, real, paced) if paced.sent else (bare, real):
-        rows.append((r.name, str(r.sent), str(r.ok), f"{r.rps:,.0f}", f"{r.pct(50):.2f}", f"{r.pct(99):.2f}"))
+@dataclass
+class WrkTotals:
+    """wrk rounds of one target, summed."""
+
+    name: str
+    rounds: list[WrkResult] = field(default_factory=list)
+    unique_ok: set[str] = field(default_factory=set)
+    """Distinct event ids acknowledged outside wrk (warm-up, paced phase)."""
+    cpu_s: float = 0.0
+    """CPU time the server process used during the rounds: per request, robust to a busy machine."""
+
+    @property
+    def cpu_per_request_us(self) -> float:
+        ok = sum(r.ok for r in self.rounds)
+        return self.cpu_s / ok * 1e6 if ok else float("nan")
+
+    @property
+    def rps(self) -> float:
+        seconds = sum(r.seconds for r in self.rounds)
+        return sum(r.ok for r in self.rounds) / seconds if seconds else 0.0
+
+    def pct(self, q: float) -> float:  # worst round: a bad round must show
+        return max((r.p50_ms if q == 50 else r.p99_ms) for r in self.rounds) if self.rounds else float("nan")
+
+    @property
+    def acked_distinct(self) -> int:
+        return sum(min(r.ok, r.distinct_sent) for r in self.rounds)
+
+
+Closed = Run | WrkTotals
+
+
+def _print(bare: Closed, real: Closed, paced: Run, stream: int) -> None:
+    rows = [("target", "req/s", "p50 ms", "p99 ms")]
+    shown = [bare, real, *([paced] if paced.sent else []), *([paced.baseline] if paced.baseline else [])]
+    for r in shown:
+        rows.append((r.name, f"{r.rps:,.0f}", f"{r.pct(50):.2f}", f"{r.pct(99):.2f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         pairs = enumerate(zip(row, widths, strict=True))
-        cells = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs]
-        print("  ".join(cells))
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs))
     if bare.rps and real.rps:
-        print(f"ratio aiops/bare: throughput x{real.rps / bare.rps:.2f}, "
-              f"p50 x{real.pct(50) / bare.pct(50):.1f}, p99 x{real.pct(99) / bare.pct(99):.1f}")
-    for r in (bare, real, paced):
-        if r.errors:
-            print(f"{r.name} non-200: {r.errors}")
-    lost = len(real.unique_ok) - stream
-    print(f"stream entries: {stream} for {len(real.unique_ok)} distinct events acknowledged (warm-up "
-          f"and paced included); {real.sent - len(real.unique_sent)} measured redeliveries deduplicated; "
-          f"lost: {max(lost, 0)}, duplicated: {max(-lost, 0)}")
+        print(f"ratio aiops/bare: throughput x{real.rps / bare.rps:.2f} "
+              f"({real.rps:,.0f} / {bare.rps:,.0f} req/s)")
+    if isinstance(bare, WrkTotals) and isinstance(real, WrkTotals) and bare.cpu_s and real.cpu_s:
+        print(f"server CPU per request: bare {bare.cpu_per_request_us:.0f} us, aiops "
+              f"{real.cpu_per_request_us:.0f} us -> ratio with a core each: "
+              f"x{bare.cpu_per_request_us / real.cpu_per_request_us:.2f}")
+    for w in (bare, real):
+        for i, rnd in enumerate(w.rounds if isinstance(w, WrkTotals) else []):
+            print(f"  {w.name} round {i + 1}: {rnd.ok} x 200 in {rnd.seconds:.1f} s, non-2xx {rnd.non2xx}, "
+                  f"socket errors {rnd.socket_errors}" + (" (ran out of events: wrapped)" * rnd.wrapped))
+        if isinstance(w, Run) and w.errors:
+            print(f"{w.name} non-200: {w.errors}")
+    if paced.errors:
+        print(f"{paced.name} non-200: {paced.errors}")
+    acked = (real.acked_distinct if isinstance(real, WrkTotals) else 0) + len(real.unique_ok)
+    lost = acked - stream
+    print(f"stream entries: {stream} for {acked} distinct events acknowledged (warm-up and paced "
+          f"included); lost: {max(lost, 0)}" + (
+              f"; {-lost} queued whose 200 wrk stopped waiting for"
+              if lost < 0 and isinstance(real, WrkTotals)
+              else f", duplicated: {max(-lost, 0)}"))
 
 
-async def run_bench(args: argparse.Namespace) -> tuple[Run, Run, Run, int]:
+def _wrk_requests(count: int, port: int) -> list[bytes]:
+    """Pre-signed first deliveries (no redeliveries: those are cheaper and would flatter)."""
+    out = []
+    for _event_id, body, _ in payloads(count, 0):
+        req = signed(body, signing_secret=SIGNING_SECRET, content_type="application/json")
+        out.append(http_request("/slack/events", f"127.0.0.1:{port}", req.headers, body))
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    """user + system CPU of a process (Linux /proc), 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _wrk_rounds(
+    args: argparse.Namespace, wrk: str, ports: dict[str, int], pids: dict[str, int]
+) -> dict[str, WrkTotals]:
+    totals = {"bare": WrkTotals("bare aiohttp (wrk)"), "aiops": WrkTotals("aiops POST /slack/events (wrk)")}
+    workdir = Path(tempfile.mkdtemp(prefix="aiops-wrk-"))
+    threads = 2 if args.concurrency >= 2 else 1
+    try:
+        for rnd in range(max(1, args.rounds)):
+            script = workdir / f"round{rnd}.lua"  # fresh ids per round: aiops must XADD every one
+            write_script(script, _wrk_requests(args.wrk_requests, ports["aiops"]), threads=threads)
+            for kind, total in totals.items():
+                url = f"http://127.0.0.1:{ports[kind]}/slack/events"
+                before = _cpu_seconds(pids[kind])
+                total.rounds.append(await asyncio.to_thread(
+                    run_wrk, wrk, url, script, connections=args.concurrency, threads=threads,
+                    seconds=args.seconds / max(1, args.rounds)))
+                total.cpu_s += _cpu_seconds(pids[kind]) - before
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return totals
+
+
+async def run_bench(args: argparse.Namespace) -> tuple[Closed, Closed, Run, int]:
     """Both servers up, then `rounds` alternating load phases (bare, aiops, bare, aiops…) so
     that drift in a shared machine's load hits both alike; then aiops alone, open loop at half
     its measured throughput. Returns (bare, aiops, paced, stream length)."""
     prefix = f"aiops-bench-{uuid.uuid4().hex[:10]}"
-    payloads = _payloads(args.events, args.retry_every)
-    n_warm = min(args.warmup, len(payloads) // 10)
-    warmup, measured = payloads[:n_warm], payloads[n_warm:]
-    rounds = max(1, args.rounds)
-    size = -(-len(measured) // rounds)
-    chunks = [measured[i:i + size] for i in range(0, len(measured), size)]
-    print(f"ingest bench: {len(measured)} requests ({args.events} events, 1 in {args.retry_every} "
-          f"redelivered) in {len(chunks)} alternating rounds, concurrency {args.concurrency}, "
-          f"limit {args.seconds:.0f} s per target, {os.cpu_count()} CPUs, loopback")
-    runs = {"bare": Run("bare aiohttp (200 on any POST)"), "aiops": Run("aiops POST /slack/events")}
-    servers = {kind: await asyncio.to_thread(_start, kind, args, prefix) for kind in runs}
+    wrk = ensure_wrk() if args.client == "wrk" else None
+    if args.client == "wrk" and wrk is None:
+        print("wrk unavailable (not installed, not root): falling back to the Python client, whose "
+              "ratio flatters aiops (it cannot load the bare endpoint)")
+    servers = {kind: await asyncio.to_thread(_start, kind, args, prefix) for kind in ("bare", "aiops")}
+    ports = {kind: server[2] for kind, server in servers.items()}
     try:
-        for i, chunk in enumerate(chunks):
-            for kind, run in runs.items():
-                url = f"http://127.0.0.1:{servers[kind][2]}/slack/events"
-                await _load(run, url, chunk, concurrency=args.concurrency,
-                            seconds=args.seconds / len(chunks), warmup=warmup if i == 0 else [])
+        # the first request is not special (no auth.test), but connect the Lua script and pool
+        warm = Run("warm-up")
+        await closed_loop(warm, f"http://127.0.0.1:{ports['aiops']}/slack/events", [],
+                    concurrency=1, seconds=1, warmup=payloads(min(args.warmup, 50), 0))
+        runs: dict[str, Closed]
+        if wrk is not None:
+            print(f"ingest bench: wrk, {args.concurrency} connections, {args.rounds} alternating rounds "
+                  f"of {args.seconds / max(1, args.rounds):.0f} s per target, {os.cpu_count()} CPUs")
+            pids = {kind: int(server[0].pid or 0) for kind, server in servers.items()}
+            runs = dict(await _wrk_rounds(args, wrk, ports, pids))
+        else:
+            runs = await _python_rounds(args, ports)
         paced = Run(f"aiops paced at {runs['aiops'].rps / 2:,.0f} req/s")
         if args.paced_events and runs["aiops"].rps:
-            await _paced(paced, f"http://127.0.0.1:{servers['aiops'][2]}/slack/events",
-                         _payloads(args.paced_events, args.retry_every), rate=runs["aiops"].rps / 2)
-        runs["aiops"].unique_ok |= paced.unique_ok  # every acknowledged event must be on the stream
+            await paced_phase(paced, ports["aiops"], payloads(args.paced_events, args.retry_every),
+                         rate=runs["aiops"].rps / 2)
+            paced.baseline = Run(f"bare paced at {runs['aiops'].rps / 2:,.0f} req/s (baseline)")
+            await paced_phase(paced.baseline, ports["bare"], payloads(args.paced_events, args.retry_every),
+                              rate=runs["aiops"].rps / 2)
+        runs["aiops"].unique_ok |= warm.unique_ok | paced.unique_ok  # all must be on the stream
         return runs["bare"], runs["aiops"], paced, await _stream_count(args.redis_url, prefix)
     finally:
         for proc, conn, _port in servers.values():
@@ -311,18 +296,40 @@ async def run_bench(args: argparse.Namespace) -> tuple[Run, Run, Run, int]:
         await _cleanup(args.redis_url, prefix)
 
 
+async def _python_rounds(args: argparse.Namespace, ports: dict[str, int]) -> dict[str, Closed]:
+    todo = payloads(args.events, args.retry_every)
+    rounds = max(1, args.rounds)
+    size = -(-len(todo) // rounds)
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    print(f"ingest bench: Python client, {len(todo)} requests ({args.events} events, 1 in "
+          f"{args.retry_every} redelivered) in {len(chunks)} alternating rounds, concurrency "
+          f"{args.concurrency}, {os.cpu_count()} CPUs, loopback")
+    runs: dict[str, Run] = {"bare": Run("bare aiohttp (200 on any POST)"),
+                            "aiops": Run("aiops POST /slack/events")}
+    for chunk in chunks:
+        for kind, run in runs.items():
+            await closed_loop(run, f"http://127.0.0.1:{ports[kind]}/slack/events", chunk,
+                        concurrency=args.concurrency, seconds=args.seconds / len(chunks), warmup=[])
+    return dict(runs)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--events", type=int, default=2000, help="distinct events to send (default 2000)")
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk",
+                        help="closed-loop load generator (default wrk)")
+    parser.add_argument("--wrk-requests", type=int, default=150_000,
+                        help="pre-signed distinct events per wrk round (default 150000)")
+    parser.add_argument("--events", type=int, default=2000,
+                        help="distinct events to send with --client python (default 2000)")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight (default 32)")
-    parser.add_argument("--seconds", type=float, default=30.0, help="time limit per target (default 30)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="time per target (default 20)")
     parser.add_argument("--retry-every", type=int, default=10,
                         help="redeliver every Nth event with X-Slack-Retry-Num (0 = never; default 10)")
     parser.add_argument("--paced-events", type=int, default=1000,
                         help="events sent open-loop at half the measured aiops rate (0 = skip; default 1000)")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured requests first (default 50)")
-    parser.add_argument("--rounds", type=int, default=4,
-                        help="alternating load phases per target (default 4)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating load phases per target (default 2)")
     parser.add_argument("--database-url",
                         default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
                         help="PostgreSQL the runtime connects to (nothing is written on the ack path)")

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncAssistant, AsyncBoltContext
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -29,6 +30,7 @@ from app.jobs import Job, JobKind
 from app.queue import JobQueue
 from app.thread_intake import DUPLICATE, QUEUED, ThreadIntake
 from app.worker import IDENTITY_COMMANDS
+from handlers.fast_ack import FastAck, bot_user_id
 from handlers.json_guard import MAX_DEPTH, too_deep
 from kernel.audit import AuditEvent, AuditSink
 from kernel.metrics import Metrics
@@ -117,14 +119,22 @@ def signature_problem(
 class SlackEndpoint:
     """The aiohttp handler for `POST /slack/events`."""
 
-    def __init__(self, *, bolt: AsyncApp, signing_secret: str, rejections: RejectionRecorder) -> None:
+    def __init__(
+        self,
+        *,
+        bolt: AsyncApp,
+        signing_secret: str | Callable[[], str],
+        rejections: RejectionRecorder,
+        fast: FastAck | None = None,
+    ) -> None:
         self._bolt = bolt
-        self._secret = signing_secret
+        self._secret = signing_secret if callable(signing_secret) else (lambda: signing_secret)
         self._rejections = rejections
+        self._fast = fast
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        problem = signature_problem(self._secret, request.headers, body)
+        problem = signature_problem(self._secret(), request.headers, body)
         if problem is not None:
             await self._rejections.record(problem, request.remote)
             return web.json_response({"error": "invalid request signature"}, status=401)
@@ -134,6 +144,10 @@ class SlackEndpoint:
             return web.json_response({"error": "body is not UTF-8"}, status=400)
         if hostile_body(text, request.content_type):
             return web.json_response({"error": f"JSON nested deeper than {MAX_DEPTH} levels"}, status=400)
+        if self._fast is not None:  # verified mentions/messages: queued without Bolt's dispatch
+            fast = await self._fast.handle(body, request.content_type)
+            if fast is not None:
+                return fast
         try:  # Bolt parses the body here: a 5,000-digit number must not become a 500
             bolt_req = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
         except (RecursionError, ValueError):
@@ -165,9 +179,31 @@ def build_bolt_app(
     intake: ThreadIntake | None = None,
     assistant: AsyncAssistant | None = None,
 ) -> AsyncApp:
+    async def envelope_bot(body: dict[str, Any], context: AsyncBoltContext, next: Any) -> Any:
+        context["envelope_bot_user_id"] = bot_user_id(body)  # events carry it in `authorizations`
+        return await next()
+
+    async def authorize(
+        enterprise_id: str | None, team_id: str | None, context: AsyncBoltContext
+    ) -> AuthorizeResult:
+        # Single workspace, no network: Bolt's default would call auth.test on the first
+        # request, making the ack depend on Slack's API. The token is read per request, so a
+        # rotated one (client.token updated by the secrets watcher) is used at once.
+        return AuthorizeResult(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            bot_token=client.token,
+            bot_user_id=context.get("envelope_bot_user_id"),
+        )
+
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
+        before_authorize=envelope_bot,
+        authorize=authorize,
+        # SlackEndpoint verified the signature already, with the current (possibly rotated)
+        # secret; Bolt's own check would hold the start-up value. Socket Mode is not signed.
+        request_verification_enabled=False,
         process_before_response=True,  # the XADD happens before Slack gets its 200
         logger=logging.getLogger("aiops.bolt"),
     )

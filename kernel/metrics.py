@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+SLOW_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 180.0, 300.0)
+"""An agent job (and a long LLM turn) runs for minutes: buckets up to 300 s."""
+
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
@@ -37,7 +40,7 @@ class Metrics:
         )
         self.jobs_done = Counter("aiops_jobs", "Jobs finished", ["kind", "outcome"], registry=r)
         self.job_latency = Histogram(
-            "aiops_job_latency_seconds", "Job latency, dequeue to answer", registry=r
+            "aiops_job_latency_seconds", "Job latency, dequeue to answer", buckets=SLOW_BUCKETS, registry=r
         )
         self.jobs_reclaimed = Counter("aiops_jobs_reclaimed", "Jobs reclaimed from dead workers", registry=r)
         self.llm_tokens = Counter(
@@ -65,6 +68,26 @@ class Metrics:
             "Unix time of the last successful run of a scheduled task (audit_export, audit_verify, "
             "audit_prune, retention); 0 = never",
             ["task"], registry=r,
+        )
+
+        # ---- production observability (issue 12) ----
+        self.build_info = Gauge(
+            "aiops_build_info", "Always 1; the labels say what runs", ["version", "git_sha"], registry=r
+        )
+        self.llm_latency = Histogram(
+            "aiops_llm_latency_seconds", "One LLM call (a streamed turn), start to final message",
+            buckets=SLOW_BUCKETS, registry=r,
+        )
+        self.slack_api_errors = Counter(
+            "aiops_slack_api_errors", "Slack Web API calls answered ok=false or failing", ["method", "error"],
+            registry=r,
+        )
+        self.slack_rate_limited = Counter(
+            "aiops_slack_rate_limited", "Slack Web API 429 answers (each is retried after Retry-After)",
+            ["method"], registry=r,
+        )
+        self.tools_paused = Gauge(
+            "aiops_tools_paused", "1 while the kill switch pauses every tool call", registry=r
         )
 
     def render(self) -> bytes:

@@ -16,6 +16,7 @@ from app.agent.budget import TokenBudget
 from app.agent.loop import LoopConfig, ToolLoop
 from app.agent.model import AnthropicModel, ModelClient
 from app.agent.offline import OfflineResponder
+from app.agent.pause import PauseSwitch
 from app.agent.prompt import alert_question, system_blocks, turn_context
 from app.agent.recommendations import ViewerStreamFilter, split_recommendations
 from app.agent.retry import Deadline, ModelUnavailable
@@ -55,10 +56,12 @@ class ClaudeAgent:
         budget: TokenBudget | None = None,
         final_reserve_s: float = 20.0,
         notes: NoteSource | None = None,
+        pause: PauseSwitch | None = None,
     ) -> None:
         """`provider` (any `ModelClient`) or `client` (an Anthropic client, wrapped); neither (no
         LLM key) → every answer comes from offline mode, which says so."""
         self._model = provider or (AnthropicModel(client) if client is not None else None)
+        self._pause = pause
         self._router = router
         self._audit = audit
         self._metrics = metrics
@@ -84,6 +87,8 @@ class ClaudeAgent:
     ) -> AgentAnswer:
         if not scope.may_query:
             return AgentAnswer(text=texts.NO_QUERY_ACCESS)
+        if self._pause is not None and await self._pause.paused():  # the kill switch: no tool call
+            return AgentAnswer(text=texts.TOOLS_PAUSED)
         if self._model is None:  # offline mode spends no model tokens: no budget check
             return await self._offline_answer(job, scope, texts.OFFLINE_REASON_NO_KEY, surface)
         if self._usage is not None and await self._usage.exceeded(scope.user_id):

@@ -136,7 +136,7 @@ class ToolLoop:
                     params["tool_choice"] = {"type": "none"}
             joiner.next_round()
             msg = await call_with_retry(
-                lambda p=params: self._model.stream(p, joiner),  # type: ignore[misc]
+                lambda p=params: self._timed_stream(p, joiner),  # type: ignore[misc]
                 deadline=deadline,
                 attempt_timeout_s=cfg.attempt_timeout_s,
                 on_error=lambda status: self._metrics.llm_errors.labels(status=status).inc(),
@@ -158,6 +158,10 @@ class ToolLoop:
             await on_status(texts.STATUS_THINKING)
         result.text = best_text
         return result
+
+    async def _timed_stream(self, params: JSON, on_text: TextSink) -> Any:
+        with self._metrics.llm_latency.time():  # one LLM call, start to final message
+            return await self._model.stream(params, on_text)
 
     def _account(self, total: TokenUsage, u: TokenUsage) -> None:
         total.add(u)

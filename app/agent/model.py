@@ -48,7 +48,8 @@ class AnthropicModel:
 
     def __init__(self, client: anthropic.AsyncAnthropic) -> None:
         # The SDK's own retries are off: app.agent.retry is the one policy, bounded by the deadline.
-        self._client = client.with_options(max_retries=0)
+        # (kept as is when already so: the composition root sets a rotated key on this client)
+        self._client = client if client.max_retries == 0 else client.with_options(max_retries=0)
 
     async def stream(self, params: JSON, on_text: TextSink) -> Any:
         async with self._client.messages.stream(**params) as stream:

@@ -54,7 +54,8 @@ class OpenAIModel:
     provider = "openai"
 
     def __init__(self, client: openai.AsyncOpenAI) -> None:
-        self._client = client.with_options(max_retries=0)  # app.agent.retry is the one policy
+        # app.agent.retry is the one policy; a client already so is kept (key rotation sets it)
+        self._client = client if client.max_retries == 0 else client.with_options(max_retries=0)
 
     async def stream(self, params: JSON, on_text: TextSink) -> Reply:
         try:

@@ -70,3 +70,8 @@ def tool_status(names: list[str]) -> str:
         if s not in seen:
             seen.append(s)
     return " ".join(seen) if seen else STATUS_THINKING
+
+TOOLS_PAUSED = (
+    ":double_vertical_bar: Investigations are paused by the platform team: I can't query "
+    "metrics, Kubernetes or runbooks right now. Please try again later or ask in the platform channel."
+)

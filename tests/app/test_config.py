@@ -60,7 +60,7 @@ def test_missing_secret_file_is_one_clear_line_and_exit_2(
 
 def test_empty_secret_file_is_refused_too(scenario_env: dict[str, str]) -> None:
     (Path(scenario_env["AIOPS_SECRETS_DIR"]) / "alertmanager_token").write_text("  \n")
-    assert_one_config_line(run_cli(scenario_env, "worker"), "secret alertmanager_token")
+    assert_one_config_line(run_cli(scenario_env, "serve"), "secret alertmanager_token")  # the receiver
 
 
 @pytest.mark.parametrize(

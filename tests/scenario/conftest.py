@@ -42,7 +42,8 @@ from aiohttp import web
 
 from aiops.bootstrap import Runtime, build_runtime
 from app.agent.base import Agent
-from app.config import load_secrets, load_settings
+from app.config import SECRET_NAMES, load_secrets, load_settings
+from app.secrets_watch import SecretsWatcher
 from sim.anthropic import AnthropicSim
 from sim.demo import ANSWER_MARK, audit_ref, visible
 from sim.slack import SlackMessage, SlackSimulator
@@ -264,14 +265,16 @@ async def make_harness(
         agent: Agent | None = None,
         tools: Sequence[Tool] | None = None,
         env: dict[str, str] | None = None,
+        watch_secrets: bool = False,
     ) -> Harness:
         """`workers`: in-process workers to start (0: start them yourself, e.g. as processes).
         `agent`: another implementation of the Agent protocol (default: the real ClaudeAgent).
         `tools`: the model's tools (default: what the settings configure, as in production).
         `env`: setting overrides, e.g. PROMETHEUS_URL, KUBECONFIG, AIOPS_CHANNEL_SCOPES."""
         settings = load_settings(scenario_env | (env or {}))
+        watcher = SecretsWatcher(settings.secrets_dir, SECRET_NAMES) if watch_secrets else None
         runtime = await build_runtime(
-            settings, load_secrets(settings.secrets_dir), agent=agent, tools=tools
+            settings, load_secrets(settings.secrets_dir), agent=agent, tools=tools, watcher=watcher
         )
         runner = web.AppRunner(runtime.web_app(), access_log=None)
         await runner.setup()

@@ -183,8 +183,8 @@ async def test_analyst_in_channel_of_other_namespace_is_told_why(identity_harnes
     rows = await h.audit_rows("auth_failure", user_id=ANALYST)
     assert [r["failure_reason"] for r in rows] == ["out_of_scope"]
     assert h.anthropic.requests == []  # the model was never asked
-    status, metrics = await h.get("metrics")  # the counter behind the failed-login spike alert
-    assert status == 200 and 'aiops_auth_failures_total{reason="out_of_scope"} 1.0' in metrics
+    metrics = h.runtime.metrics.render().decode()  # the counter behind the failed-login spike alert
+    assert 'aiops_auth_failures_total{reason="out_of_scope"} 1.0' in metrics
 
 
 # --- device mode: unlinked → /aiops login → answered ---------------------------------------

@@ -97,6 +97,6 @@ async def test_health_readiness_and_metrics_of_the_running_app(harness: Harness)
     registry = harness.runtime.metrics.registry
     labels = {"kind": "mention", "outcome": "answered"}
     await harness.slack.wait_for(lambda: registry.get_sample_value("aiops_jobs_total", labels) == 1.0)
-    _, metrics = await harness.get("metrics")
+    metrics = harness.runtime.metrics.render().decode()  # what AIOPS_METRICS_PORT serves
     assert 'aiops_events_received_total{source="mention"} 1.0' in metrics
     assert 'aiops_jobs_total{kind="mention",outcome="answered"} 1.0' in metrics

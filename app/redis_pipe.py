@@ -1,0 +1,120 @@
+"""One Lua script, called by many concurrent requests over one pipelined Redis connection.
+
+The ack path makes exactly one Redis call per event. Through redis-py's client each call pays
+a pool checkout, a command packing pass, a write syscall and a read wake-up of its own; here
+calls made in the same event-loop turn are packed by hand, written together, and their
+replies (which Redis returns in order) are handed back in FIFO order by one reader. Still one
+round trip per event — only the fixed costs are shared.
+
+The connection comes from the client's own pool, so URL, TLS, password and database are
+whatever the rest of the process uses. A connection error fails every call in flight (the
+ack path answers 5xx and Slack retries) and the next call connects again. EVAL (not EVALSHA)
+so a Redis restart or SCRIPT FLUSH can never turn into NOSCRIPT failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ResponseError
+
+log = logging.getLogger(__name__)
+
+
+def _bulk(value: bytes) -> bytes:
+    return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+class PipelinedScript:
+    def __init__(self, *, redis: aioredis.Redis, script: str) -> None:
+        self._pool = redis.connection_pool
+        self._script = _bulk(b"EVAL") + _bulk(script.encode())
+        self._conn: AbstractConnection | None = None
+        self._connecting: asyncio.Lock = asyncio.Lock()
+        self._out: list[bytes] = []
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._writing = False
+        self._reader: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _pack(self, keys: list[str], args: list[str | int]) -> bytes:
+        parts = [b"*%d\r\n" % (3 + len(keys) + len(args)), self._script, _bulk(b"%d" % len(keys))]
+        parts += [_bulk(str(a).encode()) for a in (*keys, *args)]
+        return b"".join(parts)
+
+    async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
+        conn = self._conn or await self._connect()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters.append(future)
+        self._out.append(self._pack(keys, args))
+        if not self._writing:
+            self._writing = True
+            asyncio.get_running_loop().call_soon(self._spawn, self._write(conn))
+        if self._reader is None:
+            self._reader = asyncio.ensure_future(self._read(conn))
+        return await future
+
+    async def _connect(self) -> AbstractConnection:
+        async with self._connecting:
+            if self._conn is None:
+                self._conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+            return self._conn
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)  # keep a reference until done (the loop holds only a weak one)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write(self, conn: AbstractConnection) -> None:
+        try:
+            while self._out:
+                data, self._out = b"".join(self._out), []
+                await conn.send_packed_command(data, check_health=False)
+        except Exception as exc:
+            await self._fail(conn, exc)
+        finally:
+            self._writing = False
+
+    async def _read(self, conn: AbstractConnection) -> None:
+        try:
+            while self._waiters:
+                try:
+                    reply = await conn.read_response(disable_decoding=True)
+                except ResponseError as exc:  # a script error: that call fails, the connection is fine
+                    reply = exc
+                waiter = self._waiters.popleft()
+                if waiter.done():
+                    continue
+                if isinstance(reply, Exception):
+                    waiter.set_exception(reply)
+                else:
+                    waiter.set_result(reply)
+        except Exception as exc:
+            await self._fail(conn, exc)
+        finally:
+            self._reader = None
+            if self._waiters and self._conn is conn:  # a call slipped in as the loop ended
+                self._reader = asyncio.ensure_future(self._read(conn))
+
+    async def _fail(self, conn: AbstractConnection, exc: Exception) -> None:
+        """The connection is gone: every call in flight fails, the next one reconnects."""
+        if self._conn is conn:
+            self._conn = None
+            waiters, self._waiters, self._out = self._waiters, deque(), []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+            with contextlib.suppress(Exception):
+                await conn.disconnect()
+            log.warning("ack-path Redis connection lost (%s)", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self._pool.release(conn)

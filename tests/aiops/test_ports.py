@@ -1,0 +1,34 @@
+"""`aiops serve` and `aiops worker` as processes: /metrics only on AIOPS_METRICS_PORT (with build
+info and the queue gauges), never on the public webhook port, which serves only its four paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.proc import get, pod_env, running
+
+
+def test_serve_keeps_metrics_off_the_public_port(tmp_path: Path, pg_dsn: str, redis_prefix: str) -> None:
+    env = pod_env(tmp_path, database_url=pg_dsn, prefix=redis_prefix)
+    public = f"http://127.0.0.1:{env['AIOPS_HTTP_PORT']}"
+    metrics = f"http://127.0.0.1:{env['AIOPS_METRICS_PORT']}"
+    with running(["serve", "--no-workers"], env, ready_url=public + "/healthz"):
+        assert get(public + "/metrics")[0] == 404
+        assert get(public + "/healthz")[0] == 200
+        status, text = get(metrics + "/metrics")
+        assert status == 200
+        assert 'aiops_build_info{git_sha="proc-sha"' in text
+        assert "aiops_queue_lag" in text and "aiops_queue_oldest_pending_age_seconds" in text
+
+
+def test_worker_serves_metrics_and_health(tmp_path: Path, pg_dsn: str, redis_prefix: str) -> None:
+    env = pod_env(tmp_path, database_url=pg_dsn, prefix=redis_prefix)
+    metrics = f"http://127.0.0.1:{env['AIOPS_METRICS_PORT']}"
+    with running(["worker"], env, ready_url=metrics + "/healthz"):
+        assert get(metrics + "/healthz")[0] == 200
+        status, text = get(metrics + "/metrics")
+        assert status == 200 and "aiops_jobs" in text and "aiops_build_info" in text
+        with pytest.raises(OSError):  # a worker has no public port at all
+            get(f"http://127.0.0.1:{env['AIOPS_HTTP_PORT']}/healthz")
