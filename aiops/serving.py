@@ -49,8 +49,11 @@ async def open_listeners(runtime: Runtime, *, public: bool) -> Listeners:
     out = Listeners()
     try:
         metrics_app = runtime.metrics_app(worker=not public)
-        out.runners.append(await start_site(metrics_app, port=settings.metrics_port, ssl_context=tls))
-        log.info("metrics on %s://:%d/metrics", scheme, settings.metrics_port)
+        try:
+            out.runners.append(await start_site(metrics_app, port=settings.metrics_port, ssl_context=tls))
+            log.info("metrics on %s://:%d/metrics", scheme, settings.metrics_port)
+        except OSError as exc:  # several processes on one host (dev, tests): serve without metrics
+            log.error("metrics port %d unavailable (%s): /metrics not served", settings.metrics_port, exc)
         if public:
             out.runners.append(await start_site(runtime.web_app(), port=settings.http_port, ssl_context=tls))
             log.info(
