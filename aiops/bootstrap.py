@@ -13,8 +13,7 @@ import os
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 from aiohttp import web
@@ -28,7 +27,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from aiops.http import build_metrics_app, build_web_app
 from aiops.llm import build_model_client
-from aiops.tls import client_ssl_context, prometheus_session
+from aiops.sources import build_tools_for
+from aiops.tls import client_ssl_context
 from app.agent.base import Agent
 from app.agent.pause import RedisPauseSwitch
 from app.alert_guard import AlertGuard
@@ -58,15 +58,10 @@ from handlers.slack import ActionHandler, RejectionRecorder, SlackEndpoint, buil
 from kernel.metrics import Metrics
 from tools.base import Tool
 from tools.blocklist import Blocklist
-from tools.registry import build_tools
 from tools.router import ToolRouter
-
-if TYPE_CHECKING:
-    from tools.runbooks.embeddings import EmbeddingsClient
 
 log = logging.getLogger(__name__)
 
-IN_CLUSTER_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
 def build_slack_client(
@@ -120,45 +115,6 @@ def feedback_recorder(pool: asyncpg.Pool) -> ActionHandler:
             await record_feedback(pool=pool, click=click)
 
     return on_action
-
-
-def build_embedder(settings: Settings, secrets: Secrets) -> EmbeddingsClient | None:
-    """Dense runbook vectors only when AIOPS_EMBEDDINGS_URL is set; the key is optional (local
-    OpenAI-compatible servers often run without one)."""
-    from tools.runbooks.embeddings import EmbeddingsClient
-
-    if not settings.embeddings_url:
-        return None
-    return EmbeddingsClient(
-        url=settings.embeddings_url, model=settings.embeddings_model, api_key=secrets.embeddings_api_key
-    )
-
-
-def build_tools_for(settings: Settings, secrets: Secrets) -> list[Tool]:
-    """Configured data sources contribute their tools; runbooks always (Qdrant local mode
-    under AIOPS_DATA_DIR when QDRANT_URL is not set; connected lazily, on first search)."""
-    from tools.kubernetes.client import KubernetesClient
-    from tools.prometheus.client import PrometheusClient
-    from tools.runbooks.index import RunbookIndex
-
-    prometheus = (
-        PrometheusClient(url=settings.prometheus_url, session=prometheus_session(settings))
-        if settings.prometheus_url
-        else None
-    )
-    kubernetes = None
-    if settings.kubeconfig:
-        kubernetes = KubernetesClient(kubeconfig=str(settings.kubeconfig))
-    elif IN_CLUSTER_TOKEN.exists():  # running in a pod: the service account's read-only RBAC
-        kubernetes = KubernetesClient(kubeconfig=None)
-    qdrant_key = secrets.qdrant_api_key.get_secret_value() if secrets.qdrant_api_key else None
-    runbooks = RunbookIndex.open(
-        url=settings.qdrant_url,
-        data_dir=settings.data_dir,
-        api_key=qdrant_key,
-        embedder=build_embedder(settings, secrets),
-    )
-    return build_tools(prometheus=prometheus, kubernetes=kubernetes, runbooks=runbooks)
 
 
 def build_agent(

@@ -166,7 +166,7 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Sec
 
 
 async def cmd_runbooks_ingest(args: argparse.Namespace, settings: Settings, secrets: Secrets) -> int:
-    from aiops.bootstrap import build_embedder
+    from aiops.sources import build_embedder
     from kernel.errors import BackendError
     from tools.runbooks.index import RunbookIndex
     from tools.runbooks.ingest import ingest

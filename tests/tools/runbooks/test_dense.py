@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from aiops.bootstrap import build_tools_for
 from aiops.cli import cmd_runbooks_ingest
+from aiops.sources import build_tools_for
 from app.audit.log import PostgresAuditLog
 from app.config import Secrets, Settings, load_settings
 from kernel.errors import BackendError
