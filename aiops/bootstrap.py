@@ -32,7 +32,7 @@ from app.agent.model import ModelClient
 from app.alert_guard import AlertGuard
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
-from app.config import Secrets, Settings
+from app.config import Secrets, Settings, pg_password
 from app.memory.notes import NoteStore
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
 from app.schedules.runner import Scheduler
@@ -311,7 +311,10 @@ async def build_runtime(
 ) -> Runtime:
     """Connect everything. Overrides exist for the demo/tests (simulated Slack workspace)."""
     stores = await open_stores(
-        database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+        database_url=settings.database_url,
+        redis_url=settings.redis_url,
+        data_dir=settings.data_dir,
+        pg_password=pg_password(secrets),
     )
     try:
         if "postgres" in stores.embedded:  # our own embedded database: keep it migrated

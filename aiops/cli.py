@@ -33,7 +33,15 @@ from redis.exceptions import RedisError
 
 from aiops.client import CLIENT_COMMANDS, add_client_commands, run_client
 from app import messages
-from app.config import REQUIRED_SECRETS, SECRET_NAMES, Secrets, Settings, load_secrets, load_settings
+from app.config import (
+    REQUIRED_SECRETS,
+    SECRET_NAMES,
+    Secrets,
+    Settings,
+    load_secrets,
+    load_settings,
+    pg_password,
+)
 from app.queue import DEFAULT_CLAIM_IDLE_MS
 from kernel.errors import ConfigError, StoreUnavailable
 
@@ -193,7 +201,9 @@ async def cmd_migrate(args: argparse.Namespace, settings: Settings, secrets: Sec
     from app.stores import open_database
 
     async with (
-        open_database(database_url=settings.database_url, data_dir=settings.data_dir) as (pool, _),
+        open_database(
+            database_url=settings.database_url, data_dir=settings.data_dir, password=pg_password(secrets)
+        ) as (pool, _),
         pool.acquire() as conn,
     ):
         applied = await migrate(conn)
@@ -231,10 +241,9 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
 
     if args.days < 1:
         raise ConfigError("--days", "must be at least 1")
-    async with open_database(database_url=settings.database_url, data_dir=settings.data_dir) as (
-        pool,
-        embedded,
-    ):
+    async with open_database(
+        database_url=settings.database_url, data_dir=settings.data_dir, password=pg_password(secrets)
+    ) as (pool, embedded):
         if embedded:  # our own database: make sure the table exists
             async with pool.acquire() as conn:
                 await migrate(conn)

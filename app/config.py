@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     alertmanager_external_url: str | None = Field(
         None, validation_alias=_env("AIOPS_ALERTMANAGER_EXTERNAL_URL")
     )
+    # Audit export (BRIEF §3 wave 2); used by `aiops audit export|verify|prune` only.
+    audit_s3_bucket: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_S3_BUCKET"))
+    audit_s3_endpoint: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_S3_ENDPOINT"))
+    audit_s3_region: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_S3_REGION"))
+    audit_s3_prefix: str = Field("audit/", validation_alias=_env("AIOPS_AUDIT_S3_PREFIX"))
+    audit_kms_key_id: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_KMS_KEY_ID"))
+    audit_public_key: Path | None = Field(None, validation_alias=_env("AIOPS_AUDIT_PUBLIC_KEY"))
+    audit_lock_days: int = Field(90, ge=1, validation_alias=_env("AIOPS_AUDIT_LOCK_DAYS"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -146,6 +154,9 @@ SECRET_NAMES = (
     "link_encryption_key",
     "embeddings_api_key",
     "web_session_key",
+    "postgres_password",
+    "audit_s3_access_key_id",
+    "audit_s3_secret_access_key",
 )
 REQUIRED_SECRETS = ("slack_bot_token", "slack_signing_secret", "alertmanager_token")
 
@@ -165,6 +176,9 @@ class Secrets:
     link_encryption_key: SecretStr | None = None
     embeddings_api_key: SecretStr | None = None
     web_session_key: SecretStr | None = None
+    postgres_password: SecretStr | None = None
+    audit_s3_access_key_id: SecretStr | None = None
+    audit_s3_secret_access_key: SecretStr | None = None
 
 
 def load_secrets(secrets_dir: Path, *, required: tuple[str, ...] = REQUIRED_SECRETS) -> Secrets:
@@ -188,3 +202,8 @@ def load_secrets(secrets_dir: Path, *, required: tuple[str, ...] = REQUIRED_SECR
         else:
             values[name] = SecretStr(raw)
     return Secrets(**values)  # type: ignore[arg-type]
+
+
+def pg_password(secrets: Secrets) -> str | None:
+    """The `postgres_password` secret: used when DATABASE_URL names a role without a password."""
+    return secrets.postgres_password.get_secret_value() if secrets.postgres_password else None

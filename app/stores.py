@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -88,7 +89,12 @@ async def start_embedded_redis(data_dir: Path) -> tuple[str, Closer]:
 
 
 async def open_stores(
-    *, database_url: str | None, redis_url: str | None, data_dir: Path, pg_max_size: int = 10
+    *,
+    database_url: str | None,
+    redis_url: str | None,
+    data_dir: Path,
+    pg_max_size: int = 10,
+    pg_password: str | None = None,
 ) -> Stores:
     """Connect (starting embedded servers as needed). StoreUnavailable if a server is unreachable."""
     closers: list[Closer] = []
@@ -108,7 +114,7 @@ async def open_stores(
             await redis.ping()
         except (OSError, aioredis.RedisError) as exc:
             raise StoreUnavailable(f"Redis unreachable ({type(exc).__name__})") from None
-        pool = await _pg_pool(database_url, max_size=pg_max_size)
+        pool = await _pg_pool(database_url, max_size=pg_max_size, password=pg_password)
         closers.append(pool.close)
     except BaseException:
         for close in reversed(closers):
@@ -148,9 +154,16 @@ def is_store_outage(exc: BaseException) -> bool:
     )
 
 
-async def _pg_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:
+def url_password(database_url: str, secret_password: str | None) -> str | None:
+    """The `postgres_password` secret applies only when DATABASE_URL carries no password."""
+    return None if urlsplit(database_url).password else secret_password
+
+
+async def _pg_pool(database_url: str, *, max_size: int, password: str | None = None) -> asyncpg.Pool:
     try:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=max_size)
+        pool = await asyncpg.create_pool(
+            database_url, min_size=1, max_size=max_size, password=url_password(database_url, password)
+        )
     except (OSError, asyncpg.PostgresError) as exc:
         raise StoreUnavailable(f"PostgreSQL unreachable ({type(exc).__name__})") from None
     assert pool is not None
@@ -159,7 +172,7 @@ async def _pg_pool(database_url: str, *, max_size: int) -> asyncpg.Pool:
 
 @contextlib.asynccontextmanager
 async def open_database(
-    *, database_url: str | None, data_dir: Path
+    *, database_url: str | None, data_dir: Path, password: str | None = None
 ) -> AsyncIterator[tuple[asyncpg.Pool, bool]]:
     """PostgreSQL alone (embedded when no URL) → (pool, embedded?), for the commands that need
     nothing else (migrate, retention): a nightly job must not start or depend on Redis."""
@@ -167,7 +180,7 @@ async def open_database(
     if database_url is None:
         database_url, close = await start_embedded_postgres(data_dir)
     try:
-        pool = await _pg_pool(database_url, max_size=2)
+        pool = await _pg_pool(database_url, max_size=2, password=password)
         try:
             yield pool, close is not None
         finally:
