@@ -6,7 +6,7 @@
     aiops demo [--interactive [--as USER]]      the bot against simulators, on embedded stores
     aiops runbooks ingest PATH                  chunk Markdown runbooks into the Qdrant index
     aiops retention run [--days N] [--dry-run]  purge conversation history older than N (90) days
-    aiops audit verify|export                   (wired by their issue)
+    aiops audit export|verify|prune|show|tail   signed export, chain check, 90-day prune (cli_audit)
 
 Configuration problems print one line — `aiops: configuration error: <SETTING>: <reason>` —
 and exit 2: no traceback, never a secret's value. Every log line also goes through a filter
@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from redis.exceptions import RedisError
 
+from aiops.cli_audit import COMMANDS as AUDIT_COMMANDS
+from aiops.cli_audit import add_parser as add_audit_parser
 from aiops.client import CLIENT_COMMANDS, add_client_commands, run_client
 from app import messages
 from app.config import (
@@ -268,7 +270,7 @@ async def cmd_api(args: argparse.Namespace, settings: Settings, secrets: Secrets
 
 
 # Part of the CLI contract (BRIEF §3), built by a later issue: say so before anything else.
-NOT_YET = frozenset({"audit verify", "audit export"})
+NOT_YET: frozenset[str] = frozenset()
 
 
 COMMANDS: dict[str, Command] = {
@@ -278,6 +280,7 @@ COMMANDS: dict[str, Command] = {
     "runbooks ingest": cmd_runbooks_ingest,
     "retention run": cmd_retention_run,
     "api": cmd_api,
+    **AUDIT_COMMANDS,
 }
 NO_SLACK_SECRETS = frozenset({"api"})  # the API pod holds no Slack secret and no LLM key
 
@@ -307,9 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="who you are in --interactive (alice: analyst, vera: viewer)")
     runbooks = sub.add_parser("runbooks").add_subparsers(dest="action", required=True)
     runbooks.add_parser("ingest").add_argument("path")
-    audit = sub.add_parser("audit").add_subparsers(dest="action", required=True)
-    audit.add_parser("verify")
-    audit.add_parser("export")
+    add_audit_parser(sub)
     retention = sub.add_parser("retention").add_subparsers(dest="action", required=True)
     run = retention.add_parser("run", help="purge conversation history past the retention period")
     run.add_argument("--days", type=int, default=90, help="keep this many days (default 90)")

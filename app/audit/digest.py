@@ -27,8 +27,18 @@ ED25519 = "Ed25519"
 KMS_ALGS = ("ECDSA_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PSS_SHA_256")
 
 FIELDS = (
-    "date", "object_key", "object_version_id", "object_sha256", "row_count", "first_id", "last_id",
-    "first_ts", "last_ts", "previous_digest_sha256", "key_id", "signature_alg",
+    "date",
+    "object_key",
+    "object_version_id",
+    "object_sha256",
+    "row_count",
+    "first_id",
+    "last_id",
+    "first_ts",
+    "last_ts",
+    "previous_digest_sha256",
+    "key_id",
+    "signature_alg",
 )
 
 

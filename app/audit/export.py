@@ -120,7 +120,15 @@ async def export_day(
         "INSERT INTO audit_exports (day, object_key, object_version_id, object_sha256, digest_key,"
         " digest_version_id, digest_sha256, row_count, key_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
         " ON CONFLICT (day) DO NOTHING",
-        day, key, version, sha, dkey, dversion, digest_sha, stats["row_count"], signer.key_id,
+        day,
+        key,
+        version,
+        sha,
+        dkey,
+        dversion,
+        digest_sha,
+        stats["row_count"],
+        signer.key_id,
     )
     return DayExport(day, int(stats["row_count"]), digest_sha)
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 
-TS_FORMAT = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\""
+TS_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 _LINE = f"""
 jsonb_build_object(

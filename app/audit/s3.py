@@ -101,7 +101,7 @@ class AuditBucket:
     def digest_days(self, versions: dict[str, list[Version]]) -> list[date]:
         days = []
         for key in versions:
-            m = _DAY.search(key[len(self.prefix):]) if key.startswith(self.prefix) else None
+            m = _DAY.search(key[len(self.prefix) :]) if key.startswith(self.prefix) else None
             if m:
                 days.append(date(int(m[1]), int(m[2]), int(m[3])))
         return sorted(days)

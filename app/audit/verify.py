@@ -43,6 +43,7 @@ class Problem:
 class DayResult:
     day: date
     rows: int | None = None
+    digest_sha256: str | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -133,6 +134,7 @@ async def verify_day(
         res.add(CHAIN, f"digest {dkey} was deleted (delete marker)")
     real = [v for v in vs if not v.delete_marker]
     body = await asyncio.to_thread(bucket.read, dkey, orig.version_id)
+    res.digest_sha256 = hashlib.sha256(body).hexdigest()
     digest = _parse(body)
     if digest is None:
         res.add(CHAIN, f"digest {dkey} is not valid JSON")
@@ -213,7 +215,11 @@ async def store_run(pool: asyncpg.Pool, report: Report) -> None:
     await pool.execute(
         "INSERT INTO audit_verify_runs (from_day, to_day, ok, days_checked, last_verified_day, problems)"
         " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-        report.from_day, report.to_day, report.ok, len(report.days), report.last_verified(),
+        report.from_day,
+        report.to_day,
+        report.ok,
+        len(report.days),
+        report.last_verified(),
         json.dumps(problems[:5000]),
     )
 

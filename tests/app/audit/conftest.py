@@ -48,8 +48,11 @@ def moto_url() -> Iterator[str]:
 
 def aws_client(service: str, url: str) -> Any:
     return boto3.client(
-        service, endpoint_url=url, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test",
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
     )
 
 

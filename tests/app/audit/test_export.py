@@ -45,9 +45,10 @@ async def test_export_writes_locked_encrypted_objects_and_a_signed_digest(
     digest = json.loads(raw)
     assert digest["row_count"] == 3 and digest["previous_digest_sha256"] is None
     assert digest["first_id"] == str(ids[0]) and digest["last_id"] == str(ids[-1])
-    assert digest["object_sha256"] == hashlib.sha256(
-        _get(s3, bucket.bucket, "audit/2026/03/01/events.jsonl.gz")
-    ).hexdigest()
+    assert (
+        digest["object_sha256"]
+        == hashlib.sha256(_get(s3, bucket.bucket, "audit/2026/03/01/events.jsonl.gz")).hexdigest()
+    )
     assert digest["key_id"] == signer.key_id and digest["signature_alg"] == "Ed25519"
     assert verifier.check(digest) is None
     assert out[0].digest_sha256 == hashlib.sha256(raw).hexdigest()
@@ -84,8 +85,13 @@ async def test_a_day_is_exported_only_after_the_grace_period(
 ) -> None:
     await seed(owner_pool, D1, 1)
     with pytest.raises(ExportRefused, match="not finished"):  # 00:30 the next day: too early
-        await export(owner_pool, bucket, signer, through=D1, now=lambda: clock(D1 + timedelta(days=1), 0)()
-                     + timedelta(minutes=30))
+        await export(
+            owner_pool,
+            bucket,
+            signer,
+            through=D1,
+            now=lambda: clock(D1 + timedelta(days=1), 0)() + timedelta(minutes=30),
+        )
     with pytest.raises(ExportRefused, match="not finished"):  # today is never exported
         await export(owner_pool, bucket, signer, through=D1, now=clock(D1, 23))
     assert await export(owner_pool, bucket, signer, through=D1, now=clock(D1 + timedelta(days=1), 2))

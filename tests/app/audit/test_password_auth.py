@@ -57,8 +57,17 @@ def scram_pg() -> Iterator[int]:
         subprocess.run(["runuser", "-u", "postgres", "--", *cmd], check=True, capture_output=True)
 
     as_pg(str(bindir / "initdb"), "-D", str(data), "-U", "owner", "--auth=scram-sha-256", f"--pwfile={pw}")
-    as_pg(str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"),
-          "-o", f"-p {port} -k {sock} -c listen_addresses=127.0.0.1", "start")
+    as_pg(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-w",
+        "-l",
+        str(root / "log"),
+        "-o",
+        f"-p {port} -k {sock} -c listen_addresses=127.0.0.1",
+        "start",
+    )
     try:
         yield port
     finally:

@@ -49,9 +49,7 @@ TAMPER = [
 
 
 @pytest.mark.parametrize("sql", TAMPER)
-async def test_app_role_cannot_tamper(
-    sql: str, app_conn: asyncpg.Connection, pg_pool: asyncpg.Pool
-) -> None:
+async def test_app_role_cannot_tamper(sql: str, app_conn: asyncpg.Connection, pg_pool: asyncpg.Pool) -> None:
     await _one_row(pg_pool)
     before = await pg_pool.fetchval("SELECT count(*) FROM audit_events")
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
