@@ -20,7 +20,9 @@ def test_runtime_stage_takes_the_sha_from_a_build_arg() -> None:
 
 
 def test_the_guard_refuses_an_empty_or_dev_sha() -> None:
-    guard = next(line for line in _runtime_stage().splitlines() if "GIT_SHA" in line and line.startswith("RUN"))
+    guard = next(
+        line for line in _runtime_stage().splitlines() if "GIT_SHA" in line and line.startswith("RUN")
+    )
     script = guard.removeprefix("RUN ")
     for value, ok in (("", False), ("dev", False), ("3f2a9c1", True)):
         done = subprocess.run(["sh", "-c", script], env={"GIT_SHA": value}, capture_output=True, check=False)
