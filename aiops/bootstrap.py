@@ -32,6 +32,8 @@ from app.agent.model import ModelClient
 from app.alert_guard import AlertGuard
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
+from app.audit.slash import COMMAND as AUDIT_COMMAND
+from app.audit.slash import AuditCommand
 from app.config import Secrets, Settings, pg_password
 from app.memory.notes import NoteStore
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore

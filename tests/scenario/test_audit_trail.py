@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from sim.anthropic import SimReply
-from tests.scenario.conftest import ALICE, CHANNEL, DM_ALICE, Harness, audit_ref
+from tests.scenario.conftest import ALICE, CHANNEL, DM_ALICE, VERA, Harness, audit_ref
 
 PASSWORD = "Hunter2-Pa55w0rd!"
 SLACK_TOKEN = "xoxb-112233445566-abcdefABCDEF123456"
@@ -87,3 +87,40 @@ async def test_slash_command_query_and_tool_calls_share_a_session(harness: Harne
     tools = await harness.audit_rows("tool_call", session_id=query["session_id"])
     assert query["session_id"] == f"{CHANNEL}:{root_msg.ts}"  # type: ignore[attr-defined]
     assert len(tools) == 1 and json.loads(tools[0]["tool_calls"])[0]["tool"] == "runbook_search"
+
+
+async def _ephemeral(h: Harness, user: str, n: int) -> str:
+    found = await h.slack.wait_for(lambda: len(h.slack.ephemerals(CHANNEL, user)) >= n or None, timeout=15)
+    assert found
+    return str(h.slack.ephemerals(CHANNEL, user)[n - 1].text)
+
+
+async def test_slash_audit_shows_the_asker_and_admins_the_row_and_refuses_others(harness: Harness) -> None:
+    harness.anthropic.script(
+        [
+            SimReply(tool_uses=[("runbook_search", {"query": "payments errors"})]),
+            SimReply(text="payments looks fine"),
+        ]
+    )
+    sent = await harness.sender.mention(VERA, CHANNEL, "are payments erroring?")
+    answer = await harness.wait_answer(CHANNEL, sent.payload["event"]["ts"])  # type: ignore[index]
+    ref = audit_ref(answer)
+    await harness.wait_audit_row(ref)
+
+    await harness.sender.command(VERA, CHANNEL, f"audit {ref}")  # the asker
+    mine = await _ephemeral(harness, VERA, 1)
+    assert f"query {ref}" in mine and "are payments erroring?" in mine
+    assert "tool call: runbook_search" in mine and "payments looks fine" not in mine
+
+    await harness.sender.command(ALICE, CHANNEL, f"audit {ref}")  # an admin
+    assert f"query {ref}" in await _ephemeral(harness, ALICE, 1)
+
+    harness.anthropic.script([SimReply(text="ok")])
+    own = await harness.sender.mention(ALICE, CHANNEL, "and checkout?")
+    alice_ref = audit_ref(await harness.wait_answer(CHANNEL, own.payload["event"]["ts"]))  # type: ignore[index]
+    await harness.wait_audit_row(alice_ref)
+    await harness.sender.command(VERA, CHANNEL, f"audit {alice_ref}")  # a viewer, someone else's
+    refused = await _ephemeral(harness, VERA, 2)
+    assert "only if you asked that question or are an admin" in refused and "and checkout?" not in refused
+    await harness.sender.command(VERA, CHANNEL, "audit 00000000-0000-0000-0000-000000000000")
+    assert "only if you asked" in await _ephemeral(harness, VERA, 3)  # same answer: no probing
