@@ -34,6 +34,7 @@ from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.audit.slash import COMMAND as AUDIT_COMMAND
 from app.audit.slash import AuditCommand
+from app.audit.status import AuditStatus
 from app.config import Secrets, Settings, pg_password
 from app.memory.notes import NoteStore
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
@@ -261,6 +262,8 @@ class Runtime:
                 "schema": self.check_schema,
             },
             metrics=self.metrics,
+            # the nightly audit Jobs' outcome (stored in the database), exported by the workers
+            refresh=AuditStatus(pool=self.stores.pg, metrics=self.metrics).refresh,
         )
 
     async def check_schema(self) -> None:
