@@ -25,6 +25,7 @@ from app.audit.rows import RowKey, day_lines
 from app.audit.s3 import CHUNK, AuditBucket, Version, digest_key, export_key
 
 GRACE = timedelta(hours=1)
+WRITE_BATCH = 1000  # lines per gzip write: one call per line costs more than the compression
 
 
 class ExportRefused(Exception):
@@ -135,15 +136,22 @@ async def export_day(
 
 async def _write_day(pool: asyncpg.Pool, day: date, out: IO[bytes]) -> dict[str, Any]:
     count, first, last = 0, None, None
-    # mtime=0, no file name: the same rows always give the same bytes
-    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="") as gz:
+    batch: list[str] = []
+    # mtime=0, no file name: the same rows always give the same bytes; level 6 (gzip's own
+    # default) is twice as fast as 9 for a few percent more bytes
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, filename="", compresslevel=6) as gz:
         async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             async for line in day_lines(conn, day):
-                gz.write(line.encode() + b"\n")
+                batch.append(line)
                 count += 1
                 if first is None:
                     first = line
                 last = line
+                if len(batch) >= WRITE_BATCH:
+                    gz.write(("\n".join(batch) + "\n").encode())
+                    batch.clear()
+            if batch:
+                gz.write(("\n".join(batch) + "\n").encode())
     k1, k2 = (RowKey.of(first), RowKey.of(last)) if first and last else (None, None)
     return {
         "row_count": count,
