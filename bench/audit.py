@@ -46,7 +46,8 @@ DAY = date(2026, 1, 15)
 _GENERATE = """
 INSERT INTO audit_events (id, event_type, user_id, session_id, timestamp, agent_version, user_message,
     tool_calls, response_hash, namespace, latency_ms, token_count)
-SELECT gen_random_uuid(), 'query', 'user-' || (g % 50), 'C0INCIDENT:' || (g % 5000), $1::timestamptz + g * $3::interval,
+SELECT gen_random_uuid(), 'query', 'user-' || (g % 50), 'C0INCIDENT:' || (g % 5000),
+    $1::timestamptz + g * $3::interval,
     'bench-sha', 'why is checkout slow? request ' || g,
     '[{"tool": "prometheus_query", "query_sent": "rate(http_requests_total{namespace=\\"checkout\\"}[5m])",
        "inputs_hash": "ab12", "result_hash": "cd34"}]'::jsonb,
