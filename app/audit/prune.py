@@ -17,10 +17,11 @@ from datetime import UTC, date, datetime, time, timedelta
 import asyncpg
 
 from app.audit.digest import Verifier
-from app.audit.roles import INSERT_COLUMNS
+from app.audit.roles import ARCHIVER, INSERT_COLUMNS
 from app.audit.rows import day_bounds
 from app.audit.s3 import AuditBucket
 from app.audit.verify import verify
+from kernel.errors import ConfigError
 
 RETENTION_DAYS = 90  # the trigger in migration 005 holds the same number
 PRUNER = "system:audit-prune"
@@ -52,6 +53,9 @@ async def prune(
     dry_run: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> list[PruneResult]:
+    role = await pool.fetchval("SELECT current_user")
+    if role != ARCHIVER:  # the trigger would refuse anyway: say so before doing any work
+        raise ConfigError("DATABASE_URL", f"aiops audit prune runs as {ARCHIVER}, not {role}")
     cutoff = datetime.combine((now() - timedelta(days=RETENTION_DAYS)).date(), time(0), tzinfo=UTC)
     candidates = [(r["day"], int(r["n"])) for r in await pool.fetch(_CANDIDATES, cutoff)]
     if not candidates:

@@ -79,3 +79,12 @@ async def test_prune_deletes_only_verified_days_past_retention(
     # running again prunes nothing more
     again = await prune(archiver, bucket, verifier, agent_version="sha")
     assert [r.day for r in again] == [B, C]
+
+
+async def test_prune_refuses_any_other_role(
+    owner_pool: asyncpg.Pool, bucket: AuditBucket, verifier: Verifier
+) -> None:
+    from kernel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="runs as audit_archiver"):
+        await prune(owner_pool, bucket, verifier, agent_version="sha")
