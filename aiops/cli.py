@@ -283,6 +283,7 @@ COMMANDS: dict[str, Command] = {
     **AUDIT_COMMANDS,
 }
 NO_SLACK_SECRETS = frozenset({"api"})  # the API pod holds no Slack secret and no LLM key
+NO_SLACK_SECRETS |= AUDIT_COMMANDS.keys()  # nor do the audit CronJobs
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,8 +23,7 @@ def env(
 ) -> dict[str, str]:
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    for name in ("slack_bot_token", "slack_signing_secret", "alertmanager_token"):
-        (secrets / name).write_text("x-unused")
+    # no Slack secrets: the audit CronJobs hold only what they need
     (secrets / "audit_signing_key").write_text(pem(ed25519.Ed25519PrivateKey.generate()))
     (secrets / "audit_s3_access_key_id").write_text("test")
     (secrets / "audit_s3_secret_access_key").write_text("test")
