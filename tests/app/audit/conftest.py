@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from app.audit.digest import Ed25519Signer, Verifier
 from app.audit.migrate import migrate
 from app.audit.s3 import AuditBucket
+from tests.conftest import ADMIN_DSN
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def pem(key: ed25519.Ed25519PrivateKey) -> str:
