@@ -20,7 +20,6 @@ from app.audit.s3 import AuditBucket
 from tests.conftest import ADMIN_DSN
 
 
-
 def pem(key: ed25519.Ed25519PrivateKey) -> str:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
