@@ -35,6 +35,7 @@ from app.audit.migrate import migrate
 from app.audit.slash import COMMAND as AUDIT_COMMAND
 from app.audit.slash import AuditCommand
 from app.audit.status import AuditStatus
+from app.commands import WithCommands
 from app.config import Secrets, Settings, pg_password
 from app.memory.notes import NoteStore
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
@@ -281,7 +282,9 @@ class Runtime:
             queue=self.queue,
             states=self.states,
             sessions=self.sessions,
-            identity=self.identity,
+            identity=WithCommands(  # more private slash commands (the jobs' hook too)
+                self.identity, {AUDIT_COMMAND: AuditCommand(pool=self.stores.pg, identity=self.identity)}
+            ),
             agent=self.agent,
             slack=self.slack,
             audit=self.audit,

@@ -103,26 +103,12 @@ def redact_job(job: Job) -> Job:
     return dataclasses.replace(job, text=text, redacted=sorted(set(kinds) | set(job.redacted or [])))
 
 
-async def tell_user_once(*, slack: Any, states: Any, job: Job, thread_ts: str) -> None:
-    """One short note in the thread that something was removed (once, even when redelivered)."""
+async def tell_user(*, client: Any, job: Job, thread_ts: str) -> None:
+    """One short note in the thread that something was removed. Called when the answer's
+    placeholder is first posted (a reclaimed job already has it, so it is said once)."""
     if not job.redacted:
         return
-    raw = await states.raw(job.job_id)
-    if raw.get("credentials_notice"):
-        return
     kinds = ", ".join(k.replace("_", " ") for k in job.redacted)
-    await slack.chat_postMessage(
+    await client.chat_postMessage(
         channel=job.channel_id, thread_ts=thread_ts, text=messages.CREDENTIALS_REMOVED.format(kinds=kinds)
     )
-    await states.update(job.job_id, credentials_notice="1")
-
-
-async def in_slack_thread(job: Job, reply: Any, *, slack: Any, states: Any) -> Job:
-    """The job as the agent should see it once its Slack thread is open: told about removed
-    credentials (once), and with the thread's ts, so the agent's `tool_call` rows carry the same
-    session_id as the `query` row (alerts and slash commands learn their thread only here)."""
-    thread_ts = getattr(reply, "thread_ts", None)
-    if not isinstance(thread_ts, str):  # not a Slack thread (an API answer)
-        return job
-    await tell_user_once(slack=slack, states=states, job=job, thread_ts=thread_ts)
-    return dataclasses.replace(job, thread_ts=thread_ts)

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.agent.base import AgentAnswer
+from app.credentials import tell_user
 from app.jobs import Job, JobStateStore
 from app.slack import strings
 from app.slack.render import SlackMessage, render_answer, render_failure
@@ -71,6 +72,7 @@ class ThreadReply:
             self._updater = UpdateWriter(client=self._client, channel=self.channel_id, ts=st.message_ts,
                                          min_interval_s=self._interval)
             return
+        await tell_user(client=self._client, job=self._job, thread_ts=self.thread_ts)  # credentials removed
         if self._streaming_allowed and self._job.team_id and self._job.user_id.startswith(("U", "W")):
             try:
                 self._stream = await StreamWriter.start(
