@@ -45,7 +45,11 @@ RULES: list[_Rule] = [
         ),
         _whole,
     ),
-    ("connection_string", re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@<>|]*:)([^\s@/<>|]+)(@)"), _value),
+    (  # greedy up to the last "@": people type passwords with "@" unencoded
+        "connection_string",
+        re.compile(r"([a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@<>|]*:)([^\s/<>|]+)(@)"),
+        _value,
+    ),
     ("slack_token", re.compile(r"\bx(?:ox[abposr]|app)-[A-Za-z0-9-]{8,}"), _whole),
     ("anthropic_key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{10,}"), _whole),
     ("api_key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_\-]{20,}"), _whole),
