@@ -237,6 +237,7 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
     from datetime import timedelta
 
     from app.audit.migrate import migrate
+    from app.audit.status import record_success
     from app.memory.notes import NoteStore
     from app.retention import purge_conversations
     from app.stores import open_database
@@ -250,6 +251,8 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
             async with pool.acquire() as conn:
                 await migrate(conn)
         count = await purge_conversations(pool, older_than=timedelta(days=args.days), dry_run=args.dry_run)
+        if not args.dry_run:  # the nightly Job's last success, for aiops_task_last_success_timestamp_seconds
+            await record_success(pool, "retention")
         notes = await NoteStore(pool=pool).purge(older_than=timedelta(days=args.days), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {count} conversation turns and {notes} team notes older than {args.days} days")

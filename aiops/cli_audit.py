@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Any
 
+from app.audit.status import record_success
 from app.config import Secrets, Settings, pg_password
 
 Command = Callable[[argparse.Namespace, Settings, Secrets], Coroutine[Any, Any, int]]
@@ -76,6 +77,7 @@ async def cmd_export(args: argparse.Namespace, settings: Settings, secrets: Secr
             except ExportRefused as exc:
                 print(f"aiops: audit export refused: {exc}", file=sys.stderr)
                 return 2
+            await record_success(pool, "audit_export")
         for d in done:
             if d.already:
                 print(f"{d.day}: already exported (digest sha256 {d.digest_sha256}); nothing changed")
@@ -98,6 +100,8 @@ async def cmd_verify(args: argparse.Namespace, settings: Settings, secrets: Secr
         async with _db(settings, secrets) as (pool, _):
             report = await verify(pool, bucket, verifier, from_day=args.from_day, to_day=args.to_day)
             await store_run(pool, report)
+            if report.ok:
+                await record_success(pool, "audit_verify")
         print(render(report))
         return 0 if report.ok else 1
 
@@ -115,6 +119,8 @@ async def cmd_prune(args: argparse.Namespace, settings: Settings, secrets: Secre
             results = await prune(
                 pool, bucket, verifier, agent_version=settings.agent_version, dry_run=args.dry_run
             )
+            if not args.dry_run:
+                await record_success(pool, "audit_prune")
         if not results:
             print("nothing older than 90 days")
         for r in results:

@@ -60,6 +60,9 @@ GRANT SELECT, INSERT, UPDATE ON audit_exports, audit_verify_runs TO {ARCHIVER};
 GRANT USAGE, SELECT ON SEQUENCE audit_verify_runs_id_seq TO {ARCHIVER};
 
 GRANT SELECT, DELETE ON conversations TO {RETENTION};
+REVOKE ALL ON task_runs FROM {APP};
+GRANT SELECT ON task_runs TO {APP};
+GRANT SELECT, INSERT, UPDATE ON task_runs TO {RETENTION}, {ARCHIVER};
 """  # noqa: S608 (constant role names, no input)
 
 

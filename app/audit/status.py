@@ -24,6 +24,18 @@ LEFT JOIN LATERAL (
 """
 
 
+TASKS = ("audit_export", "audit_verify", "audit_prune", "retention")
+
+
+async def record_success(pool: asyncpg.Pool, task: str) -> None:
+    """A nightly task finished successfully (exported as aiops_task_last_success_timestamp_seconds)."""
+    await pool.execute(
+        "INSERT INTO task_runs (task, last_success) VALUES ($1, now())"
+        " ON CONFLICT (task) DO UPDATE SET last_success = excluded.last_success",
+        task,
+    )
+
+
 class AuditStatus:
     def __init__(
         self,
@@ -50,3 +62,6 @@ class AuditStatus:
         day = row["last_verified_day"]
         end = datetime.combine(day + timedelta(days=1), dtime(0), tzinfo=UTC).timestamp() if day else 0
         m.audit_last_verified_export.set(end)
+        done = {r["task"]: r["last_success"] for r in await self._pool.fetch("SELECT * FROM task_runs")}
+        for task in TASKS:
+            m.task_last_success.labels(task).set(done[task].timestamp() if task in done else 0)

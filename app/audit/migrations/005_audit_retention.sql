@@ -39,3 +39,11 @@ CREATE TABLE IF NOT EXISTS audit_verify_runs (
     problems JSONB NOT NULL          -- [{day, kind, detail}]
 );
 CREATE INDEX IF NOT EXISTS audit_verify_runs_finished ON audit_verify_runs (finished_at);
+
+-- Last success of each nightly task (audit_export, audit_verify, audit_prune, retention): short
+-- Jobs cannot be scraped, so they record it here and the long-running processes export
+-- aiops_task_last_success_timestamp_seconds{task} from it.
+CREATE TABLE IF NOT EXISTS task_runs (
+    task TEXT PRIMARY KEY,
+    last_success TIMESTAMPTZ NOT NULL
+);

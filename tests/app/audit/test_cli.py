@@ -69,6 +69,8 @@ async def test_export_verify_show_tail(
     assert f"row missing: {ids[1]}" in capsys.readouterr().out
     runs = await owner_pool.fetch("SELECT ok FROM audit_verify_runs ORDER BY id")
     assert [r["ok"] for r in runs] == [True, False]
+    tasks = {r["task"] for r in await owner_pool.fetch("SELECT task FROM task_runs")}
+    assert tasks == {"audit_export", "audit_verify"}  # the last successes the workers export
 
     assert await _main(["audit", "show", str(ids[0])]) == 0
     assert f"query {ids[0]}" in capsys.readouterr().out

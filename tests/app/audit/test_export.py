@@ -84,17 +84,23 @@ async def test_a_day_is_exported_only_after_the_grace_period(
     owner_pool: asyncpg.Pool, bucket: AuditBucket, signer: Ed25519Signer
 ) -> None:
     await seed(owner_pool, D1, 1)
-    with pytest.raises(ExportRefused, match="not finished"):  # 00:30 the next day: too early
+    with pytest.raises(ExportRefused, match="not finished"):  # 00:10 the next day: too early
         await export(
             owner_pool,
             bucket,
             signer,
             through=D1,
-            now=lambda: clock(D1 + timedelta(days=1), 0)() + timedelta(minutes=30),
+            now=lambda: clock(D1 + timedelta(days=1), 0)() + timedelta(minutes=10),
         )
+    # the default target at 00:10 is the day before, which is not there yet: nothing to refuse
+    early = await export(
+        owner_pool, bucket, signer, now=lambda: clock(D1 + timedelta(days=1), 0)() + timedelta(minutes=10)
+    )
+    assert [r.day for r in early] == [D1 - timedelta(days=1)]
     with pytest.raises(ExportRefused, match="not finished"):  # today is never exported
         await export(owner_pool, bucket, signer, through=D1, now=clock(D1, 23))
-    assert await export(owner_pool, bucket, signer, through=D1, now=clock(D1 + timedelta(days=1), 2))
+    on_time = lambda: clock(D1 + timedelta(days=1), 0)() + timedelta(minutes=30)  # noqa: E731 (deploy's 00:30)
+    assert [r.day for r in await export(owner_pool, bucket, signer, through=D1, now=on_time)] == [D1]
 
 
 async def test_a_bucket_without_object_lock_is_refused(

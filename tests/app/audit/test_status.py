@@ -9,7 +9,7 @@ import asyncpg
 from app.audit.digest import Ed25519Signer, Verifier
 from app.audit.export import export
 from app.audit.s3 import AuditBucket
-from app.audit.status import AuditStatus
+from app.audit.status import AuditStatus, record_success
 from app.audit.verify import store_run, verify
 from handlers.health import HealthEndpoints
 from kernel.metrics import Metrics
@@ -47,6 +47,11 @@ async def test_metrics_follow_export_and_verify(
     assert _value(text, "aiops_audit_last_verified_export_timestamp_seconds") == end_of_day
     assert _value(text, "aiops_audit_verify_ok") == 1
     assert _value(text, "aiops_audit_last_export_timestamp_seconds") > 0
+    assert _value(text, 'aiops_task_last_success_timestamp_seconds{task="audit_export"}') == 0
+    await record_success(owner_pool, "audit_export")
+    text = await _scrape(owner_pool, metrics)
+    assert _value(text, 'aiops_task_last_success_timestamp_seconds{task="audit_export"}') > 0
+    assert _value(text, 'aiops_task_last_success_timestamp_seconds{task="audit_prune"}') == 0
 
     async with owner_pool.acquire() as conn:
         await conn.execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
