@@ -14,7 +14,9 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
 # The git SHA the image was built from (CI passes it): the agent version in every audit row.
-ARG GIT_SHA=unknown
+# A build without it fails, so no image ever reports agent_version "dev" (or "unknown").
+ARG GIT_SHA
+RUN case "$GIT_SHA" in ""|dev|unknown) echo "build with --build-arg GIT_SHA=<git sha>" >&2; exit 1;; esac
 LABEL org.opencontainers.image.revision=$GIT_SHA
 RUN useradd --uid 10001 --no-create-home --shell /usr/sbin/nologin aiops
 COPY --from=build /wheels /wheels

@@ -34,6 +34,10 @@ from app.agent.pause import RedisPauseSwitch
 from app.alert_guard import AlertGuard
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
+from app.audit.slash import COMMAND as AUDIT_COMMAND
+from app.audit.slash import AuditCommand
+from app.audit.status import AuditStatus
+from app.commands import WithCommands
 from app.config import Secrets, Settings
 from app.logctx import JobLoggingWorker
 from app.memory.notes import NoteStore
@@ -240,6 +244,8 @@ class Runtime:
                 "schema": self.check_schema,
             },
             metrics=self.metrics,
+            # the nightly audit Jobs' outcome (stored in the database), exported by the workers
+            refresh=AuditStatus(pool=self.stores.pg, metrics=self.metrics).refresh,
         )
 
     async def check_schema(self) -> None:
@@ -267,7 +273,10 @@ class Runtime:
             queue=self.queue,
             states=self.states,
             sessions=self.sessions,
-            identity=PauseAwareIdentity(self.identity, pause),  # + /aiops pause|resume
+            identity=WithCommands(  # more private slash commands; + /aiops pause|resume
+                PauseAwareIdentity(self.identity, pause),
+                {AUDIT_COMMAND: AuditCommand(pool=self.stores.pg, identity=self.identity)},
+            ),
             agent=self.agent,
             slack=self.slack,
             audit=self.audit,

@@ -6,7 +6,7 @@
     aiops demo [--interactive [--as USER]]      the bot against simulators, on embedded stores
     aiops runbooks ingest PATH                  chunk Markdown runbooks into the Qdrant index
     aiops retention run [--days N] [--dry-run]  purge conversation history older than N (90) days
-    aiops audit verify|export                   (wired by their issue)
+    aiops audit export|verify|prune|show|tail   signed export, chain check, 90-day prune (cli_audit)
 
 Configuration problems print one line — `aiops: configuration error: <SETTING>: <reason>` —
 and exit 2: no traceback, never a secret's value. Every log line also goes through a filter
@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 from redis.exceptions import RedisError
 
+from aiops.cli_audit import COMMANDS as AUDIT_COMMANDS
+from aiops.cli_audit import add_parser as add_audit_parser
 from aiops.client import CLIENT_COMMANDS, add_client_commands, run_client
 from aiops.logs import SecretMaskFilter as SecretMaskFilter  # re-exported (tests, old imports)
 from aiops.logs import secret_values as secret_values
@@ -189,6 +191,7 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
     from datetime import timedelta
 
     from app.audit.migrate import migrate
+    from app.audit.status import record_success
     from app.memory.notes import NoteStore
     from app.retention import purge_conversations
     from app.stores import open_database
@@ -205,6 +208,8 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
             async with pool.acquire() as conn:
                 await migrate(conn)
         count = await purge_conversations(pool, older_than=timedelta(days=args.days), dry_run=args.dry_run)
+        if not args.dry_run:  # the nightly Job's last success, for aiops_task_last_success_timestamp_seconds
+            await record_success(pool, "retention")
         notes = await NoteStore(pool=pool).purge(older_than=timedelta(days=args.days), dry_run=args.dry_run)
     verb = "would delete" if args.dry_run else "deleted"
     print(f"{verb} {count} conversation turns and {notes} team notes older than {args.days} days")
@@ -231,7 +236,7 @@ def _creds(settings: Settings) -> StoreCredentials:
 
 
 # Part of the CLI contract (BRIEF §3), built by a later issue: say so before anything else.
-NOT_YET = frozenset({"audit verify", "audit export"})
+NOT_YET: frozenset[str] = frozenset()
 
 
 # Each command requires only the secret files it uses (a migrate Job mounts no Slack secret).
@@ -242,6 +247,7 @@ COMMAND_SECRETS: dict[str, tuple[str, ...]] = {
     "retention run": (),
     "api": (),  # the API pod holds no Slack secret and no LLM key
     "runbooks ingest": (),
+    **{name: () for name in AUDIT_COMMANDS},  # the audit CronJobs hold only the audit secrets
 }
 
 COMMANDS: dict[str, Command] = {
@@ -251,6 +257,7 @@ COMMANDS: dict[str, Command] = {
     "runbooks ingest": cmd_runbooks_ingest,
     "retention run": cmd_retention_run,
     "api": cmd_api,
+    **AUDIT_COMMANDS,
 }
 
 
@@ -279,9 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="who you are in --interactive (alice: analyst, vera: viewer)")
     runbooks = sub.add_parser("runbooks").add_subparsers(dest="action", required=True)
     runbooks.add_parser("ingest").add_argument("path")
-    audit = sub.add_parser("audit").add_subparsers(dest="action", required=True)
-    audit.add_parser("verify")
-    audit.add_parser("export")
+    add_audit_parser(sub)
     retention = sub.add_parser("retention").add_subparsers(dest="action", required=True)
     run = retention.add_parser("run", help="purge conversation history past the retention period")
     run.add_argument("--days", type=int, default=90, help="keep this many days (default 90)")

@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", validation_alias=_env("AIOPS_LOG_FORMAT"))
     tools_paused: bool = Field(False, validation_alias=_env("AIOPS_TOOLS_PAUSED"))
     ca_bundle: Path | None = Field(None, validation_alias=_env("AIOPS_CA_BUNDLE"))
+    # Audit export (BRIEF §3 wave 2); used by `aiops audit export|verify|prune` only.
+    audit_s3_bucket: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_S3_BUCKET"))
+    audit_s3_endpoint: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_S3_ENDPOINT"))
+    audit_s3_region: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_S3_REGION"))
+    audit_s3_prefix: str = Field("audit/", validation_alias=_env("AIOPS_AUDIT_S3_PREFIX"))
+    audit_kms_key_id: str | None = Field(None, validation_alias=_env("AIOPS_AUDIT_KMS_KEY_ID"))
+    audit_public_key: Path | None = Field(None, validation_alias=_env("AIOPS_AUDIT_PUBLIC_KEY"))
+    audit_lock_days: int = Field(90, ge=1, validation_alias=_env("AIOPS_AUDIT_LOCK_DAYS"))
 
     @field_validator("slack_api_url")
     @classmethod
@@ -188,6 +196,8 @@ SECRET_NAMES = (
     "prometheus_token",
     "prometheus_username",
     "prometheus_password",
+    "audit_s3_access_key_id",
+    "audit_s3_secret_access_key",
 )
 REQUIRED_SECRETS = ("slack_bot_token", "slack_signing_secret", "alertmanager_token")
 
@@ -213,6 +223,9 @@ class Secrets:
     prometheus_token: SecretStr | None = None
     prometheus_username: SecretStr | None = None
     prometheus_password: SecretStr | None = None
+
+    audit_s3_access_key_id: SecretStr | None = None
+    audit_s3_secret_access_key: SecretStr | None = None
 
 
 class AbsentSecret(SecretStr):

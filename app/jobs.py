@@ -41,6 +41,8 @@ class Job:
     """API jobs only: the claims of the bearer token the API verified (never the token itself)."""
     namespace: str | None = None
     """API jobs only: narrow the asker's scope to this namespace (`aiops ask --namespace`)."""
+    redacted: list[str] | None = None
+    """Kinds of credentials removed from `text` on enqueue (app/credentials.py)."""
 
     @property
     def audit_id(self) -> uuid.UUID:

@@ -185,3 +185,8 @@ DEMO_NOT_INSTALLED = (
     "aiops: the demo is not installed here (the production image carries no simulators); "
     "run it from a source checkout with 'make demo'"
 )
+
+CREDENTIALS_REMOVED = (
+    ":lock: I removed what looked like a credential ({kinds}) from your message before storing or "
+    "processing it. If it was real, rotate it: it is still visible in your Slack message."
+)

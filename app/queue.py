@@ -22,6 +22,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
+from app.credentials import redact_job
 from app.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class JobQueue:
     async def enqueue(self, job: Job, *, dedup_key: str | None = None) -> bool:
         """Queue `job` unless its dedup key was seen in the last 24 h. True = queued."""
         key = f"{self.prefix}:dedup:{dedup_key or job.job_id}"
+        job = redact_job(job)  # before anything is stored: Redis, sessions, audit, model
         # Same JSON as Job.to_fields() (Job is flat), without dataclasses.asdict's deep copy —
         # ~10 % of the ack path.
         payload = json.dumps(vars(job), separators=(",", ":"))

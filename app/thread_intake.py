@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 
+from app.credentials import redact_job
 from app.identity.service import alert_namespaces
 from app.jobs import Job
 from app.queue import DEDUP_TTL_S
@@ -121,5 +122,5 @@ class ThreadIntake:
             require or "",
             mark or "",
         ]
-        payload = json.dumps(vars(job), separators=(",", ":"))
+        payload = json.dumps(vars(redact_job(job)), separators=(",", ":"))  # no credential is stored
         return int(await self._script(keys=keys, args=[DEDUP_TTL_S, payload, THREAD_TTL_S]))

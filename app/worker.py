@@ -53,7 +53,7 @@ from kernel.scope import EffectiveScope
 
 log = logging.getLogger(__name__)
 
-IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout", "links", "pause", "resume"})
+IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout", "links", "pause", "resume", "audit"})
 
 
 class Reply(AnswerSurface, Protocol):
@@ -354,7 +354,7 @@ class Worker:
             api = ApiReply(redis=self._redis, prefix=self._prefix, job=job)
             await api.open()
             return api, job.session_id
-        thread_ts = await self._thread_for(job, raw)
+        job.thread_ts = thread_ts = await self._thread_for(job, raw)  # tool_call rows: this session
         reply = self._posts.reply(job, self._states, thread_ts)
         await reply.open()
         return reply, f"{job.channel_id}:{thread_ts}"

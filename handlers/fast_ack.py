@@ -30,6 +30,7 @@ from aiohttp import web
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from app.credentials import redact_job
 from app.jobs import Job, JobKind
 from app.queue import DEDUP_TTL_S
 from app.redis_pipe import PipelinedScript
@@ -141,7 +142,7 @@ class EventIntake:
             f"{p}:{decision.require}" if decision.require else "",
             f"{p}:{decision.mark}" if decision.mark else "",
         ]
-        payload = json.dumps(vars(decision.job), separators=(",", ":"))
+        payload = json.dumps(vars(redact_job(decision.job)), separators=(",", ":"))  # no credential stored
         delay = 0.02
         for attempt in range(RETRIES + 1):
             try:

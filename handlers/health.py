@@ -21,9 +21,12 @@ CHECK_TIMEOUT_S = 2.0
 
 
 class HealthEndpoints:
-    def __init__(self, *, checks: Mapping[str, Check], metrics: Metrics) -> None:
+    def __init__(
+        self, *, checks: Mapping[str, Check], metrics: Metrics, refresh: Check | None = None
+    ) -> None:
         self._checks = dict(checks)
         self._metrics = metrics
+        self._refresh = refresh  # gauges read from a store at scrape time (e.g. the audit status)
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -37,6 +40,8 @@ class HealthEndpoints:
         )
 
     async def metrics(self, request: web.Request) -> web.Response:
+        if self._refresh is not None:
+            await self._run(self._refresh)  # a failed refresh keeps the last values
         return web.Response(body=self._metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @staticmethod

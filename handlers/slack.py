@@ -26,6 +26,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
+from app.audit.slash import COMMAND as AUDIT_COMMAND
 from app.jobs import Job, JobKind
 from app.queue import JobQueue
 from app.thread_intake import DUPLICATE, QUEUED, ThreadIntake
@@ -36,6 +37,9 @@ from kernel.audit import AuditEvent, AuditSink
 from kernel.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+PRIVATE_COMMANDS = frozenset({AUDIT_COMMAND})
+"""Other slash subcommands answered privately by the worker (not questions for the model)."""
 
 MAX_SKEW_S = 300
 """Slack's (and Bolt's) replay window: older or future timestamps are refused."""
@@ -317,7 +321,7 @@ def register_listeners(
         if word == "help":
             await ack(text=messages.HELP)
             return
-        sub = word if word in IDENTITY_COMMANDS else None
+        sub = word if word in IDENTITY_COMMANDS or word in PRIVATE_COMMANDS else None
         job = Job(
             job_id=str(command["trigger_id"]),
             kind="command",

@@ -69,6 +69,24 @@ class Metrics:
             "audit_prune, retention); 0 = never",
             ["task"], registry=r,
         )
+        # Audit export/verify (short CronJobs store their outcome in the database; the long-running
+        # process exports it): alert on the age of the last verified export and a failed verify.
+        self.audit_last_verified_export = Gauge(
+            "aiops_audit_last_verified_export_timestamp_seconds",
+            "End of the newest UTC day whose export verified in the latest verify run (0: none)", registry=r,
+        )
+        self.audit_last_export = Gauge(
+            "aiops_audit_last_export_timestamp_seconds", "When the newest audit export was written",
+            registry=r,
+        )
+        self.audit_verify_last_run = Gauge(
+            "aiops_audit_verify_last_run_timestamp_seconds", "When the latest audit verify finished",
+            registry=r,
+        )
+        self.audit_verify_ok = Gauge(
+            "aiops_audit_verify_ok", "1 if the latest audit verify found everything intact, else 0",
+            registry=r,
+        )
 
         # ---- production observability (issue 12) ----
         self.build_info = Gauge(

@@ -6,6 +6,8 @@ from importlib import resources
 
 import asyncpg
 
+from app.audit.roles import check_migrator, ensure_roles
+
 _LOCK_ID = 0x41_49_4F_50  # "AIOP"
 
 
@@ -20,6 +22,7 @@ def migration_files() -> list[tuple[str, str]]:
 async def migrate(conn: asyncpg.Connection) -> list[str]:
     """Returns the names of the migrations applied by this call."""
     applied: list[str] = []
+    await check_migrator(conn)
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
     try:
         await conn.execute(
@@ -34,6 +37,7 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 await conn.execute(sql)
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
             applied.append(name)
+        await ensure_roles(conn)  # every run: grants cover tables that later migrations add
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
     return applied

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.agent.base import AgentAnswer
+from app.credentials import tell_user
 from app.jobs import Job, JobStateStore
 from app.slack import strings
 from app.slack.render import SlackMessage, render_answer, render_failure
@@ -75,6 +76,7 @@ class ThreadReply:
             self.message_ts, self.reclaimed = st.message_ts, True
             self._updater = self._update_writer(st.message_ts)
             return
+        await tell_user(client=self._client, job=self._job, thread_ts=self.thread_ts)  # credentials removed
         if self._streaming_allowed and self._job.team_id and self._job.user_id.startswith(("U", "W")):
             try:
                 self._stream = await StreamWriter.start(
