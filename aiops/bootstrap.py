@@ -37,13 +37,16 @@ from app.audit.migrate import migrate
 from app.audit.slash import COMMAND as AUDIT_COMMAND
 from app.audit.slash import AuditCommand
 from app.audit.status import AuditStatus
-from app.commands import WithCommands
+from app.commands import Command, WithCommands
 from app.config import Secrets, Settings
 from app.logctx import JobLoggingWorker
+from app.memory.commands import MEMORY, REMEMBER, MemoryCommands
 from app.memory.notes import NoteStore
 from app.observability import MeteredWebClient, RateLimitCounter, set_build_info
 from app.pause_commands import PauseAwareIdentity, PauseCommands
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
+from app.schedules.commands import COMMAND as JOBS_COMMAND
+from app.schedules.commands import JobsCommand
 from app.schedules.runner import Scheduler
 from app.schedules.store import ScheduleStore
 from app.schema_check import check_schema
@@ -256,6 +259,18 @@ class Runtime:
         worker's probes are the worker's readiness, a receiver's the receiver's."""
         return build_metrics_app(health=self.worker_health() if worker else self.receiver_health())
 
+    def _private_commands(self) -> dict[str, Command]:
+        """Slash commands answered privately beside the identity ones (audit, jobs, memory)."""
+        pg = self.stores.pg
+        identity: Any = self.identity  # the IdentityService (channel scopes too), behind the protocol
+        memory = MemoryCommands(identity=identity, pool=pg, audit=self.audit)
+        return {
+            AUDIT_COMMAND: AuditCommand(pool=pg, identity=identity),
+            JOBS_COMMAND: JobsCommand(identity=identity, pool=pg, queue=self.queue, audit=self.audit),
+            REMEMBER: memory,
+            MEMORY: memory,
+        }
+
     def worker(
         self,
         *,
@@ -275,7 +290,7 @@ class Runtime:
             sessions=self.sessions,
             identity=WithCommands(  # more private slash commands; + /aiops pause|resume
                 PauseAwareIdentity(self.identity, pause),
-                {AUDIT_COMMAND: AuditCommand(pool=self.stores.pg, identity=self.identity)},
+                self._private_commands(),
             ),
             agent=self.agent,
             slack=self.slack,

@@ -6,8 +6,9 @@ functions; alert texts only use Alertmanager's labels/annotations.
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from app.slack.neutralize import neutralize
 
 HELP = (
     "*aiops* — ask about your cluster in plain words.\n"
@@ -18,6 +19,10 @@ HELP = (
     "in this channel.\n"
     "• `/aiops login` / `/aiops logout` — link or unlink your Slack user and your Keycloak identity.\n"
     "• `/aiops links` — (admins) list the Slack ↔ Keycloak links; `/aiops links revoke @user` unlinks.\n"
+    "• `/aiops remember <note>` / `/aiops memory` — teach me something about this channel's namespaces "
+    "(analysts and admins) / list what the team taught me.\n"
+    "• `/aiops jobs list|add|run|delete` — scheduled digests for this channel (admins).\n"
+    "• `/aiops audit <id>` — what an answer did (the asker or an admin).\n"
     "• `/aiops help` — this message.\n"
     "What you may see: viewers and analysts see their own namespaces (analysts also get "
     "recommendations); admins see all namespaces. In a channel with a namespace scope you see only the "
@@ -102,18 +107,11 @@ def alert_text(alert: dict[str, Any]) -> str:
     )
 
 
-# TODO(issue 11 item 2): switch to the shared neutralizer in app/slack/ once it lands. Until
-# then this local one covers the alert root/resolve messages: Slack's three control characters
-# are escaped (so `<!channel>`, `<!here>`, `<@U…>`, `<#C…>` and `<url|masked>` cannot form),
-# `[x](url)` cannot form a markdown link, bare URLs are defanged (no auto-link), and backticks
-# cannot close the code span a value sits in.
-_URL_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)://")
-
-
 def neutralize_alert_text(text: object) -> str:
-    out = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    out = out.replace("](", "]\u200b(").replace("`", "\u02cb")
-    return _URL_RE.sub(lambda m: m.group(1).replace("t", "x", 2) + "[:]//", out)
+    """An alert value for the root/resolve message: the shared neutralizer with no host allowed (the
+    only links are the ones `_link`/`_graph_link` build from guarded URLs), and no backtick that
+    could close the code span a value sits in."""
+    return neutralize(str(text)).replace("`", "\u02cb")
 
 
 def _safe_url(url: str) -> str:

@@ -53,7 +53,9 @@ from kernel.scope import EffectiveScope
 
 log = logging.getLogger(__name__)
 
-IDENTITY_COMMANDS = frozenset({"whoami", "login", "logout", "links", "pause", "resume", "audit"})
+IDENTITY_COMMANDS = frozenset(
+    {"whoami", "login", "logout", "links", "pause", "resume", "audit", "jobs", "remember", "memory"}
+)  # answered privately
 
 
 class Reply(AnswerSurface, Protocol):

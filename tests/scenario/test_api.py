@@ -180,8 +180,15 @@ async def test_audit_browsing_is_admin_only_with_filters(api: Api) -> None:
     assert status == 200 and [e["user_message"] for e in body["events"]] == ["filter me"]
     assert (await api.call("GET", "/api/v1/audit?since=yesterday", api.token("root")))[0] == 400
     assert (await api.call("GET", "/api/v1/audit?limit=100000", api.token("root")))[0] == 400
+    await api.harness.pg.execute(  # the newest stored run of `aiops audit verify`
+        "INSERT INTO audit_verify_runs (finished_at, ok, days_checked, last_verified_day, problems) "
+        "VALUES (now() + interval '1 hour', false, 7, '2026-11-27', $1::jsonb)",
+        json.dumps([{"day": "2026-11-28", "kind": "row modified", "detail": "api-test-marker"}]),
+    )
     status, body, _ = await api.call("GET", "/api/v1/audit/verify", api.token("root"))
-    assert status == 404 and "No audit verification has run yet" in body["detail"]
+    assert status == 200 and body["ok"] is False and body["days_checked"] == 7
+    assert body["problems"][0]["detail"] == "api-test-marker"
+    assert (await api.call("GET", "/api/v1/audit/verify", api.token("sam")))[0] == 403
 
 
 @pytest.mark.parametrize(

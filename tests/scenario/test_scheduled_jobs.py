@@ -21,6 +21,7 @@ from tests.scenario.conftest import (
     VERA,
     Harness,
     HarnessFactory,
+    audit_ref,
 )
 
 UNLISTED = "C0UNLISTED"
@@ -79,23 +80,42 @@ async def test_a_due_schedule_fires_once_with_three_workers_and_sees_only_the_ch
     due = datetime.now(UTC) - timedelta(seconds=1)
     await rt.stores.pg.execute("UPDATE schedules SET next_run_at = $2 WHERE id = $1", s.id, due)
     schedulers = [Scheduler(store=ScheduleStore(pool=rt.stores.pg), queue=rt.queue) for _ in range(3)]
+    # three more pollers racing the three workers' own schedulers, several times over
     fired = [n for _ in range(3) for n in await asyncio.gather(*(x.tick() for x in schedulers))]
-    assert sum(fired) == 1
+    assert sum(fired) <= 1  # the workers' schedulers may have claimed it first
     roots = await harness3.slack.wait_for(
         lambda: [
             m for m in harness3.slack.root_messages(CHANNEL) if "Scheduled digest 'digest'" in (m.text or "")
-        ]
+        ],
+        timeout=30,
     )
     answer = await harness3.wait_answer(CHANNEL, roots[0].ts)
-    row = await harness3.wait_audit_row(
-        __import__("tests.scenario.conftest", fromlist=["audit_ref"]).audit_ref(answer)
-    )
+    row = await harness3.wait_audit_row(audit_ref(answer))
     assert row["user_id"] == "system:scheduler"
     seen = json.dumps(harness3.anthropic.requests[-1])
     assert "checkout" in seen and "payments" not in seen  # alice's other namespace never enters
-    await asyncio.sleep(0.5)
+    for x in schedulers:
+        assert await x.tick() == 0  # claimed once; the next firing is months away
     assert (
         len([m for m in harness3.slack.root_messages(CHANNEL) if "Scheduled digest" in (m.text or "")]) == 1
     )
     (after,) = await store.list(CHANNEL)
     assert after.next_run_at > datetime.now(UTC) and after.last_run_at is not None
+
+
+async def test_the_slash_commands_reach_their_handlers_privately(harness3: Harness) -> None:
+    """`/aiops jobs …`, `/aiops remember …` and `/aiops memory` over signed HTTP: answered only to the
+    asker (no thread, nothing for the model), with the refusal that fits the asker's role."""
+    for text, expected in (
+        ("jobs list", "Only admins"),
+        ("remember checkout is fine", "Only analysts and admins"),
+        ("memory", "No team notes"),
+    ):
+        before = len(harness3.slack.ephemerals(CHANNEL, VERA))
+        sent = await harness3.sender.command(VERA, CHANNEL, text)
+        assert sent.status == 200
+        replies = await harness3.slack.wait_for(
+            lambda b=before: harness3.slack.ephemerals(CHANNEL, VERA)[b:] or None, timeout=15
+        )
+        assert expected in replies[0].text, (text, replies[0].text)
+    assert harness3.slack.root_messages(CHANNEL) == [] and harness3.anthropic.requests == []
