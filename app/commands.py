@@ -5,9 +5,10 @@ the names it knows and hands the rest to the identity service."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from app.jobs import Job
+from kernel.errors import AuthFailure
 from kernel.scope import EffectiveScope
 
 Command = Callable[[Job], Awaitable[str]]
@@ -29,3 +30,19 @@ class WithCommands:
 
     def __getattr__(self, name: str) -> Any:  # everything else is the identity service's
         return getattr(self._identity, name)
+
+
+class ChannelIdentity(Protocol):
+    """What a private command needs of the identity service: the asker's scope, a channel's scope."""
+
+    async def scope_for(self, job: Job) -> EffectiveScope: ...
+
+    def channel_scope(self, channel_id: str | None) -> frozenset[str] | None: ...
+
+
+async def scope_or_refusal(identity: ChannelIdentity, job: Job) -> EffectiveScope | str:
+    """The asker's scope, or the refusal to show them (already audited by the identity service)."""
+    try:
+        return await identity.scope_for(job)
+    except AuthFailure as exc:
+        return exc.user_message

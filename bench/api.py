@@ -96,7 +96,9 @@ async def run(dsn: str) -> None:
                "AIOPS_SECRETS_DIR": str(secrets_dir),
                "AIOPS_ENV": "dev", "AIOPS_IDENTITY_MODE": "static", "AIOPS_STATIC_IDENTITIES": str(ids),
                "KEYCLOAK_URL": kc.base_url, "AIOPS_API_ASK_PER_MINUTE": "100000",
-               "AIOPS_API_READ_PER_MINUTE": "100000", "AIOPS_DATA_DIR": str(work / "data")}
+               "AIOPS_API_READ_PER_MINUTE": "100000", "AIOPS_DATA_DIR": str(work / "data"),
+               "AIOPS_CHANNEL_DEFAULT": "own"}  # the Slack baseline asks in an unlisted channel
+        slack.add_user("U1", "u1", email="u1@example.com")
         settings = load_settings(env)
         runtime = await build_runtime(settings, load_secrets(secrets_dir), agent=InstantAgent())
         api = await build_api_runtime(settings, runtime.secrets, stores=runtime.stores)

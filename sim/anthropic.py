@@ -126,16 +126,40 @@ def default_reply(body: JSON) -> SimReply:
     return SimReply(text=f'Simulated answer after {n} message(s). You asked: "{last_user_text(body)}"')
 
 
-class AnthropicSim(LoopbackServer):
-    def __init__(self, *, api_key: str = "sk-ant-sim-key", host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__(host=host, port=port)
-        self.api_key = api_key
+class Scripted:
+    """The scripting both model simulators share: a FIFO script, a handler, failures to inject, and
+    the record of every request and usage (benchmarks compare token counts)."""
+
+    def _init_scripting(self) -> None:
         self.requests: list[JSON] = []
         self.usages: list[JSON] = []
-        """The `usage` of every answered request, in order (benchmarks compare token counts)."""
         self.handler: Handler | None = None
         self._script: deque[SimReply | JSON | str] = deque()
         self._failures: deque[tuple[int, float | None]] = deque()
+
+    def script(self, replies: Sequence[SimReply | JSON | str]) -> None:
+        self._script.extend(replies)
+
+    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
+        self._failures.extend([(status, retry_after)] * times)
+
+    async def _scripted(self, body: JSON) -> SimReply | None:
+        """The next scripted or handler reply; None when neither has one (use the default)."""
+        if self._script:
+            return _coerce(self._script.popleft())
+        if self.handler is not None:
+            out = self.handler(body)
+            if inspect.isawaitable(out):
+                out = await out
+            return _coerce(out)
+        return None
+
+
+class AnthropicSim(Scripted, LoopbackServer):
+    def __init__(self, *, api_key: str = "sk-ant-sim-key", host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
+        self.api_key = api_key
+        self._init_scripting()
         self._hangs = 0
         self._stream_errors: deque[str] = deque()
         self._release = asyncio.Event()
@@ -144,12 +168,6 @@ class AnthropicSim(LoopbackServer):
         self._ids = itertools.count(1)
 
     # --- scripting -------------------------------------------------------------------------
-    def script(self, replies: Sequence[SimReply | JSON | str]) -> None:
-        self._script.extend(replies)
-
-    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
-        self._failures.extend([(status, retry_after)] * times)
-
     def fail_stream_next(self, error_type: str = "overloaded_error", times: int = 1) -> None:
         """The next `times` streamed replies break after `message_start` with an SSE `error`
         event (HTTP status already 200), as the API does when it overloads mid-stream."""
@@ -240,14 +258,7 @@ class AnthropicSim(LoopbackServer):
         return web.json_response(message, headers={"request-id": f"req_sim_{next(self._ids)}"})
 
     async def _next_reply(self, body: JSON) -> SimReply:
-        if self._script:
-            return _coerce(self._script.popleft())
-        if self.handler is not None:
-            out = self.handler(body)
-            if inspect.isawaitable(out):
-                out = await out
-            return _coerce(out)
-        return default_reply(body)
+        return await self._scripted(body) or default_reply(body)
 
     # --- message building ------------------------------------------------------------------
     def _usage(self, body: JSON) -> JSON:

@@ -16,17 +16,14 @@ scripted investigation runs on both providers.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import itertools
 import json
 import time
-from collections import deque
-from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
-from sim.anthropic import Handler, SimReply, _coerce, estimate_tokens
+from sim.anthropic import Scripted, SimReply, estimate_tokens
 from sim.loopback import LoopbackServer
 
 JSON = dict[str, Any]
@@ -49,27 +46,17 @@ def last_user_text(body: JSON) -> str:
     return ""
 
 
-class OpenAISim(LoopbackServer):
+class OpenAISim(Scripted, LoopbackServer):
     def __init__(self, *, api_key: str = "sk-openai-sim-key", host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host=host, port=port)
         self.api_key = api_key
-        self.requests: list[JSON] = []
-        self.usages: list[JSON] = []
-        self.handler: Handler | None = None
-        self._script: deque[SimReply | JSON | str] = deque()
-        self._failures: deque[tuple[int, float | None]] = deque()
+        self._init_scripting()
         self._prefixes: set[str] = set()
         self._ids = itertools.count(1)
 
     @property
     def v1_url(self) -> str:
         return self.base_url.rstrip("/") + "/v1"
-
-    def script(self, replies: Sequence[SimReply | JSON | str]) -> None:
-        self._script.extend(replies)
-
-    def fail_next(self, status: int, times: int = 1, retry_after: float | None = None) -> None:
-        self._failures.extend([(status, retry_after)] * times)
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -113,15 +100,9 @@ class OpenAISim(LoopbackServer):
         return web.json_response(completion)
 
     async def _next_reply(self, body: JSON) -> SimReply:
-        if self._script:
-            return _coerce(self._script.popleft())
-        if self.handler is not None:
-            out = self.handler(body)
-            if inspect.isawaitable(out):
-                out = await out
-            return _coerce(out)
         n = len(body.get("messages") or [])
-        return SimReply(text=f'Simulated answer after {n} message(s). You asked: "{last_user_text(body)}"')
+        default = SimReply(text=f'Simulated answer after {n} message(s). You asked: "{last_user_text(body)}"')
+        return await self._scripted(body) or default
 
     def _usage(self, body: JSON, output: int) -> JSON:
         segs = [*(body.get("tools") or []), *body["messages"]]

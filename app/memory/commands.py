@@ -8,14 +8,12 @@ audit events; a note that trips the injection guard also writes a `security` row
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import asyncpg
 
+from app.commands import ChannelIdentity, scope_or_refusal
 from app.jobs import Job
 from app.memory.notes import NoteStore
 from kernel.audit import AuditEvent, AuditSink
-from kernel.errors import AuthFailure
 from kernel.scope import EffectiveScope
 
 REMEMBER, MEMORY = "remember", "memory"
@@ -31,24 +29,17 @@ USAGE = "Usage: `/aiops remember <what the team should know>`, `/aiops memory`, 
 REVIEW_LIMIT = 10
 
 
-class Identity(Protocol):
-    async def scope_for(self, job: Job) -> EffectiveScope: ...
-
-    def channel_scope(self, channel_id: str | None) -> frozenset[str] | None: ...
-
-
 class MemoryCommands:
-    def __init__(self, *, identity: Identity, pool: asyncpg.Pool, audit: AuditSink) -> None:
+    def __init__(self, *, identity: ChannelIdentity, pool: asyncpg.Pool, audit: AuditSink) -> None:
         self._identity = identity
         self._notes = NoteStore(pool=pool)
         self._pool = pool
         self._audit = audit
 
     async def __call__(self, job: Job) -> str:
-        try:
-            scope = await self._identity.scope_for(job)
-        except AuthFailure as exc:
-            return exc.user_message
+        scope = await scope_or_refusal(self._identity, job)
+        if isinstance(scope, str):
+            return scope
         word, _, rest = job.text.strip().partition(" ")
         if word.lower() == REMEMBER:
             return await self._remember(job, scope, rest.strip())

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Protocol
 
 import asyncpg
 
+from app.commands import ChannelIdentity, scope_or_refusal
 from app.jobs import Job
 from app.queue import JobQueue
 from app.schedules.cron import CronError, parse
 from app.schedules.runner import digest_job
 from app.schedules.store import ScheduleStore
 from kernel.audit import AuditEvent, AuditSink
-from kernel.errors import AuthFailure
 from kernel.scope import EffectiveScope
 
 COMMAND = "jobs"
@@ -35,24 +34,19 @@ NEEDS_LISTED_SCOPE = (
 )
 
 
-class Identity(Protocol):
-    async def scope_for(self, job: Job) -> EffectiveScope: ...
-
-    def channel_scope(self, channel_id: str | None) -> frozenset[str] | None: ...
-
-
 class JobsCommand:
-    def __init__(self, *, identity: Identity, pool: asyncpg.Pool, queue: JobQueue, audit: AuditSink) -> None:
+    def __init__(
+        self, *, identity: ChannelIdentity, pool: asyncpg.Pool, queue: JobQueue, audit: AuditSink
+    ) -> None:
         self._identity = identity
         self._store = ScheduleStore(pool=pool)
         self._queue = queue
         self._audit = audit
 
     async def __call__(self, job: Job) -> str:
-        try:
-            scope = await self._identity.scope_for(job)
-        except AuthFailure as exc:
-            return exc.user_message
+        scope = await scope_or_refusal(self._identity, job)
+        if isinstance(scope, str):
+            return scope
         if not scope.may_run_jobs:
             return ADMINS_ONLY.format(roles=", ".join(sorted(scope.identity.roles)) or "none")
         words = job.text.split()[1:]  # after "jobs"

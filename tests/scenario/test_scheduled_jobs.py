@@ -109,7 +109,7 @@ async def test_the_slash_commands_reach_their_handlers_privately(harness3: Harne
     for text, expected in (
         ("jobs list", "Only admins"),
         ("remember checkout is fine", "Only analysts and admins"),
-        ("memory", "No team notes"),
+        ("memory", "eam notes"),  # "No team notes…" or "Team notes here" (one database per session)
     ):
         before = len(harness3.slack.ephemerals(CHANNEL, VERA))
         sent = await harness3.sender.command(VERA, CHANNEL, text)
