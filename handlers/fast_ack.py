@@ -81,7 +81,7 @@ def decide_event(body: JSON) -> EventDecision | str | None:
     if event.get("type") == "app_mention":
         if event.get("bot_id") or not event.get("user"):
             return DROP
-        job = _event_job(body, event, "mention", bot)
+        job = event_job(body, event, "mention", bot)
         root = str(job.thread_ts or job.event_ts)
         return EventDecision(job, "mention", dedup=_rel(message_key("", job.channel_id, str(job.event_ts))),
                              mark=_rel(thread_key("", job.channel_id, root)))
@@ -89,12 +89,12 @@ def decide_event(body: JSON) -> EventDecision | str | None:
     if event.get("subtype") or event.get("bot_id") or not event.get("user") or event.get("user") == bot:
         return DROP
     if event.get("channel_type") == "im":
-        job = _event_job(body, event, "dm", bot)
+        job = event_job(body, event, "dm", bot)
         return EventDecision(job, "dm", dedup=f"dedup:{job.job_id}")
     thread_ts = event.get("thread_ts")
     if not thread_ts or thread_ts == event.get("ts"):
         return DROP  # top-level channel chatter: only a mention (app_mention) is for us
-    job = _event_job(body, event, "mention", bot)
+    job = event_job(body, event, "mention", bot)
     return EventDecision(job, "thread", dedup=_rel(message_key("", job.channel_id, str(job.event_ts))),
                          require=_rel(thread_key("", job.channel_id, str(thread_ts))))
 
@@ -103,8 +103,9 @@ def _rel(key: str) -> str:
     return key[1:]  # built with an empty prefix: ":dedup:…" → "dedup:…"
 
 
-def _event_job(body: JSON, event: JSON, kind: JobKind, bot: str | None) -> Job:
-    """A mention, DM or thread message as a job; the Slack event_id is its job id."""
+def event_job(body: JSON, event: JSON, kind: JobKind, bot: str | None) -> Job:
+    """A mention, DM or thread message as a job; the Slack event_id is its job id (both intake
+    paths — this one and Bolt's listeners — build jobs here, so they queue identical jobs)."""
     return Job(
         job_id=str(body["event_id"]),
         kind=kind,

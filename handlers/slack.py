@@ -27,11 +27,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app import messages
 from app.audit.slash import COMMAND as AUDIT_COMMAND
-from app.jobs import Job, JobKind
+from app.jobs import Job
 from app.queue import JobQueue
 from app.thread_intake import DUPLICATE, QUEUED, ThreadIntake
 from app.worker import IDENTITY_COMMANDS
-from handlers.fast_ack import FastAck, bot_user_id
+from handlers.fast_ack import FastAck, bot_user_id, event_job
 from handlers.json_guard import MAX_DEPTH, too_deep
 from kernel.audit import AuditEvent, AuditSink
 from kernel.metrics import Metrics
@@ -216,20 +216,6 @@ def build_bolt_app(
     return app
 
 
-def _event_job(body: dict[str, Any], event: dict[str, Any], kind: JobKind, bot_user_id: str | None) -> Job:
-    """A mention or DM event as a job; the Slack event_id is its idempotency key."""
-    return Job(
-        job_id=str(body["event_id"]),
-        kind=kind,
-        channel_id=str(event["channel"]),
-        user_id=str(event["user"]),
-        text=_strip_mention(str(event.get("text", "")), bot_user_id),
-        team_id=body.get("team_id"),
-        thread_ts=event.get("thread_ts"),
-        event_ts=str(event["ts"]),
-    )
-
-
 def assistant_listeners(queue: JobQueue, metrics: Metrics) -> AsyncAssistant:
     """Bolt's Assistant middleware: container events become `assistant` jobs (the worker
     works out the user's scope, then sets the title and suggested prompts)."""
@@ -260,12 +246,6 @@ def assistant_listeners(queue: JobQueue, metrics: Metrics) -> AsyncAssistant:
     return assistant
 
 
-def _strip_mention(text: str, bot_user_id: str | None) -> str:
-    if bot_user_id:
-        text = text.replace(f"<@{bot_user_id}>", " ")
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def register_listeners(
     app: AsyncApp,
     *,
@@ -290,7 +270,7 @@ def register_listeners(
     async def on_mention(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("bot_id") or not event.get("user"):
             return
-        job = _event_job(body, event, "mention", context.bot_user_id)
+        job = event_job(body, event, "mention", context.bot_user_id)
         if intake is None:
             await enqueue(job, "mention")
         else:  # dedup on channel + ts (the message.channels copy is the same message)
@@ -304,12 +284,12 @@ def register_listeners(
         if not event.get("user") or event.get("user") == context.bot_user_id:
             return
         if event.get("channel_type") == "im":
-            await enqueue(_event_job(body, event, "dm", context.bot_user_id), "dm")
+            await enqueue(event_job(body, event, "dm", context.bot_user_id), "dm")
             return
         thread_ts = event.get("thread_ts")
         if intake is None or not thread_ts or thread_ts == event.get("ts"):
             return  # top-level channel chatter: only a mention (app_mention) is for us
-        count(await intake.follow_up(_event_job(body, event, "mention", context.bot_user_id)), "thread")
+        count(await intake.follow_up(event_job(body, event, "mention", context.bot_user_id)), "thread")
 
     @app.command(re.compile(r"^/aiops"))
     async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
