@@ -45,6 +45,11 @@ class AlertThreads:
                 return existing
             if await self._redis.set(f"{key}:lock", self._owner, nx=True, px=LOCK_TIMEOUT_S * 1000):
                 try:
+                    # The winner may have posted and released the lock between our read and
+                    # our SET NX: look again while holding the lock, or we post a second root.
+                    existing = await self._existing(job)
+                    if existing:
+                        return existing
                     resp = await self._slack.chat_postMessage(
                         channel=job.channel_id, text=messages.alert_root(job.alert or {})
                     )
