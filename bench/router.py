@@ -30,13 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
+from bench.router_baseline import baseline_pipeline, plain_clean, stdlib_escaped_json
 from kernel.audit import AuditEvent, canonical_hash, sha256_hex
 from kernel.metrics import Metrics
 from kernel.scope import Identity, effective_scope
 from tools import sanitize
 from tools.base import JSON, Tool, ToolContext
 from tools.blocklist import Blocklist
-from tools.router import ToolRouter, _walk
+from tools.router import ToolRouter, _all_allowed, _walk
 from tools.schema import Violation
 
 _STR = {"type": "string"}
@@ -202,31 +203,47 @@ def _timed(fn: Callable[[Any], Any], data: list[Any]) -> list[float]:
     return times
 
 
-def _cpu_stages(reg: Any, tool: Tool, args: JSON, ctx: ToolContext) -> dict[str, Callable[[Any], Any]]:
+def _cpu_stages(
+    reg: Any, tool: Tool, args: JSON, ctx: ToolContext, *, before: bool
+) -> dict[str, Callable[[Any], Any]]:
     """Every in-process stage of `ToolRouter.invoke`, in order, on one tool output `d`."""
+    long = tool.long_text_fields
+
+    def scope_filter(d: Any) -> Any:
+        if not before and _all_allowed(d, ctx.scope, set()):
+            return d
+        return _walk(d, ctx.scope, set(), [0, 0], in_list=False)
+
     return {
         "validate in": lambda d: reg.inputs.first_error(args),
         "validate out": lambda d: reg.outputs.first_error(d),
-        "scope filter": lambda d: _walk(d, ctx.scope, set(), [0, 0], in_list=False),
-        "sanitize": lambda d: sanitize.clean(d, long_text_fields=tool.long_text_fields),
-        "wrap": lambda d: sanitize.wrap("x", d),
-        "hashes": lambda d: (canonical_hash(args), sha256_hex(sanitize.wrap("x", d))),
+        "scope filter": scope_filter,
+        "sanitize": lambda d: (plain_clean if before else sanitize.clean)(d, long_text_fields=long),
+        "serialize+wrap": lambda d: (stdlib_escaped_json if before else sanitize.escaped_json)(d),
+        "hashes": lambda d: (canonical_hash(args), sha256_hex(d if isinstance(d, str) else "")),
     }
 
 
 async def stages(routers: dict[str, ToolRouter], cases: list[Any], ctx: ToolContext, calls: int) -> None:
-    """Where the time goes: each stage on its own, same data, before and after (µs)."""
+    """Where the time goes: each stage on its own, before and after (µs). Each side gets its own
+    freshly built outputs (new pod names), so neither finds the other's strings in a cache."""
     for label, tool, args, build in cases:
-        data = [build(1000 + r) for r in range(calls)]
         print(f"\n{label + ': stage':<22}" + "".join(f"{h:>13}" for h in (
             "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         totals: dict[str, list[float]] = {}
-        for step in _cpu_stages(routers["after"]._tools[tool.name], tool, args, ctx):
+        data = {
+            which: [build(seed + r) for r in range(calls)]
+            for which, seed in (("before", 10_000), ("after", 20_000))
+        }
+        for step in ("validate in", "validate out", "scope filter", "sanitize", "serialize+wrap", "hashes"):
             per: dict[str, list[float]] = {}
             for which, router in routers.items():
-                fn = _cpu_stages(router._tools[tool.name], tool, args, ctx)[step]
-                per[which] = _timed(fn, data)
-                totals.setdefault(which, [0.0] * len(data))
+                fn = _cpu_stages(router._tools[tool.name], tool, args, ctx, before=which == "before")[step]
+                inputs = data[which]
+                if step == "hashes":
+                    inputs = [sanitize.escaped_json(d) for d in inputs]
+                per[which] = _timed(fn, inputs)
+                totals.setdefault(which, [0.0] * calls)
                 totals[which] = [a + b for a, b in zip(totals[which], per[which], strict=True)]
             _row(f"{step}", per["before"], per["after"])
         _row("in-process total", totals["before"], totals["after"])
@@ -278,14 +295,21 @@ async def main(calls: int) -> None:
             ("100 pods", pods, {"namespace": "shop"}, pods_output),
         ]
         print(f"router overhead, {calls} calls per case (µs; audit → PostgreSQL, blocklist → Redis)")
-        print("before = jsonschema Draft 2020-12 validators, after = fastjsonschema (draft-07), same run")
+        print("before = jsonschema validators, a copying scope filter, every string through clean_label,")
+        print("         the stdlib JSON encoder (bench/router_baseline.py); after = the router as it is")
         print(f"{'end to end':<32}{'bare p50':>10}" + "".join(f"{h:>13}" for h in (
             "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         for blocked in (False, True):
             if blocked:  # an unrelated blocked value: the router now hashes the result and MGETs
                 await blocklist.block(["ignore previous instructions"])
             for label, tool, args, _ in cases:
-                runs = {which: await measure(r, tool, args, ctx, calls) for which, r in routers.items()}
+                runs = {}
+                for which, r in routers.items():
+                    if which == "before":
+                        with baseline_pipeline():
+                            runs[which] = await measure(r, tool, args, ctx, calls)
+                    else:
+                        runs[which] = await measure(r, tool, args, ctx, calls)
                 bare = runs["after"][0]
                 over = {w: [r - b for b, r in zip(*runs[w], strict=True)] for w in runs}
                 name = label + (" (blocklist active)" if blocked else "")

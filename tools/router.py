@@ -173,9 +173,7 @@ class ToolRouter:
         log.error("tool %s failed: %s", name, type(exc).__name__)
         return sanitize.wrap(name, {"error": f"{name} failed internally; no data was returned"}, error=True)
 
-    async def _run(
-        self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None
-    ) -> Any:
+    async def _run(self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None) -> Any:
         tool, scope = reg.tool, ctx.scope
         _validate(reg.inputs, args, f"invalid arguments for {tool.name}", echo=True)
         if not scope.may_query:
@@ -217,6 +215,8 @@ class ToolRouter:
         blocked: set[str] = set()
         if await self._blocklist.active():
             blocked = await self._blocklist.blocked(list(_strings(result)))
+        if _all_allowed(result, scope, blocked):
+            return result, 0, 0  # the common case: nothing to drop, so no copy
         counts = [0, 0]
         try:
             filtered, _, _ = _walk(result, scope, blocked, counts, in_list=False)
@@ -320,6 +320,49 @@ def _strings(obj: Any) -> list[str]:
         elif isinstance(cur, list | tuple):
             stack.extend(cur)
     return out
+
+
+def _all_allowed(obj: Any, scope: EffectiveScope, blocked: set[str]) -> bool:
+    """True when `_walk` would change nothing: no namespace outside the scope, no blocked value.
+    Read-only and iterative, so the usual result costs one pass and no allocation. Any shape it
+    does not know (a dict or list subclass, an odd namespace) sends the result to `_walk`."""
+    stack = [obj]
+    pop, push = stack.pop, stack.append
+    while stack:
+        cur = pop()
+        t = type(cur)
+        if t is dict:
+            if "namespace" in cur:
+                ns = cur["namespace"]
+                if type(ns) is not str or not scope.allows(ns):
+                    return False
+            for k, v in cur.items():
+                tv = type(v)
+                if tv is str:
+                    if blocked and v in blocked:
+                        return False
+                elif tv is dict or tv is list:
+                    push(v)
+                elif tv not in _SCALARS:
+                    return False
+                if blocked and k in blocked:
+                    return False
+        elif t is list:
+            for v in cur:
+                tv = type(v)
+                if tv is dict or tv is list:
+                    push(v)
+                elif tv is str:
+                    if blocked and v in blocked:
+                        return False
+                elif tv not in _SCALARS:
+                    return False
+        elif t is str:
+            if blocked and cur in blocked:
+                return False
+        elif t not in _SCALARS:
+            return False
+    return True
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})

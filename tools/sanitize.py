@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from tools import injection
 
 MARKER_INJECTION = "[withheld: possible prompt injection]"
@@ -33,10 +35,14 @@ find_injection = injection.find_injection
 
 # --- secret redaction -----------------------------------------------------------------
 _SECRET_SUBS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S),
-     REDACTED),
-    (re.compile(r"(?i)\b(authorization\s*[:=]\s*)(bearer\s+|basic\s+|token\s+)?[^\s,;\"']+"),
-     rf"\1\2{REDACTED}"),
+    (
+        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S),
+        REDACTED,
+    ),
+    (
+        re.compile(r"(?i)\b(authorization\s*[:=]\s*)(bearer\s+|basic\s+|token\s+)?[^\s,;\"']+"),
+        rf"\1\2{REDACTED}",
+    ),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1{REDACTED}"),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),  # JWT
     (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), REDACTED),  # AWS access key id
@@ -56,8 +62,19 @@ _SECRET_SUBS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 _SECRET_KEY_WORDS = (
-    "password", "passwd", "secret", "token", "credential", "apikey", "api_key", "api-key",
-    "privatekey", "private_key", "accesskey", "access_key", "passphrase",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "api_key",
+    "api-key",
+    "privatekey",
+    "private_key",
+    "accesskey",
+    "access_key",
+    "passphrase",
 )
 
 
@@ -75,10 +92,13 @@ _SECRET_HINTS = (
 )  # fmt: skip
 
 
+_SECRET_HINT_RE = re.compile("|".join(re.escape(h) for h in _SECRET_HINTS), re.IGNORECASE)
+"""The hints as one scan instead of one `in` per hint (most strings are names and numbers)."""
+
+
 @lru_cache(maxsize=65_536)
 def redact_secrets(text: str) -> str:
-    low = text.lower()
-    if not any(h in low for h in _SECRET_HINTS):
+    if not _SECRET_HINT_RE.search(text):
         return text
     for pattern, repl in _SECRET_SUBS:
         text = pattern.sub(repl, text)
@@ -103,7 +123,22 @@ def clean_label(text: str, max_chars: int = MAX_LABEL_CHARS) -> Cleaned:
     red = redact_secrets(text)
     if len(red) > max_chars:
         return Cleaned(red[: max_chars - len(TRUNCATED)] + TRUNCATED, redacted=red != text, truncated=True)
+    if red == text:
+        _remember_clean(text)
     return Cleaned(red, redacted=red != text)
+
+
+_CLEAN: set[str] = set()
+"""Strings with no injection and nothing to redact. The walk over a result tests membership
+(and the length cap, the only part of `clean_label` that depends on the caller) before calling
+anything: names, images and condition types repeat across items and across calls."""
+_CLEAN_MAX = 65_536
+
+
+def _remember_clean(text: str) -> None:
+    if len(_CLEAN) >= _CLEAN_MAX:
+        _CLEAN.clear()  # bounded memory; the hot strings come back on the next results
+    _CLEAN.add(text)
 
 
 def clean_long_text(text: str) -> tuple[str, list[str], bool]:
@@ -143,48 +178,82 @@ def clean(
     return _clean(obj, None, long_text_fields, max_label_chars, report), report
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})
+"""Exact types that pass through unchanged (subclasses take the slow path via `str()`)."""
+
+
 def _clean(obj: Any, key: str | None, long: frozenset[str], cap: int, rep: Report) -> Any:
-    if isinstance(obj, str):
-        if key is not None and is_secret_key(key) and obj:
+    # Hot path (every tool result): the type is dispatched once per node and scalars are
+    # handled inline, since a 100-pod result has thousands of nodes and calls dominate.
+    t = type(obj)
+    if t is str:
+        return _clean_str(obj, key, long, cap, rep)
+    if t is dict:
+        return _clean_dict(obj, long, cap, rep)
+    if t is list or t is tuple:
+        return [v if type(v) in _PLAIN else _clean(v, key, long, cap, rep) for v in obj]
+    if t in _PLAIN:
+        return obj
+    if isinstance(obj, dict):
+        return _clean_dict(obj, long, cap, rep)
+    if isinstance(obj, list | tuple):
+        return [_clean(v, key, long, cap, rep) for v in obj]
+    # Anything else would reach the model as json.dumps(default=str): sanitize that string.
+    return _clean_str(str(obj), key, long, cap, rep)
+
+
+def _clean_str(text: str, key: str | None, long: frozenset[str], cap: int, rep: Report) -> str:
+    if key is None and text in _CLEAN and len(text) <= cap:
+        return text
+    if key is not None:
+        if text and is_secret_key(key):
             rep.redactions += 1
             return REDACTED
-        if key is not None and key in long:
-            text, offending, redacted = clean_long_text(obj)
+        if key in long:
+            cleaned, offending, redacted = clean_long_text(text)
             if offending:
                 rep.injections.extend(offending)
                 rep.kinds.add("long_text")
             rep.redactions += redacted
-            return text
-        c = clean_label(obj, cap)
-        if c.injection:
-            rep.injections.append(obj)
-            rep.kinds.add(c.injection)
+            return cleaned
+    c = clean_label(text, cap)
+    if c.injection:
+        rep.injections.append(text)
+        rep.kinds.add(c.injection)
+    elif c.redacted or c.truncated:
         rep.redactions += c.redacted
         rep.truncations += c.truncated
-        return c.text
-    if isinstance(obj, dict):
-        out: dict[str, Any] = {}
-        secret_env = _is_secret_env(obj)
-        for n, (k, v) in enumerate(obj.items()):
-            ck = clean_label(str(k), cap)
+    return c.text
+
+
+def _clean_dict(obj: dict[Any, Any], long: frozenset[str], cap: int, rep: Report) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    clean_set, plain, secret_key = _CLEAN, _PLAIN, is_secret_key  # locals: this loop is hot
+    name = obj.get("name")
+    secret_env = type(name) is str and "value" in obj and secret_key(name)
+    for k, v in obj.items():
+        sk = k if type(k) is str else str(k)
+        if sk in clean_set and len(sk) <= cap:
+            new_key = sk
+        else:
+            ck = clean_label(sk, cap)
             if ck.injection:
-                rep.injections.append(str(k))
+                rep.injections.append(sk)
                 rep.kinds.add(ck.injection)
-                new_key = f"{MARKER_INJECTION} #{n}"
+                new_key = f"{MARKER_INJECTION} #{len(out)}"
             else:
                 new_key = ck.text
-            if secret_env and k == "value" and isinstance(v, str) and v:
-                rep.redactions += 1
-                out[new_key] = REDACTED
-            else:
-                out[new_key] = _clean(v, str(k), long, cap, rep)
-        return out
-    if isinstance(obj, list | tuple):
-        return [_clean(v, key, long, cap, rep) for v in obj]
-    if obj is None or isinstance(obj, bool | int | float):
-        return obj
-    # Anything else would reach the model as json.dumps(default=str): sanitize that string.
-    return _clean(str(obj), key, long, cap, rep)
+        tv = type(v)
+        if tv in plain:
+            out[new_key] = v
+        elif secret_env and k == "value" and isinstance(v, str) and v:
+            rep.redactions += 1
+            out[new_key] = REDACTED
+        elif tv is str and v in clean_set and len(v) <= cap and sk not in long and not secret_key(sk):
+            out[new_key] = v
+        else:
+            out[new_key] = _clean(v, sk, long, cap, rep)
+    return out
 
 
 def _is_secret_env(d: dict[str, Any]) -> bool:
@@ -199,7 +268,11 @@ _ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 def escaped_json(obj: Any) -> str:
     """JSON with `<`, `>`, `&` as \\u escapes: still valid JSON, but can never form a tag."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str).translate(_ESCAPES)
+    try:  # orjson: a tenth of the stdlib's time on a 100-pod result, same compact output
+        text = orjson.dumps(obj, default=str).decode()
+    except TypeError:  # lone surrogates, integers beyond 64 bits, non-string keys
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text.translate(_ESCAPES)
 
 
 def wrap(name: str, obj: Any, *, error: bool = False) -> str:
