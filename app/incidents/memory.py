@@ -191,6 +191,7 @@ class IncidentMemory:
             payload=record.payload(),
         )
         await self._call(lambda c: c.upsert(self._collection, points=[point], wait=True))
+        await self.purge()  # local mode has no other purger (its folder is this process's)
 
     async def similar(
         self, query: str, scope: EffectiveScope, *, limit: int = 3, now: float | None = None

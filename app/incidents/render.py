@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.incidents.summary import Digest, Said
+from app.incidents.summary import Digest, Said, dedup
 
 NOTHING_VISIBLE = (
     "Nothing in this thread that you may see yet (or I took no part in it). "
@@ -39,7 +39,8 @@ def _bullets(items: list[Said], *, with_who: bool = True, empty: str = "None rec
 def timeline(d: Digest, meta: IncidentMeta) -> list[str]:
     """fired → questions, findings, actions (in time order) → resolved."""
     events: list[tuple[str, str]] = []
-    events += [(s.at, f"Question ({s.who}): {s.text}") for s in d.questions]
+    for s in d.questions:  # what people said in the thread: a question, or a statement
+        events.append((s.at, f"{'Question' if s.text.endswith('?') else 'Said'} ({s.who}): {s.text}"))
     events += [(s.at, f"Finding: {s.text}") for s in d.findings]
     events += [(s.at, f"Action mentioned ({s.who}): {s.text}") for s in d.actions]
     events.sort(key=lambda e: e[0])  # stable: same minute keeps question → finding → action
@@ -103,7 +104,7 @@ def catchup_text(d: Digest, meta: IncidentMeta | None) -> str:
         "*Ruled out*",
         *_bullets(d.ruled_out),
         "*Who is doing what*",
-        *_bullets(d.doing + d.actions[-3:], empty="Nobody has said yet."),
+        *_bullets(dedup(d.doing + d.actions[-3:]), empty="Nobody has said yet."),
         "*Open questions*",
         *_bullets(d.open_questions, with_who=False, empty="None recorded."),
         f"*Fix confirmed*: {d.fix.text} ({d.fix.who})" if d.fix else "*Fix confirmed*: not yet.",

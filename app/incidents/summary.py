@@ -94,10 +94,10 @@ def answer_findings(turns: Sequence[ThreadTurn]) -> list[tuple[ThreadTurn, str]]
 
 
 def who(turn: ThreadTurn, names: Mapping[str, str]) -> str:
-    if turn.user_id == ALERT_USER:
-        return "Alertmanager"
     if turn.role == "assistant":
         return "aiops"
+    if turn.user_id == ALERT_USER:
+        return "Alertmanager"
     if turn.slack_user_id:
         return names.get(turn.slack_user_id, turn.slack_user_id)
     return turn.user_id
@@ -122,7 +122,7 @@ def digest(
         if person:
             d.questions.append(said(turn, turn.content.strip()[:MAX_SENTENCE]))
         for s in sentences(turn.content):
-            if _ACTION.search(s):
+            if person and _ACTION.search(s):  # what people did or said they do, not suggestions
                 d.actions.append(said(turn, s))
             if _RULED_OUT.search(s):
                 d.ruled_out.append(said(turn, s))
@@ -134,11 +134,11 @@ def digest(
                 d.open_questions.append(said(turn, s))
     d.findings = [said(t, s) for t, s in findings(turns)]
     for name in ("questions", "findings", "actions", "ruled_out", "doing", "open_questions"):
-        setattr(d, name, _dedup(getattr(d, name))[-MAX_ITEMS:])
+        setattr(d, name, dedup(getattr(d, name))[-MAX_ITEMS:])
     return d
 
 
-def _dedup(items: list[Said]) -> list[Said]:
+def dedup(items: list[Said]) -> list[Said]:
     seen: set[str] = set()
     out = []
     for item in items:
