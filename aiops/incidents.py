@@ -5,7 +5,9 @@ the private `/aiops catchup` and `/aiops postmortem` commands."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from app.agent.base import Agent
 from app.commands import Command
@@ -14,9 +16,24 @@ from app.incidents.commands import CATCHUP, POSTMORTEM, IncidentCommands
 from app.incidents.memory import IncidentMemory
 from app.incidents.resolve import IncidentRecorder
 from app.incidents.triage import IncidentAwareAgent
+from app.slack.workspace import SlackWorkspace
+from app.stores import Stores
+from kernel.audit import AuditSink
 
-if TYPE_CHECKING:
-    from aiops.bootstrap import Runtime
+
+class Runtime(Protocol):
+    """What these builders read of `aiops.bootstrap.Runtime` (no import back: no cycle)."""
+
+    @property
+    def stores(self) -> Stores: ...
+    @property
+    def slack(self) -> AsyncWebClient: ...
+    @property
+    def audit(self) -> AuditSink: ...
+    @property
+    def incidents(self) -> IncidentMemory | None: ...
+    @property
+    def workspace(self) -> SlackWorkspace: ...
 
 
 def build_incident_memory(settings: Settings, secrets: Secrets) -> IncidentMemory:
