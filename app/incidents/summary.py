@@ -23,6 +23,8 @@ MAX_SENTENCE = 300
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 _FENCE = re.compile(r"```.*?(```|\Z)", re.S)
+_NOT_PROSE = re.compile(r"^(\*[^*]+\*|_[^_]+_|(⚠️|:warning:).*)$")
+_BOLD = re.compile(r"\*([^*\n]+)\*")
 _FIX = re.compile(
     r"\b(fixed|fix (was|is)|the fix|fix:|resolved (it )?by|mitigated|rolled back|rolling back|reverted|"
     r"restarted|scaled (up|out)|raised the|increased the|bumped)\b",
@@ -78,11 +80,13 @@ class FindingsSource(Protocol):
 
 
 def sentences(text: str) -> list[str]:
-    """Prose sentences: code blocks dropped, Markdown bullets and emphasis stripped, capped."""
+    """Prose sentences: code blocks, headings (a line that is all bold or italic) and notices
+    (":warning:" lines, e.g. the offline-mode banner) dropped; bullets and emphasis stripped; capped."""
     text = _FENCE.sub(" ", text)
+    lines = [ln for ln in text.splitlines() if not _NOT_PROSE.match(ln.strip())]
     out = []
-    for raw in _SENTENCE_SPLIT.split(text):
-        s = raw.strip().lstrip("-•*> ").strip().strip("*_")
+    for raw in _SENTENCE_SPLIT.split("\n".join(lines)):
+        s = _BOLD.sub(r"\1", raw).strip().lstrip("-•◦*> ").strip().strip("*_")
         if len(s) >= 8 and not s.startswith(("_audit ref", "#", "|")):
             out.append(s if len(s) <= MAX_SENTENCE else s[:MAX_SENTENCE] + "…")
     return out

@@ -183,7 +183,12 @@ async def test_catchup_shows_nothing_out_of_the_askers_scope(start: Start) -> No
     alice = await ephemeral(h, ALICE, CHANNEL, "catch-up", thread=thread)
     assert "ledger job holds a table lock" in alice and "Checkout looks healthy" in alice
     assert "not the cause" in alice.split("*Ruled out*")[1]
+    # by the slash command with a link to the thread: the same; a link into another channel: refused
+    link = f"https://sim.slack.com/archives/{CHANNEL}/p{thread.replace('.', '')}"
+    assert await slash(h, VERA, CHANNEL, f"catchup {link}") == vera
+    elsewhere = await slash(h, ALICE, INCIDENT_CHANNEL, f"catchup {link}")
+    assert "another channel" in elsewhere and "ledger" not in elsewhere
     # private: nothing was posted to the thread for everyone
     assert not [m for m in h.slack.bot_replies(CHANNEL, thread) if "Catch-up" in m.text]
     rows = await h.audit_rows("query", user_message="/aiops catchup")
-    assert {r["user_id"] for r in rows} == {"kc-alice", "kc-vera"}
+    assert [r["user_id"] for r in rows] == ["kc-vera", "kc-alice", "kc-vera"]
