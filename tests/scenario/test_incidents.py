@@ -160,6 +160,10 @@ async def test_postmortem_on_resolve_and_the_incident_found_again_only_in_scope(
     await h.sender.dm(VERA, DM_VERA, "have we seen PaymentsOOM before?")
     await h.slack.wait_for(lambda: len(model.sim.requests) >= 5, timeout=15)
     assert "<past_incidents>" not in model.last_request() and "v41" not in model.last_request()
+    # an ordinary question that neither names the alert nor asks about the past carries none along
+    await h.sender.dm(ALICE, DM_ALICE, "is the payments database healthy right now?")
+    await h.slack.wait_for(lambda: len(model.sim.requests) >= 6, timeout=15)
+    assert "<past_incidents>" not in model.last_request()
     # vera cannot catch up on the payments thread either
     refused = await slash(h, VERA, INCIDENT_CHANNEL, "catchup")
     assert "v41" not in refused and "OOMKilled" not in refused
