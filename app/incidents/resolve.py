@@ -46,13 +46,13 @@ class Names:
         self._cache: dict[str, str] = {}
 
     async def of(self, user_ids: set[str]) -> Mapping[str, str]:
-        for uid in user_ids - set(self._cache):
+        for uid in {u for u in user_ids if u.startswith(("U", "W"))} - set(self._cache):
             try:
                 user = (await self._slack.users_info(user=uid))["user"]
                 self._cache[uid] = str(user.get("name") or user.get("real_name") or uid)
             except (SlackApiError, KeyError, TypeError):
                 self._cache[uid] = uid
-        return {u: self._cache[u] for u in user_ids}
+        return {u: self._cache.get(u, u) for u in user_ids}
 
 
 async def permalink(slack: AsyncWebClient, channel: str, ts: str) -> str | None:

@@ -187,6 +187,10 @@ async def test_catchup_shows_nothing_out_of_the_askers_scope(start: Start) -> No
     alice = await ephemeral(h, ALICE, CHANNEL, "catch-up", thread=thread)
     assert "ledger job holds a table lock" in alice and "Checkout looks healthy" in alice
     assert "not the cause" in alice.split("*Ruled out*")[1]
+    # her postmortem of the (still open) thread is as narrow
+    md = await ephemeral(h, VERA, CHANNEL, "postmortem", thread=thread)
+    assert "# Postmortem: this thread" in md and "(still open)" in md and "Checkout looks healthy" in md
+    assert "ledger" not in md and "payments" not in md.lower()
     # by the slash command with a link to the thread: the same; a link into another channel: refused
     link = f"https://sim.slack.com/archives/{CHANNEL}/p{thread.replace('.', '')}"
     assert await slash(h, VERA, CHANNEL, f"catchup {link}") == vera
@@ -196,3 +200,4 @@ async def test_catchup_shows_nothing_out_of_the_askers_scope(start: Start) -> No
     assert not [m for m in h.slack.bot_replies(CHANNEL, thread) if "Catch-up" in m.text]
     rows = await h.audit_rows("query", user_message="/aiops catchup")
     assert [r["user_id"] for r in rows] == ["kc-vera", "kc-alice", "kc-vera"]
+    assert len(await h.audit_rows("query", user_message="/aiops postmortem")) == 1
