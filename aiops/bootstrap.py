@@ -26,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from aiops.http import build_metrics_app, build_web_app
+from aiops.incidents import build_incident_memory, incident_commands, incident_recorder, with_incident_memory
 from aiops.llm import build_model_client
 from aiops.sources import build_tools_for
 from aiops.tls import client_ssl_context
@@ -39,6 +40,7 @@ from app.audit.slash import AuditCommand
 from app.audit.status import AuditStatus
 from app.commands import Command, WithCommands
 from app.config import Secrets, Settings
+from app.incidents.memory import IncidentMemory
 from app.logctx import JobLoggingWorker
 from app.memory.commands import MEMORY, REMEMBER, MemoryCommands
 from app.memory.notes import NoteStore
@@ -54,6 +56,7 @@ from app.secrets_watch import SecretsWatcher
 from app.sessions import SessionStore
 from app.slack.neutralize import hosts_of
 from app.slack.posts import SlackPosts
+from app.slack.workspace import SlackWorkspace
 from app.store_auth import StoreCredentials
 from app.stores import Stores, open_stores
 from app.thread_intake import ThreadIntake, alert_thread_lookup
@@ -68,7 +71,6 @@ from tools.blocklist import Blocklist
 from tools.router import ToolRouter
 
 log = logging.getLogger(__name__)
-
 
 
 def build_slack_client(
@@ -176,6 +178,11 @@ class Runtime:
     _intake: EventIntake | None = field(default=None)
     watcher: SecretsWatcher | None = field(default=None)
     """Re-reads the secret files (serve, worker); None = values fixed at start (tests, demo)."""
+    incidents: IncidentMemory | None = field(default=None)  # resolved incidents (aiops/incidents.py)
+    workspace: SlackWorkspace = field(init=False)  # our Slack host: links to incident threads
+
+    def __post_init__(self) -> None:
+        self.workspace = SlackWorkspace(self.slack)
 
     @property
     def bolt(self) -> AsyncApp:
@@ -264,7 +271,7 @@ class Runtime:
         pg = self.stores.pg
         identity: Any = self.identity  # the IdentityService (channel scopes too), behind the protocol
         memory = MemoryCommands(identity=identity, pool=pg, audit=self.audit)
-        return {
+        return incident_commands(self, identity) | {
             AUDIT_COMMAND: AuditCommand(pool=pg, identity=identity),
             JOBS_COMMAND: JobsCommand(identity=identity, pool=pg, queue=self.queue, audit=self.audit),
             REMEMBER: memory,
@@ -279,6 +286,7 @@ class Runtime:
         max_deliveries: int = 3,
     ) -> Worker:
         self._consumers += 1
+        self.workspace.start()  # learn our workspace's host (links to incident threads)
         pause = PauseCommands(
             switch=RedisPauseSwitch(redis=self.stores.redis, prefix=self.settings.redis_prefix),
             identity=self.identity,
@@ -311,7 +319,9 @@ class Runtime:
                     self.settings.prometheus_external_url, self.settings.alertmanager_external_url
                 ),
                 login_hosts=hosts_of(self.settings.keycloak_url),
+                workspace_hosts=self.workspace.hosts,
             ),
+            incidents=incident_recorder(self),
         )
 
     async def aclose(self) -> None:
@@ -319,6 +329,8 @@ class Runtime:
             await self.watcher.stop()
         if self._intake is not None:
             await self._intake.aclose()
+        if self.incidents is not None:
+            await self.incidents.close()
         closer = getattr(self.identity, "aclose", None)
         if closer is not None:
             await closer()
@@ -335,8 +347,10 @@ async def build_runtime(
     metrics: Metrics | None = None,
     tools: Sequence[Tool] | None = None,
     watcher: SecretsWatcher | None = None,
+    incidents: bool = True,
 ) -> Runtime:
-    """Connect everything. Overrides exist for the demo/tests (simulated Slack workspace)."""
+    """Connect everything. Overrides exist for the demo/tests (simulated Slack workspace);
+    `incidents=False`: no incident memory (Qdrant local mode is one process at a time)."""
     stores = await open_stores(
         database_url=settings.database_url,
         redis_url=settings.redis_url,
@@ -354,6 +368,7 @@ async def build_runtime(
         slack = slack or build_slack_client(settings, secrets, metrics)
         if watcher is not None:  # Bolt's authorize and the workers read client.token per call
             watcher.subscribe(lambda _name, value: setattr(slack, "token", value), "slack_bot_token")
+        memory = build_incident_memory(settings, secrets) if incidents else None
         return Runtime(
             settings=settings,
             secrets=secrets,
@@ -368,8 +383,7 @@ async def build_runtime(
             or build_identity(
                 settings, secrets, audit=audit, metrics=metrics, stores=stores, slack=slack
             ),
-            agent=agent
-            or build_agent(
+            agent=with_incident_memory(agent or build_agent(
                 settings,
                 secrets,
                 stores=stores,
@@ -377,8 +391,9 @@ async def build_runtime(
                 metrics=metrics,
                 tools=build_tools_for(settings, secrets) if tools is None else tools,
                 watcher=watcher,
-            ),
+            ), memory),
             watcher=watcher,
+            incidents=memory,
         )
     except BaseException:
         await stores.aclose()

@@ -22,6 +22,8 @@ HELP = (
     "• `/aiops remember <note>` / `/aiops memory` — teach me something about this channel's namespaces "
     "(analysts and admins) / list what the team taught me.\n"
     "• `/aiops jobs list|add|run|delete` — scheduled digests for this channel (admins).\n"
+    "• `@aiops catchup` / `@aiops postmortem` in an incident thread (or `/aiops catchup|postmortem "
+    "[link]`) — privately: what is known so far / the postmortem as Markdown, from what you may see.\n"
     "• `/aiops audit <id>` — what an answer did (the asker or an admin).\n"
     "• `/aiops help` — this message.\n"
     "What you may see: viewers and analysts see their own namespaces (analysts also get "

@@ -42,7 +42,8 @@ def scope_within(tag: Any, asker: EffectiveScope) -> bool:
 
 
 _INSERT = (
-    "INSERT INTO conversations (session_id, user_id, role, content, audit_id) VALUES ($1, $2, $3, $4, $5)"
+    "INSERT INTO conversations (session_id, user_id, role, content, audit_id, scope, slack_user_id) "
+    "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)"
 )
 
 
@@ -87,9 +88,12 @@ class SessionStore:
         turns: list[Turn],
         audit_id: UUID | None,
         scope: dict[str, Any] | None = None,
+        slack_user_id: str | None = None,
     ) -> None:
         """Add turns to the live session (refreshing its TTL) and to the history table.
-        `scope`: `scope_tag()` of the job that produced them."""
+        `scope`: `scope_tag()` of the job that produced them (kept in the table too, so a catch-up
+        or postmortem shows each reader only the turns their scope covers); `slack_user_id`: who
+        asked (named in catch-ups and postmortems)."""
         if not turns:
             return
         key = self.key(session_id)
@@ -99,7 +103,12 @@ class SessionStore:
             pipe.ltrim(key, -self._max_turns, -1)
             pipe.expire(key, self.ttl_s)
             await pipe.execute()
+        tag = json.dumps(scope) if scope is not None else None
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.executemany(
-                _INSERT, [(session_id, user_id, t.role, t.content, audit_id) for t in turns]
+                _INSERT,
+                [
+                    (session_id, user_id, t.role, t.content, audit_id, tag, slack_user_id)
+                    for t in turns
+                ],
             )

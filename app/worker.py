@@ -37,6 +37,9 @@ from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
 from app.assistant_thread import AssistantThreads
+from app.incidents.commands import COMMANDS as INCIDENT_COMMANDS
+from app.incidents.commands import as_thread_command
+from app.incidents.resolve import AlertResolution, IncidentRecorder
 from app.job_audit import query_event, write_once
 from app.jobs import Job
 from app.private_reply import PrivateReplies
@@ -53,9 +56,8 @@ from kernel.scope import EffectiveScope
 
 log = logging.getLogger(__name__)
 
-IDENTITY_COMMANDS = frozenset(
-    {"whoami", "login", "logout", "links", "pause", "resume", "audit", "jobs", "remember", "memory"}
-)  # answered privately
+_NAMED = {"whoami", "login", "logout", "links", "pause", "resume", "audit", "jobs", "remember", "memory"}
+IDENTITY_COMMANDS = frozenset(_NAMED) | INCIDENT_COMMANDS  # answered privately (+ catchup, postmortem)
 
 
 class Reply(AnswerSurface, Protocol):
@@ -98,6 +100,7 @@ class Worker:
         ready_check: Probe | None = None,
         max_held: int = 1000,
         posts: SlackPosts | None = None,
+        incidents: IncidentRecorder | None = None,
     ) -> None:
         self._q = queue
         self._posts = posts or SlackPosts(client=slack)  # neutralized posts, links only to our hosts
@@ -118,6 +121,9 @@ class Worker:
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._scheduler = scheduler  # fires due scheduled digests (once across all workers)
         self._alert_threads = AlertThreads(redis=redis, slack=slack, prefix=prefix, owner=consumer)
+        self._resolution = AlertResolution(  # resolve reply, then the postmortem and incident memory
+            threads=self._alert_threads, posts=self._posts, states=states, audit=audit, recorder=incidents
+        )
         self._private = PrivateReplies(slack=slack)
         self._assistant = AssistantThreads(slack=slack, identity=identity)
         self._slots = asyncio.Semaphore(self._concurrency)
@@ -212,10 +218,10 @@ class Worker:
 
     async def process(self, d: Delivery) -> str:
         """Handle one delivery; returns an outcome label. Raises → entry stays pending."""
-        job = d.job
-        if job is None:
+        if d.job is None:
             await self._q.ack(d.entry_id)
             return "dropped"
+        job = as_thread_command(d.job)  # "@aiops catchup" in a thread: a private command
         if d.reclaimed:
             self._metrics.jobs_reclaimed.inc()
         raw = await self._states.raw(job.job_id)
@@ -230,7 +236,7 @@ class Worker:
         if job.kind == "command" and job.command in IDENTITY_COMMANDS:
             await self._identity_command(job)
         elif job.kind == "alert" and (job.alert or {}).get("status") == "resolved":
-            await self._resolve_alert(job)
+            await self._resolution.resolve(job)
         elif job.kind == "assistant":  # the assistant container opened: title + suggested prompts
             await self._assistant.prepare(job)
         else:
@@ -303,6 +309,7 @@ class Worker:
                 turns=[Turn("user", job.text), Turn("assistant", raw["answer_text"])],
                 audit_id=job.audit_id,
                 scope=json.loads(raw["scope_tag"]) if raw.get("scope_tag") else None,
+                slack_user_id=job.user_id,
             )
             await self._states.update(job.job_id, session_saved=True)
 
@@ -377,22 +384,3 @@ class Worker:
         await mark_started_thread(self._redis, self._prefix, job, ts)  # follow-ups there are for us
         await self._states.update(job.job_id, thread_ts=ts)
         return ts
-
-    async def _resolve_alert(self, job: Job) -> None:
-        alert = job.alert or {}
-        text = messages.alert_resolved_reply(alert)
-        root = await self._alert_threads.mark_resolved(job)
-        raw = await self._states.raw(job.job_id)
-        if not raw.get("message_ts"):
-            ts = await self._posts.post(job.channel_id, messages.with_audit_ref(text, job.audit_id), root)
-            await self._states.update(job.job_id, thread_ts=root, message_ts=ts)
-        await self._states.update(
-            job.job_id,
-            answered=True,
-            user_id=job.user_id,
-            session_id=f"{job.channel_id}:{root}",
-            response_hash=sha256_hex(text),
-        )
-        await self._complete(job, await self._states.raw(job.job_id))
-
-

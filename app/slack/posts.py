@@ -7,6 +7,8 @@ Answers go through `ThreadReply` (reply.py), built here with the allowed link ho
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.jobs import Job, JobStateStore
@@ -21,13 +23,24 @@ class SlackPosts:
         client: AsyncWebClient,
         link_hosts: frozenset[str] = frozenset(),
         login_hosts: frozenset[str] = frozenset(),
+        workspace_hosts: Collection[str] = (),
     ) -> None:
         """`link_hosts`: the only hosts links may point to (Prometheus / Alertmanager external
         URLs). Private replies may also link to `login_hosts` (the identity provider's
-        device-login page)."""
+        device-login page). `workspace_hosts`: our Slack workspace's host once learned (a live
+        collection, app.slack.workspace): links to our own threads."""
         self._client = client
-        self.link_hosts = link_hosts
-        self._private_hosts = link_hosts | login_hosts
+        self._link_hosts = link_hosts
+        self._login_hosts = login_hosts
+        self._workspace = workspace_hosts
+
+    @property
+    def link_hosts(self) -> frozenset[str]:
+        return self._link_hosts | frozenset(self._workspace)
+
+    @property
+    def _private_hosts(self) -> frozenset[str]:
+        return self.link_hosts | self._login_hosts
 
     def neutralize(self, text: str) -> str:
         return neutralize(text, self.link_hosts)

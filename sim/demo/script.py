@@ -75,9 +75,13 @@ async def play_script(app: DemoApp, n: Narrator) -> None:
     await app.slack.wait_for(lambda: app.slack.ephemerals(INCIDENTS, vera.user_id), timeout=ANSWER_TIMEOUT_S)
     n.done(t)
 
-    t = n.step("Alertmanager sends resolved → the same thread is updated")
+    t = n.step("Alertmanager sends resolved → the same thread is updated and gets its postmortem")
     await app.post_alert(alert("resolved"))
     await app.answer(INCIDENTS, root_ts, after=2)
+    await app.slack.wait_for(
+        lambda: [m for m in app.slack.bot_replies(INCIDENTS, root_ts) if "Postmortem" in m.text],
+        timeout=ANSWER_TIMEOUT_S,
+    )
     n.done(t, "updated")
 
 
