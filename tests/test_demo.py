@@ -21,7 +21,7 @@ def run_demo(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Com
     return subprocess.run(
         [sys.executable, "-m", "aiops.cli", "demo", *args],
         cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(env["HOME"]), **env},
+        env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH": str(REPO), "HOME": str(env["HOME"]), **env},
         input=stdin,
         capture_output=True,
         text=True,
