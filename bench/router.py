@@ -37,8 +37,9 @@ from kernel.scope import Identity, effective_scope
 from tools import sanitize
 from tools.base import JSON, Tool, ToolContext
 from tools.blocklist import Blocklist
-from tools.router import ToolRouter, _all_allowed, _walk
+from tools.router import ToolRouter
 from tools.schema import Violation
+from tools.scope_filter import all_allowed, walk
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
@@ -210,9 +211,9 @@ def _cpu_stages(
     long = tool.long_text_fields
 
     def scope_filter(d: Any) -> Any:
-        if not before and _all_allowed(d, ctx.scope, set()):
+        if not before and all_allowed(d, ctx.scope, set()):
             return d
-        return _walk(d, ctx.scope, set(), [0, 0], in_list=False)
+        return walk(d, ctx.scope, set(), [0, 0], in_list=False)
 
     return {
         "validate in": lambda d: reg.inputs.first_error(args),

@@ -74,11 +74,11 @@ def never_all_allowed(obj: Any, scope: Any, blocked: set[str]) -> bool:
 @contextlib.contextmanager
 def baseline_pipeline() -> Iterator[None]:
     """Run the router with the baseline stages swapped in (measurement only)."""
-    saved = (sanitize.clean, sanitize.escaped_json, tools.router._all_allowed)
+    saved = (sanitize.clean, sanitize.escaped_json, tools.router.all_allowed)
     sanitize.clean = plain_clean
     sanitize.escaped_json = stdlib_escaped_json
-    tools.router._all_allowed = never_all_allowed
+    tools.router.all_allowed = never_all_allowed
     try:
         yield
     finally:
-        sanitize.clean, sanitize.escaped_json, tools.router._all_allowed = saved
+        sanitize.clean, sanitize.escaped_json, tools.router.all_allowed = saved

@@ -15,13 +15,14 @@ import pytest
 from tests.conftest import REDIS_URL
 
 REPO = Path(__file__).resolve().parents[1]
+ROOT_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"  # sbin: as root, pgserver adds its own user (useradd)
 
 
 def run_demo(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "aiops.cli", "demo", *args],
         cwd=REPO,
-        env={"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "PYTHONPATH": str(REPO), "HOME": str(env["HOME"]), **env},
+        env={"PATH": ROOT_PATH, "PYTHONPATH": str(REPO), "HOME": str(env["HOME"]), **env},
         input=stdin,
         capture_output=True,
         text=True,

@@ -26,6 +26,7 @@ from tools import sanitize
 from tools.base import JSON, Artifact, Tool, ToolContext
 from tools.blocklist import Blocklist
 from tools.schema import Validator, compile_schema
+from tools.scope_filter import OutOfScope, all_allowed, strings_of, walk
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,6 @@ class _Registered:
     tool: Tool
     inputs: Validator
     outputs: Validator
-
-
-class _OutOfScope(Exception):
-    """A namespaced dict outside any list is out of scope: the whole result is withheld."""
 
 
 class _FilteredOut(ScopeDenied):
@@ -214,13 +211,13 @@ class ToolRouter:
         """Second layer: drop list items holding an out-of-scope namespace or a blocked value."""
         blocked: set[str] = set()
         if await self._blocklist.active():
-            blocked = await self._blocklist.blocked(list(_strings(result)))
-        if _all_allowed(result, scope, blocked):
+            blocked = await self._blocklist.blocked(strings_of(result))
+        if all_allowed(result, scope, blocked):
             return result, 0, 0  # the common case: nothing to drop, so no copy
         counts = [0, 0]
         try:
-            filtered, _, _ = _walk(result, scope, blocked, counts, in_list=False)
-        except _OutOfScope:
+            filtered, _, _ = walk(result, scope, blocked, counts, in_list=False)
+        except OutOfScope:
             raise _FilteredOut("the result contained data outside your scope and was withheld") from None
         return filtered, counts[0], counts[1]
 
@@ -305,112 +302,3 @@ def _too_large(name: str, args: JSON, size: int, limit: int) -> str:
         "Narrow the query: filter by namespace or label selector, aggregate (sum by, topk), "
         "shorten the time range or raise the step, or ask for fewer lines."
     )
-
-
-def _strings(obj: Any) -> list[str]:
-    out: list[str] = []
-    stack = [obj]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, str):
-            out.append(cur)
-        elif isinstance(cur, dict):
-            out.extend(k for k in cur if isinstance(k, str))
-            stack.extend(cur.values())
-        elif isinstance(cur, list | tuple):
-            stack.extend(cur)
-    return out
-
-
-def _all_allowed(obj: Any, scope: EffectiveScope, blocked: set[str]) -> bool:
-    """True when `_walk` would change nothing: no namespace outside the scope, no blocked value.
-    Read-only and iterative, so the usual result costs one pass and no allocation. Any shape it
-    does not know (a dict or list subclass, an odd namespace) sends the result to `_walk`."""
-    stack = [obj]
-    pop, push = stack.pop, stack.append
-    while stack:
-        cur = pop()
-        t = type(cur)
-        if t is dict:
-            if "namespace" in cur:
-                ns = cur["namespace"]
-                if type(ns) is not str or not scope.allows(ns):
-                    return False
-            for k, v in cur.items():
-                tv = type(v)
-                if tv is str:
-                    if blocked and v in blocked:
-                        return False
-                elif tv is dict or tv is list:
-                    push(v)
-                elif tv not in _SCALARS:
-                    return False
-                if blocked and k in blocked:
-                    return False
-        elif t is list:
-            for v in cur:
-                tv = type(v)
-                if tv is dict or tv is list:
-                    push(v)
-                elif tv is str:
-                    if blocked and v in blocked:
-                        return False
-                elif tv not in _SCALARS:
-                    return False
-        elif t is str:
-            if blocked and cur in blocked:
-                return False
-        elif t not in _SCALARS:
-            return False
-    return True
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-"""Exact types handled inline; anything else (dict/list subclasses too) goes through `_walk`."""
-
-
-def _walk(
-    obj: Any, scope: EffectiveScope, blocked: set[str], counts: list[int], *, in_list: bool
-) -> tuple[Any, bool, bool]:
-    """Returns (value, out_of_scope, blocked). Flags bubble up to the nearest list item, which
-    is dropped; an out-of-scope dict outside every list raises `_OutOfScope`.
-    (Hot path: scalars are handled inline instead of by recursion.)"""
-    if isinstance(obj, str):
-        return (sanitize.MARKER_BLOCKED, False, True) if obj in blocked else (obj, False, False)
-    if isinstance(obj, list | tuple):
-        kept = []
-        for item in obj:
-            if type(item) in _SCALARS:
-                value, oos, blk = item, False, item in blocked
-            else:
-                value, oos, blk = _walk(item, scope, blocked, counts, in_list=True)
-            if oos:
-                counts[0] += 1
-            elif blk:
-                counts[1] += 1
-            else:
-                kept.append(value)
-        return kept, False, False
-    if isinstance(obj, dict):
-        oos = blk = False
-        if "namespace" in obj:
-            ns = obj["namespace"]
-            if isinstance(ns, str) or (ns is None and in_list):
-                oos = not scope.allows(ns)
-        out: dict[str, Any] = {}
-        for key, value in obj.items():
-            if key in blocked:
-                blk = True
-            if type(value) in _SCALARS:
-                if value in blocked:
-                    out[key], blk = sanitize.MARKER_BLOCKED, True
-                else:
-                    out[key] = value
-            else:
-                new, child_oos, child_blk = _walk(value, scope, blocked, counts, in_list=in_list)
-                oos, blk = oos or child_oos, blk or child_blk
-                out[key] = new
-        if oos and not in_list:
-            raise _OutOfScope
-        return out, oos, blk
-    return obj, False, False

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bench.router_baseline import plain_clean
 from kernel.scope import Identity, effective_scope
 from tools import sanitize
-from tools.router import _all_allowed, _walk
+from tools.scope_filter import all_allowed, walk
 
 NAMESPACES = ["shop", "payments", "kube-system", ""]
 TRICKY = [
@@ -58,7 +58,7 @@ def all_strings(obj: Any) -> list[str]:
 @example(value={"name": "DB_PASSWORD", "value": "Ready"}, cap=256, warm=True)  # a secret env entry
 @example(value={"message": "Ready"}, cap=256, warm=True)  # long-text field
 @example(value={"k" * 300: 1}, cap=16, warm=True)  # a key over the cap
-def test_fast_sanitizer_equals_the_plain_walk(value: Any, cap: int, warm: bool) -> None:
+def test_fast_sanitizer_equals_the_plainwalk(value: Any, cap: int, warm: bool) -> None:
     if warm:  # every string already seen as a label: the fast path wherever it could apply
         sanitize.clean([*all_strings(value), *TRICKY], long_text_fields=frozenset(), max_label_chars=1000)
     else:
@@ -83,7 +83,7 @@ def test_the_filter_skips_copying_only_when_nothing_would_be_dropped(
     scope = effective_scope(
         Identity("U1", "kc-1", "u", frozenset({"viewer"}), allowed), channel_id=None, channel_namespaces=None
     )
-    if _all_allowed(value, scope, blocked):
+    if all_allowed(value, scope, blocked):
         counts = [0, 0]
-        filtered, oos, blk = _walk(value, scope, blocked, counts, in_list=False)
+        filtered, oos, blk = walk(value, scope, blocked, counts, in_list=False)
         assert filtered == value and counts == [0, 0] and not oos and not blk
