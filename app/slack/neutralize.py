@@ -75,14 +75,19 @@ class StreamSafe:
     def feed(self, piece: str) -> str:
         text = self._held + piece
         cut = max(text.rfind(" "), text.rfind("\n"), text.rfind("\t")) + 1
-        ready, self._held = text[:cut], text[cut:]
-        if len(self._held) > self.MAX_HELD:
-            ready, self._held = ready + self._held[:-32] + _ZWSP, self._held[-32:]
+        ready, held = text[:cut], text[cut:]
         # `<url|a label with spaces>` may still be open: keep the whole `<…` back.
         opened = ready.rfind("<")
         if opened != -1 and ">" not in ready[opened:] and "\n" not in ready[opened:]:
-            ready, self._held = ready[:opened], ready[opened:] + self._held
-        return neutralize(ready, self._allowed) if ready else ""
+            ready, held = ready[:opened], ready[opened:] + held
+        out = neutralize(ready, self._allowed) if ready else ""
+        if len(held) > self.MAX_HELD:
+            # A fragment of one long word: a link in it may go on in the next piece, so no host
+            # is trusted in it, and the zero-width space keeps the rest from joining it.
+            fragment, held = held[:-32], held[-32:]
+            out += neutralize(fragment) + _ZWSP
+        self._held = held
+        return out
 
     def flush(self) -> str:
         text, self._held = self._held, ""

@@ -6,7 +6,7 @@ import itertools
 import re
 from urllib.parse import urlsplit
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.slack.neutralize import StreamSafe, hosts_of, neutralize
@@ -61,6 +61,8 @@ def test_no_generated_text_can_mention_broadcast_or_link_elsewhere(text: str) ->
 
 @settings(max_examples=200, deadline=None)
 @given(text=hostile, cuts=st.lists(st.integers(0, 200), max_size=8))
+# A long word cut inside a second `https://`: the allowed-looking head must not stay a link.
+@example(text="x" * 120 + f"<https://{PROM}/graphhttps://evil.example\\@{PROM}/", cuts=[])
 def test_text_split_into_stream_pieces_is_neutralized_too(text: str, cuts: list[int]) -> None:
     safe = StreamSafe(ALLOWED)
     bounds = sorted({0, len(text), *(c for c in cuts if c < len(text))})
