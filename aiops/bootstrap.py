@@ -320,6 +320,7 @@ class Runtime:
                 ),
                 login_hosts=hosts_of(self.settings.keycloak_url),
                 workspace_hosts=self.workspace.hosts,
+                prometheus_url=self.settings.prometheus_external_url,
             ),
             incidents=incident_recorder(self),
         )
