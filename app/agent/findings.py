@@ -35,7 +35,8 @@ MAX_UNVERIFIED = 5
 MAX_REFS = 5
 MAX_NEXT = 5
 MAX_CLAIM = 500
-MAX_QUOTE = 400
+MAX_QUOTE = 2_000
+"""A quoted log line is shown whole up to this (a Java exception with its message)."""
 MAX_NOTE = 600
 _BLOCK = re.compile(r"(?ms)^[ \t]*```[ \t]*findings[ \t]*\n(?P<body>.*?)^[ \t]*```[ \t]*$\n?")
 _CALL_REF = re.compile(r"^\s*(?:call\s*)?#?\s*(\d{1,4})\s*$", re.IGNORECASE)
@@ -83,6 +84,8 @@ class FindingsReport:
     """Tools were called but the answer carried no (readable) findings block."""
     source: str = "model"
     """"model" or "analyzers" (offline mode)."""
+    appendix: str | None = None
+    """Markdown shown after the findings (offline mode: the rest of the scope, failed checks)."""
 
     @property
     def supported(self) -> bool:
@@ -101,8 +104,11 @@ def split_block(text: str) -> tuple[str, Any | None, bool]:
         return prose, None, True
 
 
-def check(raw: Any, calls: list[CallRecord], *, may_recommend: bool) -> FindingsReport:
-    """The model's block (parsed JSON) checked against the calls actually made."""
+def check(
+    raw: Any, calls: list[CallRecord], *, may_recommend: bool, by_severity: bool = True
+) -> FindingsReport:
+    """The model's block (parsed JSON) checked against the calls actually made; the findings most
+    severe first unless `by_severity` is False (offline mode keeps its focus-first order)."""
     by_number = {c.number: c for c in calls}
     items = raw.get("findings") if isinstance(raw, dict) else raw
     report = FindingsReport()
@@ -124,7 +130,8 @@ def check(raw: Any, calls: list[CallRecord], *, may_recommend: bool) -> Findings
         severity = _choice(item.get("severity"), SEVERITIES, "info")
         nxt = _text(item.get("next"), MAX_NOTE, may_recommend) or None
         report.findings.append(Finding(claim, severity, confidence, tuple(good), note, nxt))
-    report.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), CONFIDENCES.index(f.confidence)))
+    if by_severity:
+        report.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), CONFIDENCES.index(f.confidence)))
     report.omitted = max(0, len(report.findings) - MAX_FINDINGS)
     del report.findings[MAX_FINDINGS:]
     del report.unverified[MAX_UNVERIFIED:]
@@ -217,7 +224,7 @@ def to_markdown(report: FindingsReport) -> str:
         for f in report.findings:
             lines.append(f"• [{f.severity}, {f.confidence} confidence] {f.claim}")
             for ev in f.evidence:
-                quote = f' — "{ev.quote}"' if ev.quote else ""
+                quote = f" — `{_tick(ev.quote)}`" if ev.quote else ""
                 lines.append(f"    ◦ call {ev.call} `{_tick(ev.label)}`{quote}")
             if f.next_check:
                 lines.append(f"    ◦ next: `{_tick(f.next_check)}`")

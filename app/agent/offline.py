@@ -100,18 +100,23 @@ class OfflineResponder:
             for ns in [ns for ns in focus.namespaces if not scope.allows(ns)][:MAX_NAMESPACES]:
                 await self._call("analyze", {"namespace": ns}, ctx, got)  # refused and audited
                 got.denied.append(ns)
-        text = "\n\n".join([header, *_body(focus, got, scope)])
+        main, after = _body(focus, got, scope)
+        text = "\n\n".join([header, *main, *after])
         evidence = [describe_call(name, args) for name, args in got.calls]
-        # The same structure as a model's cited findings; Slack shows them as blocks beside the
-        # rest of the text (alerts, refusals, problems), the text keeps them for history and the API.
-        report = analyzer_report(
-            _shown(focus, got, scope), got.origin, got.records, may_recommend=scope.may_recommend
+        answer = AgentAnswer(
+            text=text, tool_calls=got.audit, artifacts=got.artifacts, offline=True, evidence=evidence
         )
-        body = "\n\n".join([header, *_body(focus, got, scope, findings=False)])
-        return AgentAnswer(
-            text=text, tool_calls=got.audit, artifacts=got.artifacts, offline=True, evidence=evidence,
-            findings=report, body=body,
-        )
+        carded = _carded(focus, got, scope)
+        if carded is not None:
+            # The same structure as a model's cited findings. Slack shows them as blocks between
+            # the part about the question and the rest; the text keeps them (history, the API).
+            answer.findings = analyzer_report(
+                carded, got.origin, got.records, may_recommend=scope.may_recommend
+            )
+            main, after = _body(focus, got, scope, cards=True)
+            answer.body = "\n\n".join([header, *main])
+            answer.findings.appendix = "\n\n".join(after) or None
+        return answer
 
     async def _call(self, name: str, args: JSON, ctx: ToolContext, got: _Gathered) -> None:
         assert self._router is not None
@@ -187,18 +192,20 @@ def _visible(focus: Focus, scope: EffectiveScope) -> Focus:
     return Focus(namespaces=[ns for ns in focus.namespaces if scope.allows(ns)], names=focus.names)
 
 
-def _shown(focus: Focus, got: _Gathered, scope: EffectiveScope) -> list[Any]:
-    """The analyzer findings in the order the answer shows them: about the focus first."""
+def _carded(focus: Focus, got: _Gathered, scope: EffectiveScope) -> list[Any] | None:
+    """The analyzer findings that answer the question (all of them, most severe first, when
+    nothing was named): shown as cited findings. None when only refused namespaces were asked about."""
     visible = _visible(focus, scope)
     if not visible:
-        return [] if focus.namespaces else _by_severity(got.findings)
-    mine = _by_severity([f for f in got.findings if _about(f, visible)])
-    return mine + _by_severity([f for f in got.findings if not _about(f, visible)])
+        return None if focus.namespaces else _by_severity(got.findings)
+    return _by_severity([f for f in got.findings if _about(f, visible)])
 
 
-def _body(focus: Focus, got: _Gathered, scope: EffectiveScope, *, findings: bool = True) -> list[str]:
-    """The answer's sections; `findings=False` leaves the analyzer findings out (Slack shows
-    them as cited-finding blocks) and keeps alerts, refusals and problems."""
+def _body(
+    focus: Focus, got: _Gathered, scope: EffectiveScope, *, cards: bool = False
+) -> tuple[list[str], list[str]]:
+    """(the parts about the question, the parts after it). `cards`: the findings `_carded`
+    returns are left out — Slack shows them as cited-finding blocks between the two."""
     parts = [
         texts.OFFLINE_OUT_OF_SCOPE.format(namespace=slack_safe(ns, 80), scope=scope.describe())
         for ns in got.denied
@@ -206,30 +213,31 @@ def _body(focus: Focus, got: _Gathered, scope: EffectiveScope, *, findings: bool
     visible = _visible(focus, scope)
     if not visible:
         if focus.namespaces:  # only out-of-scope namespaces were asked about
-            return [*parts, *got.problems]
-        return parts + _unfocused(got, findings=findings) + got.problems
+            return parts, got.problems
+        return parts + ([] if cards else _unfocused_findings(got)), _unfocused_rest(got) + got.problems
     mine = _by_severity([f for f in got.findings if _about(f, visible)])
     rest = _by_severity([f for f in got.findings if not _about(f, visible)])
     my_alerts = [a for a in got.alerts if _alert_about(a, visible)]
     other_alerts = [a for a in got.alerts if not _alert_about(a, visible)]
     label = slack_safe(visible.describe(), 200)
-    shown = mine if findings else []
+    shown = [] if cards else mine
     if shown or my_alerts:
         section = [texts.OFFLINE_FOCUS.format(focus=label)] + [finding_detail(f) for f in shown[:MAX_FOCUSED]]
         if len(shown) > MAX_FOCUSED:
-            section.append(texts.OFFLINE_MORE.format(count=len(mine) - MAX_FOCUSED))
+            section.append(texts.OFFLINE_MORE.format(count=len(shown) - MAX_FOCUSED))
         section += [alert_line(a) for a in my_alerts[:MAX_ITEMS]]
         parts.append("\n".join(section))
     parts += _healthy(visible, mine + my_alerts, scope)
-    also = [finding_line(f, limit=160) for f in rest if findings] + [alert_line(a) for a in other_alerts]
+    after = []
+    also = [finding_line(f, limit=160) for f in rest] + [alert_line(a) for a in other_alerts]
     if also:
         lines = also[:MAX_ALSO]
         if len(also) > MAX_ALSO:
             lines.append(texts.OFFLINE_MORE.format(count=len(also) - MAX_ALSO))
-        parts.append(texts.OFFLINE_ALSO + "\n" + "\n".join(lines))
+        after.append(texts.OFFLINE_ALSO + "\n" + "\n".join(lines))
     elif not got.findings and not got.alerts and not got.problems:
-        parts.append(texts.OFFLINE_NO_FINDINGS)
-    return parts + got.problems
+        after.append(texts.OFFLINE_NO_FINDINGS)
+    return parts, after + got.problems
 
 
 def _healthy(visible: Focus, matched: list[Any], scope: EffectiveScope) -> list[str]:
@@ -252,16 +260,20 @@ def _ns_of(item: JSON) -> Any:
     return item.get("namespace") or (item.get("labels") or {}).get("namespace")
 
 
-def _unfocused(got: _Gathered, *, findings: bool = True) -> list[str]:
-    """No namespace or workload named: everything in scope, the most severe in full."""
+def _unfocused_findings(got: _Gathered) -> list[str]:
+    """No namespace or workload named: every finding in scope, the most severe in full."""
+    findings = _by_severity(got.findings)
+    if not findings:
+        return []
+    lines = [finding_detail(f) for f in findings[:MAX_DETAILED]]
+    lines += [finding_line(f, limit=200) for f in findings[MAX_DETAILED:MAX_ITEMS]]
+    if len(findings) > MAX_ITEMS:
+        lines.append(texts.OFFLINE_MORE.format(count=len(findings) - MAX_ITEMS))
+    return [texts.OFFLINE_FINDINGS + "\n" + "\n".join(lines)]
+
+
+def _unfocused_rest(got: _Gathered) -> list[str]:
     parts = []
-    ordered = _by_severity(got.findings)
-    if ordered and findings:
-        lines = [finding_detail(f) for f in ordered[:MAX_DETAILED]]
-        lines += [finding_line(f, limit=200) for f in ordered[MAX_DETAILED:MAX_ITEMS]]
-        if len(ordered) > MAX_ITEMS:
-            lines.append(texts.OFFLINE_MORE.format(count=len(ordered) - MAX_ITEMS))
-        parts.append(texts.OFFLINE_FINDINGS + "\n" + "\n".join(lines))
     if got.alerts:
         parts.append(texts.OFFLINE_ALERTS + "\n" + "\n".join(alert_line(a) for a in got.alerts[:MAX_ITEMS]))
     if not got.findings and not got.alerts and not got.problems:

@@ -39,7 +39,7 @@ def analyzer_report(
     raw: JSON = {"findings": items}
     if not items:
         raw["unknown"] = texts.OFFLINE_FINDINGS_UNKNOWN
-    report = check(raw, calls, may_recommend=may_recommend)
+    report = check(raw, calls, may_recommend=may_recommend, by_severity=False)  # the focus first
     report.source = "analyzers"
     return report
 

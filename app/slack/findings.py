@@ -25,8 +25,9 @@ MAX_TEXT = 2_900
 MAX_LINK = 1_200
 MAX_SHOWN_EVIDENCE = 6
 """Evidence lines per finding, one context element each (Slack: ≤ 10 elements)."""
-BUDGET = 9_000
+BUDGET = 12_000
 """Characters of all finding blocks together; findings past it are counted, not shown."""
+MAX_APPENDIX = 6_000
 _ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 _TOOL_ICON = {
     "prometheus_query": "📈", "prometheus_range_query": "📈", "k8s_pod_logs": "📜", "k8s_events": "🗒️"
@@ -69,6 +70,8 @@ def findings_blocks(
         tail.append(strings.FINDINGS_NEXT + "\n" + checks)
     if tail:
         out.append(_section("\n".join(tail), hosts))
+    if report.appendix:
+        out.append({"type": "markdown", "text": _clip(neutralize(report.appendix, hosts), MAX_APPENDIX)})
     return out
 
 
@@ -99,7 +102,7 @@ def _evidence_line(ev: Evidence, prometheus_url: str | None) -> str:
         parts.append(strings.GRAPH_ATTACHED)
     line = " · ".join(parts)
     if ev.quote:
-        line += "\n> " + _code(ev.quote, 400)
+        line += "\n> " + _code(ev.quote, 2_000)
     return line
 
 

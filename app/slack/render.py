@@ -158,6 +158,8 @@ def _chars(blocks: list[JSON]) -> int:
     for b in blocks:
         if isinstance(b.get("text"), dict):
             total += len(b["text"].get("text", ""))
+        elif isinstance(b.get("text"), str):
+            total += len(b["text"])
         total += sum(len(e.get("text", "")) for e in b.get("elements", []) if isinstance(e.get("text"), str))
     return total
 
