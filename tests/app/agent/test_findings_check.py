@@ -20,14 +20,14 @@ CALLS = [
                sanitize.wrap("k8s_pod_logs", {"lines": f"INFO start\n{LOG}\npassword=[REDACTED]"})),
     CallRecord(2, "prometheus_query", {"query": "up"}, sanitize.wrap("prometheus_query", {"series": []}),
                query_sent='up{namespace="shop"}'),
-    CallRecord(3, "k8s_events", {"namespace": "x"}, sanitize.wrap("k8s_events", {"error": "denied"}, error=True),
-               is_error=True),
+    CallRecord(3, "k8s_events", {"namespace": "x"},
+               sanitize.wrap("k8s_events", {"error": "denied"}, error=True), is_error=True),
 ]
+_quote = st.one_of(st.sampled_from([LOG[21:], "FATAL", "hunter2", "up", ""]), st.text(max_size=20))
 _ref = st.one_of(
     st.integers(-2, 6), st.text(max_size=12), st.none(), st.booleans(),
     st.fixed_dictionaries({"call": st.one_of(st.integers(0, 5), st.text(max_size=6))},
-                          optional={"quote": st.one_of(st.sampled_from([LOG[21:], "FATAL", "hunter2", "up", ""]),
-                                                       st.text(max_size=20))}),
+                          optional={"quote": _quote}),
 )
 _finding = st.fixed_dictionaries(
     {"claim": st.one_of(st.text(max_size=80), st.integers(), st.none())},

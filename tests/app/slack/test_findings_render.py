@@ -70,7 +70,8 @@ def test_any_number_and_size_of_findings_fits_slack(n_findings: int, n_calls: in
 def test_model_text_is_neutralized_and_links_go_only_to_prometheus() -> None:
     recs = calls(2, "ERROR boom <!channel>")
     raw = {"findings": [
-        {"claim": "<!channel> see [here](https://evil.example/x) <@U123>", "evidence": [{"call": 1, "quote": "boom"}]},
+        {"claim": "<!channel> see [here](https://evil.example/x) <@U123>",
+         "evidence": [{"call": 1, "quote": "boom"}]},
         {"claim": "traffic", "evidence": [2]},
     ], "unknown": "<!here> everything", "next": ["visit https://evil.example"]}
     report = check(raw, recs, may_recommend=True)
@@ -79,7 +80,8 @@ def test_model_text_is_neutralized_and_links_go_only_to_prometheus() -> None:
     assert "<!channel>" not in text and "<!here>" not in text and "<@U123>" not in text
     assert "https://evil.example" not in text
     links = [seg.split("|")[0] for seg in text.split("<")[1:] if seg.startswith("http")]
-    assert links and all(link.startswith(PROM + "/graph?g0.expr=up%7Bnamespace%3D%22shop%22%7D") for link in links)
+    expected = PROM + "/graph?g0.expr=up%7Bnamespace%3D%22shop%22%7D"
+    assert links and all(link.startswith(expected) for link in links)
 
 
 def test_without_an_external_url_there_is_no_link() -> None:
