@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ MAX_QUOTE = 2_000
 """A quoted log line is shown whole up to this (a Java exception with its message)."""
 MAX_NOTE = 600
 _BLOCK = re.compile(r"(?ms)^[ \t]*```[ \t]*findings[ \t]*\n(?P<body>.*?)^[ \t]*```[ \t]*$\n?")
+_UNCLOSED = re.compile(r"(?m)^[ \t]*```[ \t]*findings[ \t]*$")
 _CALL_REF = re.compile(r"^\s*(?:call\s*)?#?\s*(\d{1,4})\s*$", re.IGNORECASE)
 
 
@@ -91,13 +92,20 @@ class FindingsReport:
     def supported(self) -> bool:
         return bool(self.findings)
 
+    def to_json(self) -> dict[str, Any]:
+        """For the API's `final` event: the checked findings, as data."""
+        return asdict(self)
+
 
 def split_block(text: str) -> tuple[str, Any | None, bool]:
     """(the text without its findings block(s), the parsed last block or None, found-but-unreadable)."""
     blocks = list(_BLOCK.finditer(text))
+    prose = _BLOCK.sub("", text)
+    if cut := _UNCLOSED.search(prose):  # cut off (max_tokens): never show the raw JSON
+        return prose[: cut.start()].strip(), None, True
     if not blocks:
         return text, None, False
-    prose = _BLOCK.sub("", text).strip()
+    prose = prose.strip()
     try:
         return prose, json.loads(blocks[-1].group("body")), False
     except ValueError:

@@ -70,6 +70,8 @@ def test_block_is_split_from_the_prose_and_bad_json_is_reported() -> None:
     assert prose == "Summary.\nAfter." and raw == {"findings": []} and not bad
     prose, raw, bad = split_block("Summary.\n```findings\n{nope\n```")
     assert prose == "Summary." and raw is None and bad
+    prose, raw, bad = split_block('Summary.\n```findings\n{"findings": [{"claim": "cut off')  # max_tokens
+    assert prose == "Summary." and raw is None and bad
 
 
 def test_call_number_goes_on_the_routers_own_tag() -> None:
