@@ -31,6 +31,8 @@ from app.agent.recommendations import split_recommendations
 SEVERITIES = ("critical", "warning", "info")
 CONFIDENCES = ("high", "medium", "low")
 MAX_FINDINGS = 8
+MAX_ITEMS = 50
+"""Items of a block looked at (the rest are ignored)."""
 MAX_UNVERIFIED = 5
 MAX_REFS = 5
 MAX_NEXT = 5
@@ -120,24 +122,12 @@ def check(
     by_number = {c.number: c for c in calls}
     items = raw.get("findings") if isinstance(raw, dict) else raw
     report = FindingsReport()
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        claim = _text(item.get("claim"), MAX_CLAIM, may_recommend)
-        if not claim:
-            continue
-        good, bad = _refs(item.get("evidence"), by_number)
-        if not good:
-            report.unverified.append(claim)
-            continue
-        confidence = _choice(item.get("confidence"), CONFIDENCES, "low")
-        note = None
-        if bad:
-            confidence = CONFIDENCES[min(CONFIDENCES.index(confidence) + 1, len(CONFIDENCES) - 1)]
-            note = texts.FINDING_REFS_DROPPED.format(n=bad)
-        severity = _choice(item.get("severity"), SEVERITIES, "info")
-        nxt = _text(item.get("next"), MAX_NOTE, may_recommend) or None
-        report.findings.append(Finding(claim, severity, confidence, tuple(good), note, nxt))
+    for item in items[:MAX_ITEMS] if isinstance(items, list) else []:
+        checked = _finding(item, by_number, may_recommend)
+        if isinstance(checked, Finding):
+            report.findings.append(checked)
+        elif checked:
+            report.unverified.append(checked)
     if by_severity:
         report.findings.sort(key=lambda f: (SEVERITIES.index(f.severity), CONFIDENCES.index(f.confidence)))
     report.omitted = max(0, len(report.findings) - MAX_FINDINGS)
@@ -152,6 +142,26 @@ def check(
         report.unknown = report.unknown or texts.FINDINGS_UNKNOWN_DEFAULT
         report.next_checks = report.next_checks or [texts.FINDINGS_NEXT_DEFAULT]
     return report
+
+
+def _finding(item: Any, calls: dict[int, CallRecord], may_recommend: bool) -> Finding | str | None:
+    """A checked finding; or the claim alone when no reference holds (not verified); or None."""
+    if not isinstance(item, dict):
+        return None
+    claim = _text(item.get("claim"), MAX_CLAIM, may_recommend)
+    if not claim:
+        return None
+    good, bad = _refs(item.get("evidence"), calls)
+    if not good:
+        return claim
+    confidence = _choice(item.get("confidence"), CONFIDENCES, "low")
+    note = None
+    if bad:  # visibly downgraded: one level less, and why
+        confidence = CONFIDENCES[min(CONFIDENCES.index(confidence) + 1, len(CONFIDENCES) - 1)]
+        note = texts.FINDING_REFS_DROPPED.format(n=bad)
+    severity = _choice(item.get("severity"), SEVERITIES, "info")
+    nxt = _text(item.get("next"), MAX_NOTE, may_recommend) or None
+    return Finding(claim, severity, confidence, tuple(good), note, nxt)
 
 
 def _refs(value: Any, calls: dict[int, CallRecord]) -> tuple[list[Evidence], int]:
