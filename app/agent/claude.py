@@ -13,7 +13,7 @@ import anthropic
 from app.agent import texts
 from app.agent.base import AgentAnswer, AnswerSurface, Turn
 from app.agent.budget import TokenBudget
-from app.agent.findings import FindingsReport, FindingsStreamFilter, check, split_block, to_markdown
+from app.agent.findings import FindingsStreamFilter, answer_findings, to_markdown
 from app.agent.loop import LoopConfig, ToolLoop
 from app.agent.model import AnthropicModel, ModelClient
 from app.agent.offline import OfflineResponder
@@ -131,12 +131,7 @@ class ClaudeAgent:
             rest = viewer_filter.feed(rest) + viewer_filter.flush()
         if rest:
             await surface.append(rest)
-        text, raw, unreadable = split_block(result.text)
-        report: FindingsReport | None = None
-        if raw is not None:
-            report = check(raw, result.calls, may_recommend=scope.may_recommend)
-        elif result.calls or unreadable:  # an investigation whose claims cite nothing checkable
-            report = FindingsReport(missing=True)
+        text, report = answer_findings(result.text, result.calls, may_recommend=scope.may_recommend)
         if not text and (report is None or not report.supported):
             text = texts.EMPTY_ANSWER
         if result.stopped == "round_limit":

@@ -114,6 +114,19 @@ def split_block(text: str) -> tuple[str, Any | None, bool]:
         return prose, None, True
 
 
+def answer_findings(
+    text: str, calls: list[CallRecord], *, may_recommend: bool
+) -> tuple[str, FindingsReport | None]:
+    """(the answer without its findings block, the checked report). No block after tool calls
+    (or an unreadable one) → a report marked `missing`; no tool calls and no block → None."""
+    prose, raw, unreadable = split_block(text)
+    if raw is not None:
+        return prose, check(raw, calls, may_recommend=may_recommend)
+    if calls or unreadable:  # an investigation whose claims cite nothing checkable
+        return prose, FindingsReport(missing=True)
+    return prose, None
+
+
 def check(
     raw: Any, calls: list[CallRecord], *, may_recommend: bool, by_severity: bool = True
 ) -> FindingsReport:
