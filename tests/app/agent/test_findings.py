@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pytest
@@ -25,6 +25,7 @@ from sim.slack import SlackSimulator
 from sim.slack.render import blocks_text
 from tests.app.agent.helpers import RecordingSurface
 from tests.fixtures.kubernetes import scope_for
+from tools.base import Tool, ToolContext
 from tools.blocklist import Blocklist
 from tools.kubernetes.tools import K8sEventsTool, K8sPodLogsTool
 from tools.prometheus.client import PrometheusClient
@@ -207,3 +208,40 @@ async def test_viewer_findings_carry_no_change_commands(
     shown = blocks_text(msg.blocks)
     assert "kubectl" not in shown and "kubectl" not in answer.text
     assert CITED in shown and "the orders-db service endpoints" in shown
+
+
+class LeakyLogs(Tool):
+    """Log lines with a credential in clear, as pods print them."""
+
+    name = "leaky_logs"
+    description = "Log lines of a pod."
+    input_schema: ClassVar[dict[str, Any]] = {
+        "type": "object", "properties": {"namespace": {"type": "string"}}, "additionalProperties": False,
+    }
+    output_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    long_text_fields = frozenset({"lines"})
+
+    async def _invoke(self, args: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+        lines = ["INFO start", "ERROR login failed for db_password=hunter2-secret at orders-db", "INFO bye"]
+        return {"lines": "\n".join(lines)}
+
+
+async def test_a_quoted_log_line_is_the_redacted_one(llm, audit_log, metrics, redis_client, redis_prefix):
+    router = ToolRouter(tools=[LeakyLogs()], audit=audit_log, metrics=metrics,
+                        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix))
+    doc = {"findings": [
+        {"claim": "LEAK quoting the secret",
+         "evidence": [{"call": 1, "quote": "db_password=hunter2-secret"}]},
+        {"claim": "login fails", "confidence": "high",
+         "evidence": [{"call": 1, "quote": "ERROR login failed for db_password=[REDACTED] at orders-db"}]},
+    ]}
+    llm.sim.script([SimReply(tool_uses=[("leaky_logs", {"namespace": "shop"})]),
+                    SimReply(text="Login fails.\n" + block(doc))])
+    agent = ClaudeAgent(provider=llm.model, model="m", router=router, audit=audit_log, metrics=metrics)
+    job = Job(job_id=f"fi-{uuid.uuid4().hex[:8]}", kind="mention", channel_id="C1", user_id="U1", text="?")
+    answer = await agent.answer(job, scope_for(("analyst",), ("shop",)), [], RecordingSurface())
+    assert answer.findings is not None
+    [kept] = answer.findings.findings
+    assert kept.claim == "login fails" and kept.evidence[0].quote and "[REDACTED]" in kept.evidence[0].quote
+    assert answer.findings.unverified == ["LEAK quoting the secret"]
+    assert "hunter2" not in answer.text
