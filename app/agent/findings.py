@@ -41,6 +41,7 @@ MAX_QUOTE = 2_000
 """A quoted log line is shown whole up to this (a Java exception with its message)."""
 MAX_NOTE = 600
 _BLOCK = re.compile(r"(?ms)^[ \t]*```[ \t]*findings[ \t]*\n(?P<body>.*?)^[ \t]*```[ \t]*$\n?")
+_JSON_BLOCK = re.compile(r"(?ms)^[ \t]*```[ \t]*json[ \t]*\n(?P<body>.*?)^[ \t]*```[ \t]*$\n?")
 _UNCLOSED = re.compile(r"(?m)^[ \t]*```[ \t]*findings[ \t]*$")
 _CALL_REF = re.compile(r"^\s*(?:call\s*)?#?\s*(\d{1,4})\s*$", re.IGNORECASE)
 
@@ -106,12 +107,24 @@ def split_block(text: str) -> tuple[str, Any | None, bool]:
     if cut := _UNCLOSED.search(prose):  # cut off (max_tokens): never show the raw JSON
         return prose[: cut.start()].strip(), None, True
     if not blocks:
-        return text, None, False
+        return _json_block(text)
     prose = prose.strip()
     try:
         return prose, json.loads(blocks[-1].group("body")), False
     except ValueError:
         return prose, None, True
+
+
+def _json_block(text: str) -> tuple[str, Any | None, bool]:
+    """A model that tagged the block `json` instead: the last such block holding "findings"."""
+    for m in reversed(list(_JSON_BLOCK.finditer(text))):
+        try:
+            raw = json.loads(m.group("body"))
+        except ValueError:
+            continue
+        if isinstance(raw, dict) and isinstance(raw.get("findings"), list):
+            return (text[: m.start()] + text[m.end() :]).strip(), raw, False
+    return text, None, False
 
 
 def answer_findings(

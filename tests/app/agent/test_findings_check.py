@@ -72,6 +72,10 @@ def test_block_is_split_from_the_prose_and_bad_json_is_reported() -> None:
     assert prose == "Summary." and raw is None and bad
     prose, raw, bad = split_block('Summary.\n```findings\n{"findings": [{"claim": "cut off')  # max_tokens
     assert prose == "Summary." and raw is None and bad
+    # a block tagged `json` is taken when it holds "findings"; other JSON stays in the prose
+    text = 'See:\n```json\n{"a": 1}\n```\nDone.\n```json\n{"findings": []}\n```'
+    prose, raw, bad = split_block(text)
+    assert prose == 'See:\n```json\n{"a": 1}\n```\nDone.' and raw == {"findings": []} and not bad
 
 
 def test_call_number_goes_on_the_routers_own_tag() -> None:
