@@ -318,8 +318,8 @@ class Runtime:
                 link_hosts=hosts_of(
                     self.settings.prometheus_external_url, self.settings.alertmanager_external_url
                 ),
-                login_hosts=hosts_of(self.settings.keycloak_url),
-                workspace_hosts=self.workspace.hosts,
+                login_hosts=hosts_of(self.settings.keycloak_url), workspace_hosts=self.workspace.hosts,
+                prometheus_url=self.settings.prometheus_external_url,  # findings link their queries
             ),
             incidents=incident_recorder(self),
         )

@@ -57,6 +57,7 @@ class ApiReply:
                 "offline": answer.offline,
                 "evidence": list(answer.evidence),
                 "recommendations": answer.recommendations,
+                "findings": answer.findings.to_json() if answer.findings is not None else None,
                 "graphs": [
                     {"title": a.title, "mime": a.mime, "data": base64.b64encode(a.content).decode()}
                     for a in answer.artifacts[:MAX_GRAPHS]

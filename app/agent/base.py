@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.jobs import Job
 from kernel.scope import EffectiveScope
 from tools.base import Artifact
+
+if TYPE_CHECKING:
+    from app.agent.findings import FindingsReport
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class AgentAnswer:
     evidence: list[str] = field(default_factory=list)
     """Compact descriptions of the queries/resources read (PromQL strings, kind/namespace/name),
     taken from the model's tool inputs — shown in the answer's evidence line."""
+    findings: FindingsReport | None = None
+    """The checked, cited findings (app/agent/findings.py); None when nothing was investigated."""
+    body: str | None = None
+    """With `findings`: the answer without them (`text` = body + the findings as Markdown), so
+    Slack can show the prose and render the findings as blocks."""
 
 
 class AnswerSurface(Protocol):

@@ -13,6 +13,7 @@ import anthropic
 from app.agent import texts
 from app.agent.base import AgentAnswer, AnswerSurface, Turn
 from app.agent.budget import TokenBudget
+from app.agent.findings import FindingsStreamFilter, answer_findings, to_markdown
 from app.agent.loop import LoopConfig, ToolLoop
 from app.agent.model import AnthropicModel, ModelClient
 from app.agent.offline import OfflineResponder
@@ -98,7 +99,7 @@ class ClaudeAgent:
         except ModelUnavailable as exc:
             reason = texts.OFFLINE_REASON_DOWN.format(detail=str(exc))
             return await self._offline_answer(job, scope, reason, surface)
-        return await self._guard_recommendations(job, scope, answer)
+        return with_findings(await self._guard_recommendations(job, scope, answer))
 
     async def _investigate(
         self, job: Job, scope: EffectiveScope, history: list[Turn], surface: AnswerSurface
@@ -112,9 +113,11 @@ class ClaudeAgent:
             messages[-1]["content"].insert(1, {"type": "text", "text": block})  # data, before the question
         ctx = ToolContext(scope=scope, job_id=job.job_id, session_id=job.session_id)
         viewer_filter = None if scope.may_recommend else ViewerStreamFilter()
+        block_filter = FindingsStreamFilter()  # the raw findings block never shows while streaming
 
         async def on_text(chunk: str) -> None:
-            out = viewer_filter.feed(chunk) if viewer_filter is not None else chunk
+            out = block_filter.feed(chunk)
+            out = viewer_filter.feed(out) if viewer_filter is not None and out else out
             if out:
                 await surface.append(out)
 
@@ -123,9 +126,14 @@ class ClaudeAgent:
             system=system_blocks(scope), messages=messages, tools=tools, ctx=ctx, deadline=deadline,
             on_text=on_text, on_status=surface.set_status,
         )
-        if viewer_filter is not None and (rest := viewer_filter.flush()):
+        rest = block_filter.flush()
+        if viewer_filter is not None:
+            rest = viewer_filter.feed(rest) + viewer_filter.flush()
+        if rest:
             await surface.append(rest)
-        text = result.text or texts.EMPTY_ANSWER
+        text, report = answer_findings(result.text, result.calls, may_recommend=scope.may_recommend)
+        if not text and (report is None or not report.supported):
+            text = texts.EMPTY_ANSWER
         if result.stopped == "round_limit":
             text += "\n\n" + texts.ROUND_LIMIT_NOTE.format(rounds=result.rounds)
         elif result.stopped == "deadline":
@@ -134,7 +142,7 @@ class ClaudeAgent:
             await self._usage.charge(scope.user_id, result.usage.total)
         return AgentAnswer(
             text=text, usage=result.usage, tool_calls=result.tool_calls, artifacts=result.artifacts,
-            evidence=result.evidence,
+            evidence=result.evidence, findings=report,
         )
 
     async def _offline_answer(
@@ -156,7 +164,8 @@ class ClaudeAgent:
         body, recs = split_recommendations(answer.text)
         if not scope.may_recommend:
             # The prompt told the model not to write them; this is the guard.
-            answer.text = body or texts.EMPTY_ANSWER
+            only_findings = answer.findings is not None and answer.findings.supported
+            answer.text = body or ("" if only_findings else texts.EMPTY_ANSWER)
             if recs:
                 answer.text += "\n\n" + texts.VIEWER_REMOVED_NOTE
             answer.recommendations = None
@@ -174,6 +183,18 @@ class ClaudeAgent:
                 )
             )
         return answer
+
+
+def with_findings(answer: AgentAnswer) -> AgentAnswer:
+    """The checked findings join the answer text as Markdown (thread history, the API, a
+    re-shown answer); `body` keeps the prose alone for Slack, which renders them as blocks."""
+    report = answer.findings
+    if report is None:
+        return answer
+    answer.body = answer.text
+    extra = to_markdown(report)
+    answer.text = "\n\n".join(t for t in (answer.text, extra) if t)
+    return answer
 
 
 def _namespace_of(scope: EffectiveScope) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from app.agent import texts
 from app.agent.base import TokenUsage
 from app.agent.budget import TokenBudget, estimate_tokens
-from app.agent.evidence import describe_call
+from app.agent.evidence import CallRecord, describe_call, number_result
 from app.agent.model import ModelClient
 from app.agent.prompt import CACHE, render
 from app.agent.retry import Deadline, call_with_retry
@@ -40,6 +40,8 @@ class LoopResult:
     stopped: str | None = None
     """None (model finished), "round_limit" or "deadline"."""
     evidence: list[str] = field(default_factory=list)
+    calls: list[CallRecord] = field(default_factory=list)
+    """Every call the router ran, numbered as the model saw them (`call="N"`): what findings may cite."""
     capped_results: int = 0
     refused_duplicates: int = 0
 
@@ -177,30 +179,41 @@ class ToolLoop:
         sem = asyncio.Semaphore(self._cfg.max_parallel_tools)
         budget = self._cfg.budget
 
-        async def one(use: Any) -> JSON:
-            key = f"{use.name}:{canonical_hash(use.input)}"
-            if key in seen:
+        async def one(use: Any, number: int) -> JSON:
+            if not number:
                 result.refused_duplicates += 1
                 return _result(use.id, render("duplicate_call", name=use.name), True)
-            seen.add(key)
-            result.evidence.append(describe_call(use.name, dict(use.input or {})))
+            args = dict(use.input or {})
+            result.evidence.append(describe_call(use.name, args))
             if self._router is None:
                 return _result(use.id, f"Unknown tool `{use.name}`: no tools are available.", True)
             async with sem:
                 try:
                     # Tools may not eat the time reserved for the final, tool-less answer round.
                     async with asyncio.timeout(max(0.1, deadline.remaining() - self._cfg.final_reserve_s)):
-                        outcome = await self._router.invoke(use.name, dict(use.input or {}), ctx, use.id)
+                        outcome = await self._router.invoke(use.name, args, ctx, use.id)
                 except TimeoutError:
                     msg = f"`{use.name}` did not finish before the investigation deadline."
                     return _result(use.id, msg, True)
             result.tool_calls.append(outcome.audit)
             result.artifacts.extend(outcome.artifacts)
+            result.calls.append(CallRecord(
+                number=number, name=use.name, args=args, content=outcome.content, is_error=outcome.is_error,
+                query_sent=_str_or_none(outcome.audit.get("query_sent")),
+                graphs=tuple(a.filename for a in outcome.artifacts),
+            ))
             content, capped = budget.cap_result(use.name, outcome.content)
             result.capped_results += int(capped)
-            return _result(use.id, content, outcome.is_error)
+            return _result(use.id, number_result(content, number), outcome.is_error)
 
-        return list(await asyncio.gather(*(one(u) for u in uses)))
+        # Numbers are given in the order the model asked, before anything runs in parallel;
+        # a call identical to an earlier one gets none (it is refused).
+        numbers: list[int] = []
+        for use in uses:
+            key = f"{use.name}:{canonical_hash(use.input)}"
+            numbers.append(0 if key in seen else len(seen) + 1)
+            seen.add(key)
+        return list(await asyncio.gather(*(one(u, n) for u, n in zip(uses, numbers, strict=True))))
 
 
 class _Joiner:
@@ -227,6 +240,10 @@ def _result(tool_use_id: str, content: str, is_error: bool) -> JSON:
     if is_error:
         block["is_error"] = True
     return block
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _block_dict(block: Any) -> JSON:

@@ -20,8 +20,9 @@ from typing import Any
 
 from app.agent import texts
 from app.agent.base import AgentAnswer
-from app.agent.evidence import describe_call
+from app.agent.evidence import CallRecord, describe_call
 from app.agent.focus import Focus, alert_focus, names_match, question_focus, words
+from app.agent.offline_findings import analyzer_report, finding_key
 from app.agent.offline_format import (
     alert_line,
     alerts_of,
@@ -54,6 +55,9 @@ class _Gathered:
     artifacts: list[Any] = field(default_factory=list)
     calls: list[tuple[str, JSON]] = field(default_factory=list)
     denied: list[str] = field(default_factory=list)
+    records: list[CallRecord] = field(default_factory=list)
+    origin: dict[str, int] = field(default_factory=dict)
+    """Finding key → the number of the `analyze` call that returned it."""
 
 
 class OfflineResponder:
@@ -96,16 +100,31 @@ class OfflineResponder:
             for ns in [ns for ns in focus.namespaces if not scope.allows(ns)][:MAX_NAMESPACES]:
                 await self._call("analyze", {"namespace": ns}, ctx, got)  # refused and audited
                 got.denied.append(ns)
-        text = "\n\n".join([header, *_body(focus, got, scope)])
+        main, after = _body(focus, got, scope)
+        text = "\n\n".join([header, *main, *after])
         evidence = [describe_call(name, args) for name, args in got.calls]
-        return AgentAnswer(
+        answer = AgentAnswer(
             text=text, tool_calls=got.audit, artifacts=got.artifacts, offline=True, evidence=evidence
         )
+        carded = _carded(focus, got, scope)
+        if carded is not None:
+            # The same structure as a model's cited findings. Slack shows them as blocks between
+            # the part about the question and the rest; the text keeps them (history, the API).
+            answer.findings = analyzer_report(
+                carded, got.origin, got.records, may_recommend=scope.may_recommend
+            )
+            main, after = _body(focus, got, scope, cards=True)
+            answer.body = "\n\n".join([header, *main])
+            answer.findings.appendix = "\n\n".join(after) or None
+        return answer
 
     async def _call(self, name: str, args: JSON, ctx: ToolContext, got: _Gathered) -> None:
         assert self._router is not None
         outcome = await self._router.invoke(name, args, ctx, f"offline_{uuid.uuid4().hex[:12]}")
         got.calls.append((name, args))
+        number = len(got.records) + 1
+        got.records.append(CallRecord(number=number, name=name, args=args, content=outcome.content,
+                                      is_error=outcome.is_error))
         got.audit.append(outcome.audit)
         got.artifacts.extend(outcome.artifacts)
         data = unwrap(outcome.content)
@@ -113,8 +132,10 @@ class OfflineResponder:
             if not (name == "analyze" and args.get("namespace") and not ctx.scope.allows(args["namespace"])):
                 got.problems.append(texts.OFFLINE_TOOL_FAILED.format(tool=name, error=slack_safe(data, 200)))
         elif name == "analyze":
-            seen = {_key(f) for f in got.findings}
-            got.findings += [f for f in findings_of(data) if _key(f) not in seen]
+            for f in findings_of(data):
+                if (key := finding_key(f)) not in got.origin:
+                    got.origin[key] = number
+                    got.findings.append(f)
         else:
             got.alerts += alerts_of(data)
 
@@ -124,10 +145,6 @@ _RANK = {"critical": 0, "warning": 1, "info": 2}
 
 def _by_severity(findings: list[Any]) -> list[Any]:
     return sorted(findings, key=lambda f: _RANK.get(str(f.get("severity")), 3) if isinstance(f, dict) else 3)
-
-
-def _key(f: Any) -> str:
-    return repr(sorted(f.items())) if isinstance(f, dict) else repr(f)
 
 
 def _resolve(focus: Focus, question: str, findings: list[Any], scope: EffectiveScope) -> Focus:
@@ -171,37 +188,56 @@ def _alert_about(a: JSON, focus: Focus) -> bool:
     return ns in focus.namespaces
 
 
-def _body(focus: Focus, got: _Gathered, scope: EffectiveScope) -> list[str]:
+def _visible(focus: Focus, scope: EffectiveScope) -> Focus:
+    return Focus(namespaces=[ns for ns in focus.namespaces if scope.allows(ns)], names=focus.names)
+
+
+def _carded(focus: Focus, got: _Gathered, scope: EffectiveScope) -> list[Any] | None:
+    """The analyzer findings that answer the question (all of them, most severe first, when
+    nothing was named): shown as cited findings. None when only refused namespaces were asked about."""
+    visible = _visible(focus, scope)
+    if not visible:
+        return None if focus.namespaces else _by_severity(got.findings)
+    return _by_severity([f for f in got.findings if _about(f, visible)])
+
+
+def _body(
+    focus: Focus, got: _Gathered, scope: EffectiveScope, *, cards: bool = False
+) -> tuple[list[str], list[str]]:
+    """(the parts about the question, the parts after it). `cards`: the findings `_carded`
+    returns are left out — Slack shows them as cited-finding blocks between the two."""
     parts = [
         texts.OFFLINE_OUT_OF_SCOPE.format(namespace=slack_safe(ns, 80), scope=scope.describe())
         for ns in got.denied
     ]
-    visible = Focus(namespaces=[ns for ns in focus.namespaces if scope.allows(ns)], names=focus.names)
+    visible = _visible(focus, scope)
     if not visible:
         if focus.namespaces:  # only out-of-scope namespaces were asked about
-            return [*parts, *got.problems]
-        return parts + _unfocused(got) + got.problems
+            return parts, got.problems
+        return parts + ([] if cards else _unfocused_findings(got)), _unfocused_rest(got) + got.problems
     mine = _by_severity([f for f in got.findings if _about(f, visible)])
     rest = _by_severity([f for f in got.findings if not _about(f, visible)])
     my_alerts = [a for a in got.alerts if _alert_about(a, visible)]
     other_alerts = [a for a in got.alerts if not _alert_about(a, visible)]
     label = slack_safe(visible.describe(), 200)
-    if mine or my_alerts:
-        section = [texts.OFFLINE_FOCUS.format(focus=label)] + [finding_detail(f) for f in mine[:MAX_FOCUSED]]
-        if len(mine) > MAX_FOCUSED:
-            section.append(texts.OFFLINE_MORE.format(count=len(mine) - MAX_FOCUSED))
+    shown = [] if cards else mine
+    if shown or my_alerts:
+        section = [texts.OFFLINE_FOCUS.format(focus=label)] + [finding_detail(f) for f in shown[:MAX_FOCUSED]]
+        if len(shown) > MAX_FOCUSED:
+            section.append(texts.OFFLINE_MORE.format(count=len(shown) - MAX_FOCUSED))
         section += [alert_line(a) for a in my_alerts[:MAX_ITEMS]]
         parts.append("\n".join(section))
     parts += _healthy(visible, mine + my_alerts, scope)
+    after = []
     also = [finding_line(f, limit=160) for f in rest] + [alert_line(a) for a in other_alerts]
     if also:
         lines = also[:MAX_ALSO]
         if len(also) > MAX_ALSO:
             lines.append(texts.OFFLINE_MORE.format(count=len(also) - MAX_ALSO))
-        parts.append(texts.OFFLINE_ALSO + "\n" + "\n".join(lines))
+        after.append(texts.OFFLINE_ALSO + "\n" + "\n".join(lines))
     elif not got.findings and not got.alerts and not got.problems:
-        parts.append(texts.OFFLINE_NO_FINDINGS)
-    return parts + got.problems
+        after.append(texts.OFFLINE_NO_FINDINGS)
+    return parts, after + got.problems
 
 
 def _healthy(visible: Focus, matched: list[Any], scope: EffectiveScope) -> list[str]:
@@ -224,16 +260,20 @@ def _ns_of(item: JSON) -> Any:
     return item.get("namespace") or (item.get("labels") or {}).get("namespace")
 
 
-def _unfocused(got: _Gathered) -> list[str]:
-    """No namespace or workload named: everything in scope, the most severe in full."""
-    parts = []
+def _unfocused_findings(got: _Gathered) -> list[str]:
+    """No namespace or workload named: every finding in scope, the most severe in full."""
     findings = _by_severity(got.findings)
-    if findings:
-        lines = [finding_detail(f) for f in findings[:MAX_DETAILED]]
-        lines += [finding_line(f, limit=200) for f in findings[MAX_DETAILED:MAX_ITEMS]]
-        if len(findings) > MAX_ITEMS:
-            lines.append(texts.OFFLINE_MORE.format(count=len(findings) - MAX_ITEMS))
-        parts.append(texts.OFFLINE_FINDINGS + "\n" + "\n".join(lines))
+    if not findings:
+        return []
+    lines = [finding_detail(f) for f in findings[:MAX_DETAILED]]
+    lines += [finding_line(f, limit=200) for f in findings[MAX_DETAILED:MAX_ITEMS]]
+    if len(findings) > MAX_ITEMS:
+        lines.append(texts.OFFLINE_MORE.format(count=len(findings) - MAX_ITEMS))
+    return [texts.OFFLINE_FINDINGS + "\n" + "\n".join(lines)]
+
+
+def _unfocused_rest(got: _Gathered) -> list[str]:
+    parts = []
     if got.alerts:
         parts.append(texts.OFFLINE_ALERTS + "\n" + "\n".join(alert_line(a) for a in got.alerts[:MAX_ITEMS]))
     if not got.findings and not got.alerts and not got.problems:

@@ -36,6 +36,7 @@ def system_blocks(scope: EffectiveScope) -> list[dict[str, Any]]:
     """The system prompt as one cached text block."""
     role_rules = render("role_recommend") if scope.may_recommend else render("role_viewer")
     text = render("system", scope=scope.describe(), role_rules=role_rules)
+    text += "\n\n" + render("findings")  # cited findings (app/agent/findings.py): its own section
     return [{"type": "text", "text": text, "cache_control": CACHE}]
 
 

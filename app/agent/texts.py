@@ -75,3 +75,16 @@ TOOLS_PAUSED = (
     ":double_vertical_bar: Investigations are paused by the platform team: I can't query "
     "metrics, Kubernetes or runbooks right now. Please try again later or ask in the platform channel."
 )
+
+# Cited findings (app/agent/findings.py)
+FINDINGS_HEADING = "*Findings*"
+FINDINGS_NONE = "*No finding is supported by the data this investigation read.*"
+FINDINGS_UNKNOWN = "*Unknown:* {text}"
+FINDINGS_NEXT = "*Check next:*"
+FINDINGS_UNKNOWN_DEFAULT = "the cause: none of the data read in this investigation shows it."
+FINDINGS_NEXT_DEFAULT = (
+    "the affected workload's pods and recent events (`analyze`), its logs, and its error-rate and "
+    "restart metrics over the last hour"
+)
+FINDING_REFS_DROPPED = "confidence lowered: {n} of its references did not match this investigation's data"
+OFFLINE_FINDINGS_UNKNOWN = "the analyzers found no fault here; anything they do not check is not covered."

@@ -24,15 +24,18 @@ class SlackPosts:
         link_hosts: frozenset[str] = frozenset(),
         login_hosts: frozenset[str] = frozenset(),
         workspace_hosts: Collection[str] = (),
+        prometheus_url: str | None = None,
     ) -> None:
         """`link_hosts`: the only hosts links may point to (Prometheus / Alertmanager external
         URLs). Private replies may also link to `login_hosts` (the identity provider's
         device-login page). `workspace_hosts`: our Slack workspace's host once learned (a live
-        collection, app.slack.workspace): links to our own threads."""
+        collection, app.slack.workspace): links to our own threads. `prometheus_url`: where the
+        findings' query links point."""
         self._client = client
         self._link_hosts = link_hosts
         self._login_hosts = login_hosts
         self._workspace = workspace_hosts
+        self._prometheus_url = prometheus_url
 
     @property
     def link_hosts(self) -> frozenset[str]:
@@ -47,7 +50,8 @@ class SlackPosts:
 
     def reply(self, job: Job, state: JobStateStore, thread_ts: str) -> ThreadReply:
         return ThreadReply(
-            client=self._client, job=job, state=state, thread_ts=thread_ts, allowed_hosts=self.link_hosts
+            client=self._client, job=job, state=state, thread_ts=thread_ts, allowed_hosts=self.link_hosts,
+            prometheus_url=self._prometheus_url,
         )
 
     def private_text(self, text: str) -> str:

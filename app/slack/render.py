@@ -15,6 +15,7 @@ from uuid import UUID
 
 from app.agent.base import AgentAnswer
 from app.slack import strings
+from app.slack.findings import findings_blocks
 from app.slack.neutralize import neutralize
 
 MAX_MARKDOWN = 12_000
@@ -123,21 +124,51 @@ def audit_block(audit_id: UUID, *, offline: bool = False) -> JSON:
 
 
 def render_answer(
-    answer: AgentAnswer, audit_id: UUID, *, allowed_hosts: Iterable[str] = ()
+    answer: AgentAnswer,
+    audit_id: UUID,
+    *,
+    allowed_hosts: Iterable[str] = (),
+    prometheus_url: str | None = None,
 ) -> list[SlackMessage]:
-    """One or more messages; the trailer (evidence, feedback, audit ref) is on the last.
-    Everything generated is neutralized; links only to `allowed_hosts`."""
-    body = neutralize(answer.text.strip(), allowed_hosts) or strings.EMPTY
-    parts = split_markdown(body)
-    trailer = [b for b in (evidence_block(answer.evidence, allowed_hosts),) if b]
-    trailer += [feedback_block(audit_id), audit_block(audit_id, offline=answer.offline)]
+    """One or more messages; the checked findings and the trailer (evidence, feedback, audit
+    ref) are on the last. Everything generated is neutralized; links only to `allowed_hosts`."""
+    report = answer.findings
+    prose = answer.body if report is not None and answer.body is not None else answer.text
+    body = neutralize(prose.strip(), allowed_hosts)
+    parts = split_markdown(body) if body else []
+    extra: list[JSON] = []
+    if report is not None:
+        extra = findings_blocks(report, allowed_hosts=allowed_hosts, prometheus_url=prometheus_url)
+    extra += [b for b in (evidence_block(answer.evidence, allowed_hosts),) if b]
+    extra += [feedback_block(audit_id), audit_block(audit_id, offline=answer.offline)]
+    if not parts or (len(parts[-1]) + _chars(extra) > MARKDOWN_BUDGET and report is not None):
+        parts.append("" if parts or report is not None else strings.EMPTY)
     messages = []
     for i, part in enumerate(parts):
-        blocks: list[JSON] = [{"type": "markdown", "text": part}]
+        blocks: list[JSON] = [{"type": "markdown", "text": part}] if part else []
         if i == len(parts) - 1:
-            blocks += trailer
-        messages.append(SlackMessage(text=part[:FALLBACK_TEXT], blocks=blocks[:MAX_BLOCKS]))
+            blocks += extra
+        text = part or _fallback(report)
+        messages.append(SlackMessage(text=text[:FALLBACK_TEXT], blocks=blocks[:MAX_BLOCKS]))
     return messages
+
+
+def _chars(blocks: list[JSON]) -> int:
+    total = 0
+    for b in blocks:
+        if isinstance(b.get("text"), dict):
+            total += len(b["text"].get("text", ""))
+        elif isinstance(b.get("text"), str):
+            total += len(b["text"])
+        total += sum(len(e.get("text", "")) for e in b.get("elements", []) if isinstance(e.get("text"), str))
+    return total
+
+
+def _fallback(report: Any) -> str:
+    """Notification text of a message that holds only blocks: the first finding's claim."""
+    if report is not None and report.findings:
+        return neutralize(report.findings[0].claim)
+    return strings.FINDINGS_NONE
 
 
 def render_failure(message: str, audit_id: UUID, *, allowed_hosts: Iterable[str] = ()) -> SlackMessage:

@@ -47,11 +47,14 @@ class ThreadReply:
         streaming: bool = True,
         update_interval_s: float = 1.0,
         allowed_hosts: Iterable[str] = (),
+        prometheus_url: str | None = None,
     ) -> None:
         """`allowed_hosts`: the only hosts links in the posted text may point to (the
-        Prometheus / Alertmanager external URLs); everything posted is neutralized."""
+        Prometheus / Alertmanager external URLs); everything posted is neutralized.
+        `prometheus_url`: the Prometheus external URL the findings link their queries to."""
         self._client = client
         self._allowed = frozenset(allowed_hosts)
+        self._prometheus_url = prometheus_url
         self._job = job
         self._state = state
         self.channel_id = job.channel_id
@@ -121,7 +124,9 @@ class ThreadReply:
                 await self._updater.append(markdown)
 
     async def finish(self, answer: AgentAnswer, *, audit_id: UUID) -> None:
-        messages = render_answer(answer, audit_id, allowed_hosts=self._allowed)
+        messages = render_answer(
+            answer, audit_id, allowed_hosts=self._allowed, prometheus_url=self._prometheus_url
+        )
         await self._close_live()
         await self._show(messages[0])
         st = await self._state.get(self._job.job_id)

@@ -41,11 +41,15 @@ def _message(ws: Workspace, msg: SlackMessage, *, indent: str) -> list[str]:
 
 
 def message_body(msg: SlackMessage) -> str:
-    """What the message shows: its text (or, without text, its blocks), then the footer and
-    feedback buttons that sit under streamed/plain text."""
+    """What the message shows: its text (or, without text, its blocks), then the blocks under it
+    (sections such as findings, further markdown, the footer and feedback buttons) — the markdown
+    block that repeats the text is shown once."""
     body = msg.text or blocks_text(msg.blocks)
     if msg.text and msg.blocks:
-        extra = blocks_text([b for b in msg.blocks if b.get("type") in ("context", "context_actions")])
+        head = msg.text.rstrip("…")
+        under = [b for b in msg.blocks
+                 if b.get("type") != "markdown" or not str(b.get("text", "")).startswith(head)]
+        extra = blocks_text(under)
         body = f"{body}\n{extra}" if extra else body
     return body
 

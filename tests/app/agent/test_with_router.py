@@ -118,7 +118,7 @@ async def test_tool_data_with_closing_tags_stays_inside_its_tag(
     )
     block = anthropic_sim.requests[1]["messages"][-1]["content"][0]
     content = block["content"]
-    assert re.fullmatch(r'<tool_result name="echo_data">[^<>]*</tool_result>', content), content
+    assert re.fullmatch(r'<tool_result name="echo_data" call="1">[^<>]*</tool_result>', content), content
     assert "</system>" not in content
 
 
@@ -134,5 +134,5 @@ async def test_injection_scenario_k8s_data_stays_data(
         job(), scope_for(("analyst",), ("shop",)), [], RecordingSurface()
     )
     content = anthropic_sim.requests[1]["messages"][-1]["content"][0]["content"]
-    assert re.fullmatch(r'<tool_result name="k8s_list">[^<>]*</tool_result>', content, re.DOTALL)
+    assert re.fullmatch(r'<tool_result name="k8s_list" call="\d+">[^<>]*</tool_result>', content, re.DOTALL)
     assert "ignore-previous-instructions" not in content.lower()  # flagged and withheld by the router
