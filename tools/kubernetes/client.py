@@ -56,6 +56,7 @@ KINDS: dict[str, KindSpec] = {
         KindSpec("statefulset", "AppsV1Api", "stateful_set"),
         KindSpec("daemonset", "AppsV1Api", "daemon_set"),
         KindSpec("replicaset", "AppsV1Api", "replica_set"),
+        KindSpec("controllerrevision", "AppsV1Api", "controller_revision"),  # k8s_changes: images only
         KindSpec("job", "BatchV1Api", "job"),
         KindSpec("cronjob", "BatchV1Api", "cron_job"),
         KindSpec("hpa", "AutoscalingV2Api", "horizontal_pod_autoscaler"),
