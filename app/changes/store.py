@@ -105,21 +105,6 @@ class ChangeStore:
         )
         return [_as_item(r) for r in rows]
 
-    async def purge(self, *, older_than: timedelta, dry_run: bool = False) -> int:
-        """Drop records of changes older than `older_than` (the 90-day retention)."""
-        if older_than <= timedelta(0):
-            raise ValueError("the retention period must be positive")
-        if dry_run:
-            return int(
-                await self._pool.fetchval(
-                    "SELECT count(*) FROM change_records WHERE changed_at < now() - $1::interval", older_than
-                )
-            )
-        status: str = await self._pool.execute(
-            "DELETE FROM change_records WHERE changed_at < now() - $1::interval", older_than
-        )
-        return int(status.split()[-1])
-
 
 def _row(kind: str, ob: Observation, found: Change, when: datetime) -> tuple[Any, ...]:
     return (
