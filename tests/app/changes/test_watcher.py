@@ -42,8 +42,13 @@ def unique_scenario() -> tuple[Scenario, str]:
 
 
 def find(cluster: SimCluster, kind: str, name: str) -> dict[str, Any]:
+    """The object in the (suffixed) checkout namespace."""
     return next(
-        o for o in cluster.sim.scenario.objects if o["kind"] == kind and o["metadata"]["name"] == name
+        o
+        for o in cluster.sim.scenario.objects
+        if o["kind"] == kind
+        and o["metadata"]["name"] == name
+        and str(o["metadata"].get("namespace")).startswith("checkout-")
     )
 
 

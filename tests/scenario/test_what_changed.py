@@ -1,0 +1,93 @@
+"""Alert triage asks "what changed?" first, over the running app: an alert fires 10 minutes after a
+rollout changed checkout's image; the model (a scripted transcript on the Anthropic simulator
+that reports the first change the tool returns) calls `k8s_changes`, and the answer in Slack
+names that rollout first — never the newer rollout in `payments`, outside the alert's scope."""
+
+from __future__ import annotations
+
+import copy
+import html
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from sim.anthropic import SimReply
+from tests.fixtures.kubernetes import ClusterFactory, SimCluster, k8s_cluster  # noqa: F401
+from tests.scenario.alerts_data import FIRING
+from tests.scenario.conftest import INCIDENT_CHANNEL, Harness, HarnessFactory, visible
+
+_RESULT = re.compile(r'<tool_result name="k8s_changes">(.*)</tool_result>', re.S)
+
+
+def tool_results(body: dict[str, Any]) -> list[str]:
+    out = []
+    for msg in body.get("messages") or []:
+        content = msg.get("content")
+        for block in content if isinstance(content, list) else []:
+            if block.get("type") == "tool_result":
+                inner = block.get("content")
+                texts = [inner] if isinstance(inner, str) else [b.get("text", "") for b in inner or []]
+                out += texts
+    return out
+
+
+def triage_model(body: dict[str, Any]) -> SimReply:
+    """Turn 1: ask what changed. Turn 2: lead with the first change returned, as prompted."""
+    results = [m for m in (_RESULT.search(t) for t in tool_results(body)) if m]
+    if not results:
+        return SimReply(tool_uses=[("k8s_changes", {"namespace": "checkout", "since": "2h"})])
+    data = json.loads(html.unescape(results[0].group(1)))
+    first = data["items"][0]
+    lines = [
+        f"*Summary* — {first['change']} of {first['kind']} {first['namespace']}/{first['name']} at "
+        f"{first['time']} ({first['detail']}) is the most likely cause.",
+        "*Findings*",
+        *(
+            f"• {i['kind']} {i['namespace']}/{i['name']}: {i['change']} at {i['time']}"
+            for i in data["items"][1:]
+        ),
+    ]
+    return SimReply(text="\n".join(lines))
+
+
+@pytest.fixture
+async def app_with_cluster(
+    make_harness: HarnessFactory,
+    scenario_env: dict[str, str],
+    k8s_cluster: ClusterFactory,  # noqa: F811
+) -> tuple[Harness, SimCluster]:
+    cluster = await k8s_cluster("changes")  # served on the real clock: the rollout was 10 minutes ago
+    scenario_env["KUBECONFIG"] = str(cluster.kubeconfig)
+    return await make_harness(), cluster
+
+
+async def test_a_rollout_10_minutes_before_the_alert_is_named_first(
+    app_with_cluster: tuple[Harness, SimCluster],
+) -> None:
+    h, cluster = app_with_cluster
+    h.anthropic.handler = triage_model
+    alert = copy.deepcopy(FIRING)
+    alert["alerts"][0]["startsAt"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    status, _ = await h.post_alert(alert)
+    assert status == 200
+    roots = await h.slack.wait_for(lambda: h.slack.root_messages(INCIDENT_CHANNEL), timeout=15)
+    answer = visible(await h.wait_answer(INCIDENT_CHANNEL, roots[0].ts, timeout=30))
+
+    # the prompt told the model to ask what changed first, and the tool was offered
+    opening = h.anthropic.requests[0]
+    assert "k8s_changes" in json.dumps(opening["messages"]) and "lead your answer" in json.dumps(opening)
+    assert "k8s_changes" in [t["name"] for t in opening["tools"]]
+    # the answer leads with the rollout and its image diff
+    first_line = answer.strip().splitlines()[0]
+    assert "rollout of deployment checkout/checkout" in first_line
+    assert re.search(r"checkout:1\.7\.3 → \S*checkout:1\.8\.0", first_line)  # (hosts defanged by Slack posts)
+    assert "hpa checkout/checkout: scaled" in answer  # the rest follows, newest first
+    # the alert's scope is checkout: the newer payments rollout and the nodes never appear, and the
+    # tool read no other namespace (the worker's watcher lists cluster-wide with its own account)
+    assert "payments" not in answer and "node-" not in answer
+    assert cluster.namespaced_paths() == {"checkout"}
+    rows = await h.audit_rows("query")
+    assert any("k8s_changes" in json.dumps(r["tool_calls"]) for r in rows)
