@@ -22,6 +22,8 @@ from app.agent import texts
 from app.agent.base import AgentAnswer
 from app.agent.evidence import describe_call
 from app.agent.focus import Focus, alert_focus, names_match, question_focus, words
+from app.agent.offline_changes import WINDOW as CHANGES_WINDOW
+from app.agent.offline_changes import changes_section
 from app.agent.offline_format import (
     alert_line,
     alerts_of,
@@ -54,6 +56,7 @@ class _Gathered:
     artifacts: list[Any] = field(default_factory=list)
     calls: list[tuple[str, JSON]] = field(default_factory=list)
     denied: list[str] = field(default_factory=list)
+    changes: list[Any] = field(default_factory=list)
 
 
 class OfflineResponder:
@@ -91,12 +94,16 @@ class OfflineResponder:
                 await self._call("analyze", args, ctx, got)
         if "prometheus_alerts" in available:
             await self._call("prometheus_alerts", {}, ctx, got)
+        if alert and "k8s_changes" in available:  # an alert's first question: what changed?
+            for ns in allowed[:1]:
+                await self._call("k8s_changes", {"namespace": ns, "since": CHANGES_WINDOW}, ctx, got)
         focus = _resolve(focus, question, got.findings, scope)
         if "analyze" in available:
             for ns in [ns for ns in focus.namespaces if not scope.allows(ns)][:MAX_NAMESPACES]:
                 await self._call("analyze", {"namespace": ns}, ctx, got)  # refused and audited
                 got.denied.append(ns)
-        text = "\n\n".join([header, *_body(focus, got, scope)])
+        lead = changes_section(got.changes)
+        text = "\n\n".join([header, *([lead] if lead else []), *_body(focus, got, scope)])
         evidence = [describe_call(name, args) for name, args in got.calls]
         return AgentAnswer(
             text=text, tool_calls=got.audit, artifacts=got.artifacts, offline=True, evidence=evidence
@@ -115,6 +122,8 @@ class OfflineResponder:
         elif name == "analyze":
             seen = {_key(f) for f in got.findings}
             got.findings += [f for f in findings_of(data) if _key(f) not in seen]
+        elif name == "k8s_changes":
+            got.changes += data.get("items") or [] if isinstance(data, dict) else []
         else:
             got.alerts += alerts_of(data)
 

@@ -5,11 +5,13 @@ names that rollout first — never the newer rollout in `payments`, outside the 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,3 +93,28 @@ async def test_a_rollout_10_minutes_before_the_alert_is_named_first(
     assert cluster.namespaced_paths() == {"checkout"}
     rows = await h.audit_rows("query")
     assert any("k8s_changes" in json.dumps(r["tool_calls"]) for r in rows)
+
+
+async def test_offline_triage_leads_with_what_changed(
+    make_harness: HarnessFactory,
+    scenario_env: dict[str, str],
+    k8s_cluster: ClusterFactory,  # noqa: F811
+) -> None:
+    """Without a model (no anthropic_api_key) the triage still leads with the change records."""
+    cluster = await k8s_cluster("changes")
+    key = Path(scenario_env["AIOPS_SECRETS_DIR"]) / "anthropic_api_key"
+    await asyncio.to_thread(key.unlink)
+    scenario_env["KUBECONFIG"] = str(cluster.kubeconfig)
+    h = await make_harness()
+    status, _ = await h.post_alert(copy.deepcopy(FIRING))
+    assert status == 200
+    roots = await h.slack.wait_for(lambda: h.slack.root_messages(INCIDENT_CHANNEL), timeout=15)
+    answer = visible(await h.wait_answer(INCIDENT_CHANNEL, roots[0].ts, timeout=30))
+    assert "Offline mode" in answer and not h.anthropic.requests
+    section = answer.split("What changed", 1)[1]
+    first = section.strip().splitlines()[1]  # after the title's tail
+    assert "deployment checkout/checkout — rollout" in first and re.search(
+        r"checkout:1\.7\.3 → \S*1\.8\.0", first
+    )
+    assert "payments" not in section and "node-" not in section
+    assert answer.index("What changed") < answer.index("checkout/checkout")
