@@ -12,7 +12,7 @@ import asyncpg
 from aiops.sources import kubernetes_client
 from app.background import Background, Together
 from app.changes.store import ChangeStore
-from app.changes.watcher import ChangeWatcher
+from app.changes.watcher import USER_AGENT, ChangeWatcher
 from app.config import Settings
 from app.queue import JobQueue
 from app.schedules.runner import Scheduler
@@ -25,7 +25,7 @@ HOLDER = f"{socket.gethostname()}-{os.getpid()}"
 def worker_background(settings: Settings, pool: asyncpg.Pool, queue: JobQueue) -> Background:
     """The scheduler, and the change watcher when a Kubernetes API is configured."""
     scheduler = Scheduler(store=ScheduleStore(pool=pool), queue=queue)
-    client = kubernetes_client(settings)
+    client = kubernetes_client(settings, user_agent=USER_AGENT)
     if client is None:
         return scheduler
     return Together(scheduler, ChangeWatcher(client=client, store=ChangeStore(pool=pool), holder=HOLDER))

@@ -32,14 +32,14 @@ def build_embedder(settings: Settings, secrets: Secrets) -> EmbeddingsClient | N
     )
 
 
-def kubernetes_client(settings: Settings) -> KubernetesClient | None:
+def kubernetes_client(settings: Settings, *, user_agent: str | None = None) -> KubernetesClient | None:
     """A kubeconfig (KUBECONFIG), else the pod's service account when running in-cluster, else None."""
     from tools.kubernetes.client import KubernetesClient
 
     if settings.kubeconfig:
-        return KubernetesClient(kubeconfig=str(settings.kubeconfig))
+        return KubernetesClient(kubeconfig=str(settings.kubeconfig), user_agent=user_agent)
     if IN_CLUSTER_TOKEN.exists():  # running in a pod: the service account's read-only RBAC
-        return KubernetesClient(kubeconfig=None)
+        return KubernetesClient(kubeconfig=None, user_agent=user_agent)
     return None
 
 

@@ -30,6 +30,9 @@ from tools.kubernetes.client import KubernetesClient
 
 log = logging.getLogger(__name__)
 POLL_S = 60.0
+USER_AGENT = "aiops-change-watcher"
+"""The watcher's Kubernetes client names itself: its cluster-wide lists are the service account's,
+made for no user (tests tell them from the tools' requests by it)."""
 WATCHED = (*WORKLOADS, "hpa", "job", "node", "configmap")
 
 JSON = dict[str, Any]

@@ -14,12 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
+from app.changes.watcher import USER_AGENT as WATCHER_AGENT
 from sim.anthropic import SimReply
 from tests.fixtures.kubernetes import ClusterFactory, SimCluster, k8s_cluster  # noqa: F401
 from tests.scenario.alerts_data import FIRING
 from tests.scenario.conftest import INCIDENT_CHANNEL, Harness, HarnessFactory, visible
+from tools.kubernetes.client import METADATA_ACCEPT
 
 _RESULT = re.compile(r'<tool_result name="k8s_changes">(.*)</tool_result>', re.S)
 
@@ -60,9 +63,12 @@ async def app_with_cluster(
     make_harness: HarnessFactory,
     scenario_env: dict[str, str],
     k8s_cluster: ClusterFactory,  # noqa: F811
+    pg_pool: asyncpg.Pool,
 ) -> tuple[Harness, SimCluster]:
     cluster = await k8s_cluster("changes")  # served on the real clock: the rollout was 10 minutes ago
     scenario_env["KUBECONFIG"] = str(cluster.kubeconfig)
+    # free the watchers' lease (another test's worker may have polled within the minute)
+    await pg_pool.execute("UPDATE change_watch_lease SET polled_at = 'epoch' WHERE id = 1")
     return await make_harness(), cluster
 
 
@@ -93,6 +99,16 @@ async def test_a_rollout_10_minutes_before_the_alert_is_named_first(
     assert cluster.namespaced_paths() == {"checkout"}
     rows = await h.audit_rows("query")
     assert any("k8s_changes" in json.dumps(r["tool_calls"]) for r in rows)
+    # the worker's change watcher polled the whole cluster meanwhile, as itself: metadata only
+    watcher = await h.slack.wait_for(
+        lambda: [r for r in cluster.sim.requests if r.user_agent.startswith(WATCHER_AGENT)],
+        timeout=15,
+        what="the change watcher's poll",
+    )
+    assert {r.path for r in watcher} >= {"/apis/apps/v1/deployments", "/api/v1/nodes", "/api/v1/configmaps"}
+    assert all(r.accept == METADATA_ACCEPT for r in watcher if "configmaps" in r.path)
+    assert not any("secrets" in r.path for r in cluster.sim.requests)
+    assert cluster.cluster_wide_lists() == []  # the tools' reads stayed namespaced
 
 
 async def test_offline_triage_leads_with_what_changed(
