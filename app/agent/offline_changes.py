@@ -15,9 +15,19 @@ TITLE = "*What changed (newest first, last 2 hours)*"
 
 def change_line(item: dict[str, Any]) -> str:
     where = f"{item.get('namespace')}/{item.get('name')}" if item.get("namespace") else str(item.get("name"))
+    extra = [
+        f"{d.get('container')}: {d.get('from') or '(none)'} → {d.get('to') or '(removed)'}"
+        for d in item.get("image_changes") or []
+        if isinstance(d, dict)
+    ]
+    if item.get("reason"):
+        extra.append(f"reason {item['reason']}")
+    if item.get("by"):
+        extra.append(f"by {item['by']}")
+    tail = f" ({slack_safe('; '.join(extra), 400)})" if extra else ""
     return (
         f"• {slack_safe(item.get('time'), 30)} {slack_safe(item.get('kind'), 40)} {slack_safe(where, 160)}"
-        f" — {slack_safe(item.get('change'), 20)}: {slack_safe(item.get('detail'), 300)}"
+        f" — {slack_safe(item.get('change'), 20)}: {slack_safe(item.get('detail'), 200)}{tail}"
     )
 
 

@@ -42,6 +42,8 @@ class Change:
     previous_images: dict[str, str]
     replicas: int | None
     previous_replicas: int | None
+    reason: str | None = None
+    """The cluster's own word for it (a Job's failure reason): untrusted, kept apart from `detail`."""
 
 
 def detect(kind: str, before: JSON | None, ob: Observation) -> Change | None:
@@ -52,13 +54,13 @@ def detect(kind: str, before: JSON | None, ob: Observation) -> Change | None:
         return None if before is None else _change("updated", "new version (metadata only)", after, before)
     if kind == "job":
         failed, was = after.get("failed"), (before or {}).get("failed")
-        return _change("failed", f"failed: {failed}", after, before) if failed and not was else None
+        return _change("failed", "failed", after, before, reason=failed) if failed and not was else None
     if kind == "node":
         return _node(before, after)
     return None
 
 
-def _change(change: str, detail: str, after: JSON, before: JSON | None) -> Change:
+def _change(change: str, detail: str, after: JSON, before: JSON | None, reason: str | None = None) -> Change:
     return Change(
         change=change,
         detail=detail,
@@ -66,6 +68,7 @@ def _change(change: str, detail: str, after: JSON, before: JSON | None) -> Chang
         previous_images=dict((before or {}).get("images") or {}),
         replicas=after.get("replicas"),
         previous_replicas=(before or {}).get("replicas"),
+        reason=reason,
     )
 
 

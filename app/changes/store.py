@@ -23,8 +23,8 @@ _LOCK = 0x43_48_4E_47  # "CHNG"
 
 _INSERT = """
 INSERT INTO change_records (kind, namespace, name, resource_version, change, changed_at, images,
-    previous_images, replicas, previous_replicas, detail, by_manager)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12)
+    previous_images, replicas, previous_replicas, detail, by_manager, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13)
 ON CONFLICT (kind, namespace, name, resource_version) DO NOTHING
 RETURNING 1
 """
@@ -120,6 +120,7 @@ def _row(kind: str, ob: Observation, found: Change, when: datetime) -> tuple[Any
         found.previous_replicas,
         found.detail[:500],
         ob.by,
+        found.reason,
     )
 
 
@@ -146,5 +147,6 @@ def _as_item(row: asyncpg.Record) -> JSON:
         image_changes=image_diff(previous, images) if row["change"] == "rollout" else [],
         replicas=replicas if row["change"] in ("rollout", "scaled") else None,
         by=row["by_manager"],
+        reason=row["reason"],
         source="recorded",
     )

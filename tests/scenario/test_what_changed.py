@@ -39,6 +39,10 @@ def tool_results(body: dict[str, Any]) -> list[str]:
     return out
 
 
+def images(change: dict[str, Any]) -> str:
+    return "; ".join(f"{d['container']} {d['from']} → {d['to']}" for d in change["image_changes"])
+
+
 def triage_model(body: dict[str, Any]) -> SimReply:
     """Turn 1: ask what changed. Turn 2: lead with the first change returned, as prompted."""
     results = [m for m in (_RESULT.search(t) for t in tool_results(body)) if m]
@@ -48,7 +52,7 @@ def triage_model(body: dict[str, Any]) -> SimReply:
     first = data["items"][0]
     lines = [
         f"*Summary* — {first['change']} of {first['kind']} {first['namespace']}/{first['name']} at "
-        f"{first['time']} ({first['detail']}) is the most likely cause.",
+        f"{first['time']} ({first['detail']}: {images(first)}) is the most likely cause.",
         "*Findings*",
         *(
             f"• {i['kind']} {i['namespace']}/{i['name']}: {i['change']} at {i['time']}"

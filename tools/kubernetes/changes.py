@@ -74,6 +74,7 @@ _CHANGE = obj(
         },
         "replicas": {"anyOf": [obj({"from": OPT_INT, "to": OPT_INT}), {"type": "null"}]},
         "by": OPT_STR,
+        "reason": OPT_STR,
         "source": {"enum": ["cluster", "recorded"]},
     }
 )

@@ -62,7 +62,11 @@ def item(
     detail: str,
     **extra: Any,
 ) -> JSON:
-    """One change, in the tool's output shape (`namespace` None for cluster-scoped objects)."""
+    """One change, in the tool's output shape (`namespace` None for cluster-scoped objects).
+
+    `detail` is our own words and numbers only: every string from the cluster (field manager,
+    failure reason, images) has a field of its own, so the router's injection check sees it whole
+    instead of behind a prefix of ours."""
     return {
         "time": stamp(when),
         "kind": obj_kind,
@@ -74,6 +78,7 @@ def item(
         "image_changes": extra.get("image_changes") or [],
         "replicas": extra.get("replicas"),
         "by": extra.get("by"),
+        "reason": extra.get("reason"),
         "source": extra.get("source", "cluster"),
     }
 
@@ -110,8 +115,8 @@ def image_diff(before: dict[str, str], after: dict[str, str]) -> list[JSON]:
 
 
 def describe_images(diff: list[JSON]) -> str:
-    parts = [f"{d['container']}: {d['from'] or '(none)'} → {d['to'] or '(removed)'}" for d in diff]
-    return "; ".join(parts)
+    """Counts only (the image references themselves travel in `image_changes`)."""
+    return f"{len(diff)} image{'s' if len(diff) != 1 else ''} changed" if diff else ""
 
 
 # ---- managedFields ------------------------------------------------------------------------
@@ -146,7 +151,7 @@ def updated_items(obj_kind: str, objects: Iterable[JSON], since: datetime) -> li
                 meta["name"],
                 "updated",
                 write[0],
-                f"written by {write[1]}",
+                "spec or metadata written",
                 by=write[1],
             )
         )
@@ -301,7 +306,9 @@ def job_items(jobs: Iterable[JSON], since: datetime) -> list[JSON]:
         if failure is None or failure[0] < since or not isinstance(meta.get("name"), str):
             continue
         out.append(
-            item("job", meta.get("namespace"), meta["name"], "failed", failure[0], f"failed: {failure[1]}")
+            item(
+                "job", meta.get("namespace"), meta["name"], "failed", failure[0], "failed", reason=failure[1]
+            )
         )
     return out
 

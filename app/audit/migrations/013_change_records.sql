@@ -16,8 +16,9 @@ CREATE TABLE IF NOT EXISTS change_records (
     previous_images JSONB NOT NULL DEFAULT '{}',
     replicas INTEGER,
     previous_replicas INTEGER,
-    detail TEXT NOT NULL DEFAULT '',
-    by_manager TEXT
+    detail TEXT NOT NULL DEFAULT '',   -- our own words and numbers only
+    by_manager TEXT,                   -- the field manager of the write, as the cluster says
+    reason TEXT                        -- a Job's failure reason, as the cluster says
 );
 -- several workers may observe the same object version: it is recorded once
 CREATE UNIQUE INDEX IF NOT EXISTS change_records_version

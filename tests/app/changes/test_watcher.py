@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,7 +102,9 @@ async def test_records_changes_once_per_version_and_not_status_noise(
     assert (rollout["kind"], rollout["name"], rollout["change"], rollout["resource_version"]) == (
         "deployment", "checkout", "rollout", "5101",
     )  # fmt: skip
-    assert "1.8.0 → registry.example.com/checkout:1.9.0" in rollout["detail"]
+    assert rollout["detail"] == "1 image changed"
+    assert json.loads(rollout["previous_images"]) == {"api": "registry.example.com/checkout:1.8.0"}
+    assert json.loads(rollout["images"]) == {"api": "registry.example.com/checkout:1.9.0"}
     assert rollout["replicas"] == 4 and rollout["by_manager"] == "kubectl-set"
     assert datetime.now(UTC) - rollout["changed_at"] < timedelta(minutes=5)
 

@@ -14,9 +14,12 @@ import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
+from sim.kubernetes import Scenario
+from tests.fixtures.injections import NAME_PAYLOADS, PAYLOADS
 from tests.fixtures.kubernetes import ClusterFactory, SimCluster, scope_for
 from tests.tools._router_kit import unwrap
 from tests.tools.kubernetes.conftest import ctx_for
+from tests.tools.kubernetes.test_injection import assert_contained
 from tools.blocklist import Blocklist
 from tools.kubernetes.changes import ChangeHistory, K8sChangesTool, merge, parse_since
 from tools.kubernetes.changes_extract import item, parse_time, stamp
@@ -89,7 +92,7 @@ async def test_rollouts_scaling_writes_and_failures_newest_first(
             "to": "registry.example.com/checkout:1.8.0",
         }
     ]
-    assert "1.7.3 → registry.example.com/checkout:1.8.0" in rollout["detail"]
+    assert rollout["detail"] == "revision 3: 1 image changed"  # our words; the images have their own field
     cache = result["items"][3]
     assert cache["image_changes"] == [{"container": "redis", "from": "redis:7.2.4", "to": "redis:7.2.5"}]
     assert result["items"][2]["replicas"] == {"from": 3, "to": 4}
@@ -221,3 +224,37 @@ def test_since_accepts_durations_and_times() -> None:
     assert parse_since("2026-11-26T04:00:00Z", now).isoformat() == "2026-11-26T04:00:00+00:00"
     assert parse_since(None, now).isoformat() == "2026-11-25T10:00:00+00:00"
     assert merge([], []) == []
+
+
+async def test_injections_in_names_managers_and_reasons_are_withheld_and_flagged(
+    k8s_cluster: ClusterFactory, router_for: Any, pg_pool: Any
+) -> None:
+    """Field managers, Job failure reasons and object names are written by whoever can write to
+    the cluster: the corpus planted there never reaches the model, and the call is flagged."""
+    scenario = Scenario.load("changes")
+    recent = "2026-11-26T09:20:00Z"  # after the HPA's scaling, before the rollout
+    for i, payload in enumerate(PAYLOADS):
+        scenario.add(
+            {"apiVersion": "v1", "kind": "ConfigMap",
+             "metadata": {"name": f"cm-{i}", "namespace": "checkout", "resourceVersion": str(9000 + i),
+                          "managedFields": [{"manager": payload, "operation": "Update", "time": recent}]}}
+        )  # fmt: skip
+    for i, name in enumerate(NAME_PAYLOADS):
+        scenario.add(
+            {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": "checkout"},
+             "status": {"conditions": [{"type": "Failed", "status": "True", "lastTransitionTime": recent,
+                                        "reason": PAYLOADS[i % len(PAYLOADS)]}]}}
+        )  # fmt: skip
+    cluster = await k8s_cluster(scenario)
+    ctx = ctx_for(CHECKOUT)
+    outcome = await router_for(cluster).invoke("k8s_changes", {"since": "1h"}, ctx, "tu")
+    assert not outcome.is_error
+    body = unwrap(outcome.content)[2]
+    assert_contained(body)
+    assert body["items"][0]["name"] == "checkout" and body["items"][0]["change"] == "rollout"  # still useful
+    flagged = await pg_pool.fetchval(
+        "SELECT count(*) FROM audit_events WHERE event_type='security' AND failure_reason='prompt_injection'"
+        " AND session_id=$1",
+        ctx.session_id,
+    )
+    assert flagged >= 1
