@@ -104,11 +104,11 @@ async def test_a_rollout_10_minutes_before_the_alert_is_named_first(
     rows = await h.audit_rows("query")
     assert any("k8s_changes" in json.dumps(r["tool_calls"]) for r in rows)
     # the worker's change watcher polled the whole cluster meanwhile, as itself: metadata only
-    watcher = await h.slack.wait_for(
-        lambda: [r for r in cluster.sim.requests if r.user_agent.startswith(WATCHER_AGENT)],
-        timeout=15,
-        what="the change watcher's poll",
-    )
+    def polled() -> list[Any] | None:
+        mine = [r for r in cluster.sim.requests if r.user_agent.startswith(WATCHER_AGENT)]
+        return mine if any(r.path == "/api/v1/configmaps" for r in mine) else None  # the last kind listed
+
+    watcher = await h.slack.wait_for(polled, timeout=15, what="the change watcher's poll")
     assert {r.path for r in watcher} >= {"/apis/apps/v1/deployments", "/api/v1/nodes", "/api/v1/configmaps"}
     assert all(r.accept == METADATA_ACCEPT for r in watcher if "configmaps" in r.path)
     assert not any("secrets" in r.path for r in cluster.sim.requests)
