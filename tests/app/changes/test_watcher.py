@@ -22,6 +22,7 @@ from app.changes.store import ChangeStore
 from app.changes.watcher import ChangeWatcher
 from app.retention import purge_change_records
 from sim.kubernetes import Scenario
+from tests.app.audit.test_roles import as_role
 from tests.fixtures.kubernetes import ClusterFactory, SimCluster
 from tools.kubernetes.client import METADATA_ACCEPT, KubernetesClient
 
@@ -216,3 +217,20 @@ async def test_retention_purges_records_older_than_90_days(pg_pool: asyncpg.Pool
     assert [r["name"] for r in left] == ["d1", "d89"]
     with pytest.raises(ValueError, match="positive"):
         await purge_change_records(pg_pool, older_than=timedelta(0))
+
+
+async def test_the_retention_role_may_purge_change_records(pg_dsn: str, pg_pool: asyncpg.Pool) -> None:
+    """`aiops retention run` connects as aiops_retention: the grant covers the change records."""
+    ns = f"role-{uuid.uuid4().hex[:6]}"
+    await pg_pool.execute(
+        "INSERT INTO change_records (kind, namespace, name, resource_version, change, changed_at)"
+        " VALUES ('deployment', $1, 'old', '1', 'rollout', now() - interval '100 days')",
+        ns,
+    )
+    pool = await asyncpg.create_pool(as_role(pg_dsn, "aiops_retention"), min_size=1, max_size=1)
+    assert pool is not None
+    try:
+        assert await purge_change_records(pool, older_than=timedelta(days=90)) >= 1
+    finally:
+        await pool.close()
+    assert await pg_pool.fetchval("SELECT count(*) FROM change_records WHERE namespace = $1", ns) == 0
