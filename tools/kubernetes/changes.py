@@ -18,9 +18,10 @@ import asyncio
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from kernel.errors import ToolError
+from kernel.scope import EffectiveScope
 from tools.base import JSON, Tool, ToolContext
 from tools.kubernetes import changes_extract as ex
 from tools.kubernetes.client import KubernetesClient
@@ -209,7 +210,9 @@ class K8sChangesTool(Tool):
             "items": kept,
         }
 
-    async def _live(self, scope: Any, namespace: str | None, since: datetime, nodes: bool) -> list[JSON]:
+    async def _live(
+        self, scope: EffectiveScope, namespace: str | None, since: datetime, nodes: bool
+    ) -> list[JSON]:
         async def listed(kind: str) -> list[JSON]:
             return (await list_scoped(self.client, kind, scope, namespace, tool=self.name))[1]
 
@@ -225,7 +228,7 @@ class K8sChangesTool(Tool):
             items += ex.node_items(await self.client.list("node", None), since)
         return items
 
-    async def _configmaps(self, scope: Any, namespace: str | None) -> list[JSON]:
+    async def _configmaps(self, scope: EffectiveScope, namespace: str | None) -> list[JSON]:
         """Metadata only (PartialObjectMetadataList), per namespace of the scope."""
         targets = target_namespaces(scope, namespace, tool=self.name)
         if targets is None:
