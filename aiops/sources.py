@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import asyncpg
-
 from aiops.tls import prometheus_session
 from app.config import Secrets, Settings
 from tools.base import Tool
 from tools.registry import build_tools
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from tools.kubernetes.client import KubernetesClient
     from tools.runbooks.embeddings import EmbeddingsClient
 
