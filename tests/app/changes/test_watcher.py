@@ -20,7 +20,9 @@ import pytest
 
 from app.changes.store import ChangeStore
 from app.changes.watcher import ChangeWatcher
-from app.retention import purge_change_records
+from app.incidents.retention import purge_incidents
+from app.memory.notes import NoteStore
+from app.retention import purge_change_records, purge_conversations
 from sim.kubernetes import Scenario
 from tests.app.audit.test_roles import as_role
 from tests.fixtures.kubernetes import ClusterFactory, SimCluster
@@ -219,8 +221,12 @@ async def test_retention_purges_records_older_than_90_days(pg_pool: asyncpg.Pool
         await purge_change_records(pg_pool, older_than=timedelta(0))
 
 
-async def test_the_retention_role_may_purge_change_records(pg_dsn: str, pg_pool: asyncpg.Pool) -> None:
-    """`aiops retention run` connects as aiops_retention: the grant covers the change records."""
+async def test_the_retention_role_runs_every_purge_of_retention_run(
+    pg_dsn: str, pg_pool: asyncpg.Pool
+) -> None:
+    """`aiops retention run` connects as aiops_retention and purges conversations, team notes,
+    incidents and change records in turn: a missing grant on any of them would stop the nightly Job
+    before it reached the change records."""
     ns = f"role-{uuid.uuid4().hex[:6]}"
     await pg_pool.execute(
         "INSERT INTO change_records (kind, namespace, name, resource_version, change, changed_at)"
@@ -229,8 +235,12 @@ async def test_the_retention_role_may_purge_change_records(pg_dsn: str, pg_pool:
     )
     pool = await asyncpg.create_pool(as_role(pg_dsn, "aiops_retention"), min_size=1, max_size=1)
     assert pool is not None
+    old = timedelta(days=90)
     try:
-        assert await purge_change_records(pool, older_than=timedelta(days=90)) >= 1
+        await purge_conversations(pool, older_than=old)
+        await NoteStore(pool=pool).purge(older_than=old)
+        await purge_incidents(pool, older_than=old)
+        assert await purge_change_records(pool, older_than=old) >= 1
     finally:
         await pool.close()
     assert await pg_pool.fetchval("SELECT count(*) FROM change_records WHERE namespace = $1", ns) == 0
