@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from aiops.changes_wiring import worker_background
 from aiops.http import build_metrics_app, build_web_app
 from aiops.incidents import build_incident_memory, incident_commands, incident_recorder, with_incident_memory
 from aiops.llm import build_model_client
@@ -49,8 +50,6 @@ from app.pause_commands import PauseAwareIdentity, PauseCommands
 from app.queue import DEFAULT_CLAIM_IDLE_MS, JobQueue, RedisJobStateStore
 from app.schedules.commands import COMMAND as JOBS_COMMAND
 from app.schedules.commands import JobsCommand
-from app.schedules.runner import Scheduler
-from app.schedules.store import ScheduleStore
 from app.schema_check import check_schema
 from app.secrets_watch import SecretsWatcher
 from app.sessions import SessionStore
@@ -310,7 +309,7 @@ class Runtime:
             concurrency=concurrency,
             claim_idle_ms=claim_idle_ms,
             max_deliveries=max_deliveries,
-            scheduler=Scheduler(store=ScheduleStore(pool=self.stores.pg), queue=self.queue),
+            scheduler=worker_background(self.settings, self.stores.pg, self.queue),  # + change watcher
             store_probe=self.stores.ping_postgres,
             ready_check=self.check_schema,
             posts=SlackPosts(
@@ -389,7 +388,7 @@ async def build_runtime(
                 stores=stores,
                 audit=audit,
                 metrics=metrics,
-                tools=build_tools_for(settings, secrets) if tools is None else tools,
+                tools=build_tools_for(settings, secrets, stores.pg) if tools is None else tools,
                 watcher=watcher,
             ), memory),
             watcher=watcher,

@@ -194,7 +194,7 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
     from app.audit.status import record_success
     from app.incidents.retention import purge_incidents, purge_memory
     from app.memory.notes import NoteStore
-    from app.retention import purge_conversations
+    from app.retention import purge_change_records, purge_conversations
     from app.stores import open_database
 
     if args.days < 1:
@@ -213,13 +213,14 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
             await record_success(pool, "retention")
         notes = await NoteStore(pool=pool).purge(older_than=timedelta(days=args.days), dry_run=args.dry_run)
         incidents = await purge_incidents(pool, older_than=timedelta(days=args.days), dry_run=args.dry_run)
+        changes = await purge_change_records(pool, older_than=timedelta(days=args.days), dry_run=args.dry_run)
     if not args.dry_run:  # the incident memory on the Qdrant server (local mode purges itself)
         key = secrets.qdrant_api_key.get_secret_value() if secrets.qdrant_api_key else None
         await purge_memory(settings.qdrant_url, key, older_than=timedelta(days=args.days))
     verb = "would delete" if args.dry_run else "deleted"
     print(
-        f"{verb} {count} conversation turns, {notes} team notes and {incidents} incident postmortems "
-        f"older than {args.days} days"
+        f"{verb} {count} conversation turns, {notes} team notes, {incidents} incident postmortems and "
+        f"{changes} change records older than {args.days} days"
     )
     return 0
 

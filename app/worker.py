@@ -37,6 +37,7 @@ from app.agent.base import Agent, AgentAnswer, AnswerSurface, Turn
 from app.alert_threads import AlertThreads
 from app.api_answers import ApiReply
 from app.assistant_thread import AssistantThreads
+from app.background import Background
 from app.incidents.commands import COMMANDS as INCIDENT_COMMANDS
 from app.incidents.commands import as_thread_command
 from app.incidents.resolve import AlertResolution, IncidentRecorder
@@ -44,7 +45,6 @@ from app.job_audit import query_event, write_once
 from app.jobs import Job
 from app.private_reply import PrivateReplies
 from app.queue import Delivery, JobQueue, RedisJobStateStore
-from app.schedules.runner import Scheduler
 from app.sessions import SessionStore, scope_tag
 from app.slack.posts import SlackPosts
 from app.store_wait import Probe, StoreWait, sleep_or_stop, wait_ready
@@ -95,7 +95,7 @@ class Worker:
         claim_idle_ms: int = 60_000,
         max_deliveries: int = 3,
         block_ms: int = 1000,
-        scheduler: Scheduler | None = None,
+        scheduler: Background | None = None,
         store_probe: Probe | None = None,
         ready_check: Probe | None = None,
         max_held: int = 1000,

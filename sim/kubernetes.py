@@ -56,6 +56,7 @@ class RecordedRequest:
     query: dict[str, str]
     status: int
     accept: str = ""
+    user_agent: str = ""
 
 
 @dataclass
@@ -209,6 +210,7 @@ class KubernetesSimulator(LoopbackServer):
                 dict(request.query),
                 response.status,
                 request.headers.get("Accept", ""),
+                request.headers.get("User-Agent", ""),
             )
         )
         return response

@@ -88,6 +88,7 @@ _RESOURCES: dict[str, dict[str, Resource]] = {
             Resource("StatefulSet", "statefulsets", "apps/v1", True),
             Resource("DaemonSet", "daemonsets", "apps/v1", True),
             Resource("ReplicaSet", "replicasets", "apps/v1", True),
+            Resource("ControllerRevision", "controllerrevisions", "apps/v1", True),
         )
     },
     "/apis/batch/v1": {

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from tools.analyzers.tool import AnalyzeTool
 from tools.base import Tool
+from tools.kubernetes.changes import ChangeHistory, K8sChangesTool
 from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.tools import kubernetes_tools
 from tools.prometheus.client import PrometheusClient
@@ -24,6 +25,7 @@ def build_tools(
     prometheus: PrometheusClient | None = None,
     kubernetes: KubernetesClient | None = None,
     runbooks: RunbookIndex | None = None,
+    change_history: ChangeHistory | None = None,
     extra: Sequence[Tool] = (),
 ) -> list[Tool]:
     tools: list[Tool] = []
@@ -35,6 +37,7 @@ def build_tools(
         ]
     if kubernetes is not None:
         tools += kubernetes_tools(client=kubernetes)
+        tools.append(K8sChangesTool(client=kubernetes, history=change_history))
         tools.append(AnalyzeTool(client=kubernetes, alerts=prometheus.alerts if prometheus else None))
     if runbooks is not None:
         tools.append(RunbookSearchTool(index=runbooks))

@@ -22,6 +22,8 @@ from app.agent import texts
 from app.agent.base import AgentAnswer
 from app.agent.evidence import CallRecord, describe_call
 from app.agent.focus import Focus, alert_focus, names_match, question_focus, words
+from app.agent.offline_changes import WINDOW as CHANGES_WINDOW
+from app.agent.offline_changes import changes_section
 from app.agent.offline_findings import analyzer_report, finding_key
 from app.agent.offline_format import (
     alert_line,
@@ -58,6 +60,7 @@ class _Gathered:
     records: list[CallRecord] = field(default_factory=list)
     origin: dict[str, int] = field(default_factory=dict)
     """Finding key → the number of the `analyze` call that returned it."""
+    changes: list[Any] = field(default_factory=list)
 
 
 class OfflineResponder:
@@ -95,13 +98,17 @@ class OfflineResponder:
                 await self._call("analyze", args, ctx, got)
         if "prometheus_alerts" in available:
             await self._call("prometheus_alerts", {}, ctx, got)
+        if alert and "k8s_changes" in available:  # an alert's first question: what changed?
+            for ns in allowed[:1]:
+                await self._call("k8s_changes", {"namespace": ns, "since": CHANGES_WINDOW}, ctx, got)
         focus = _resolve(focus, question, got.findings, scope)
         if "analyze" in available:
             for ns in [ns for ns in focus.namespaces if not scope.allows(ns)][:MAX_NAMESPACES]:
                 await self._call("analyze", {"namespace": ns}, ctx, got)  # refused and audited
                 got.denied.append(ns)
+        lead = [section] if (section := changes_section(got.changes)) else []
         main, after = _body(focus, got, scope)
-        text = "\n\n".join([header, *main, *after])
+        text = "\n\n".join([header, *lead, *main, *after])
         evidence = [describe_call(name, args) for name, args in got.calls]
         answer = AgentAnswer(
             text=text, tool_calls=got.audit, artifacts=got.artifacts, offline=True, evidence=evidence
@@ -114,7 +121,7 @@ class OfflineResponder:
                 carded, got.origin, got.records, may_recommend=scope.may_recommend
             )
             main, after = _body(focus, got, scope, cards=True)
-            answer.body = "\n\n".join([header, *main])
+            answer.body = "\n\n".join([header, *lead, *main])
             answer.findings.appendix = "\n\n".join(after) or None
         return answer
 
@@ -136,6 +143,8 @@ class OfflineResponder:
                 if (key := finding_key(f)) not in got.origin:
                     got.origin[key] = number
                     got.findings.append(f)
+        elif name == "k8s_changes":
+            got.changes += data.get("items") or [] if isinstance(data, dict) else []
         else:
             got.alerts += alerts_of(data)
 

@@ -7,7 +7,7 @@ the app must never own `audit_events` (an owner can disable its triggers).
 
     aiops_app        everything on ordinary tables; audit_events: SELECT + INSERT (no timestamp
                      column: the database stamps it), never UPDATE/DELETE/TRUNCATE/ALTER
-    aiops_retention  SELECT + DELETE on conversations (`aiops retention run`)
+    aiops_retention  SELECT + DELETE on the tables `aiops retention run` purges
     audit_archiver   SELECT on audit_events, the trigger-limited DELETE, INSERT of `retention`
                      events, and the export/verify bookkeeping tables
 """
@@ -61,6 +61,8 @@ GRANT USAGE, SELECT ON SEQUENCE audit_verify_runs_id_seq TO {ARCHIVER};
 
 GRANT SELECT, DELETE ON conversations TO {RETENTION};
 GRANT SELECT, DELETE ON incidents TO {RETENTION};
+GRANT SELECT, DELETE ON change_records TO {RETENTION};
+GRANT SELECT, DELETE ON team_notes TO {RETENTION};  -- `aiops retention run` purges the notes as well
 REVOKE ALL ON task_runs FROM {APP};
 GRANT SELECT ON task_runs TO {APP};
 GRANT SELECT, INSERT, UPDATE ON task_runs TO {RETENTION}, {ARCHIVER};

@@ -464,7 +464,7 @@ async def test_registry_exposes_exactly_the_contract_tools(tmp_path, audit_log, 
         router = ToolRouter(tools=tools, audit=audit_log, metrics=metrics, blocklist=blocklist)
         assert {t["name"] for t in router.catalog(scope({"admin"}))} == {
             "prometheus_query", "prometheus_range_query", "prometheus_alerts", "k8s_list", "k8s_get",
-            "k8s_events", "k8s_pod_logs", "runbook_search", "analyze",
+            "k8s_events", "k8s_pod_logs", "k8s_changes", "runbook_search", "analyze",
         }  # fmt: skip
         assert [t.name for t in build_tools(runbooks=index)] == ["runbook_search"]
         with pytest.raises(ValueError, match="duplicate tool name 'runbook_search'"):

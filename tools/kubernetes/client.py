@@ -56,6 +56,7 @@ KINDS: dict[str, KindSpec] = {
         KindSpec("statefulset", "AppsV1Api", "stateful_set"),
         KindSpec("daemonset", "AppsV1Api", "daemon_set"),
         KindSpec("replicaset", "AppsV1Api", "replica_set"),
+        KindSpec("controllerrevision", "AppsV1Api", "controller_revision"),  # k8s_changes: images only
         KindSpec("job", "BatchV1Api", "job"),
         KindSpec("cronjob", "BatchV1Api", "cron_job"),
         KindSpec("hpa", "AutoscalingV2Api", "horizontal_pod_autoscaler"),
@@ -99,6 +100,8 @@ class KubernetesClient:
     kubeconfig: path to a kubeconfig file (`KUBECONFIG`); None → in-cluster service account.
     context: kubeconfig context (None → current-context).
     request_timeout_s: per HTTP request, so a hung API server cannot pin a worker thread forever.
+    user_agent: sent on every request (the change watcher names itself, so audit logs of the API
+    server tell its cluster-wide lists from the tools' scoped reads).
     """
 
     def __init__(
@@ -107,10 +110,12 @@ class KubernetesClient:
         kubeconfig: str | None = None,
         context: str | None = None,
         request_timeout_s: float = 15.0,
+        user_agent: str | None = None,
     ) -> None:
         self._kubeconfig = kubeconfig
         self._context = context
         self._timeout = request_timeout_s
+        self._user_agent = user_agent
         self._api_client: k8s.ApiClient | None = None
         self._apis: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -128,6 +133,8 @@ class KubernetesClient:
                 else:
                     k8s_config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
                 self._api_client = k8s.ApiClient(configuration=cfg)
+                if self._user_agent:
+                    self._api_client.user_agent = self._user_agent
             if name not in self._apis:
                 self._apis[name] = getattr(k8s, name)(api_client=self._api_client)
             return self._apis[name]

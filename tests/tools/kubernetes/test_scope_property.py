@@ -19,12 +19,15 @@ from sim.kubernetes import KubernetesSimulator, Scenario
 from tests.fixtures.kubernetes import SimCluster, scope_for
 from tests.tools.kubernetes.conftest import ctx_for
 from tools.analyzers.tool import AnalyzeTool
+from tools.kubernetes.changes import K8sChangesTool
 from tools.kubernetes.client import METADATA_ACCEPT, KubernetesClient
 from tools.kubernetes.schemas import KIND_NAMES
 from tools.kubernetes.tools import kubernetes_tools
 
-UNIVERSE = ["shop", "payments", "monitoring", "kube-system", "ghost"]
+UNIVERSE = ["shop", "payments", "monitoring", "kube-system", "ghost", "checkout"]
 SCENARIO = Scenario.load("crashloop")
+for _obj in Scenario.load("changes").objects:  # rollouts, scalings, node cordons for k8s_changes
+    SCENARIO.add(_obj)
 
 scopes = st.builds(
     lambda roles, ns, channel: scope_for(roles, ns, channel_namespaces=channel),
@@ -65,6 +68,12 @@ calls = st.one_of(
         ),
     ),
     st.tuples(
+        st.just("k8s_changes"),
+        st.fixed_dictionaries(
+            {}, optional={"namespace": st.sampled_from(UNIVERSE), "since": st.sampled_from(["1h", "7d"])}
+        ),
+    ),
+    st.tuples(
         st.just("analyze"), st.fixed_dictionaries({}, optional={"namespace": st.sampled_from(UNIVERSE)})
     ),
 )
@@ -83,7 +92,14 @@ async def _run(scope: EffectiveScope, tool_name: str, args: dict[str, Any]) -> N
             kubeconfig = sim.write_kubeconfig(Path(tmp) / "kc")
             client = KubernetesClient(kubeconfig=str(kubeconfig))
             cluster = SimCluster(sim=sim, kubeconfig=kubeconfig, client=client)
-            tools = {t.name: t for t in [*kubernetes_tools(client=client), AnalyzeTool(client=client)]}
+            tools = {
+                t.name: t
+                for t in [
+                    *kubernetes_tools(client=client),
+                    AnalyzeTool(client=client),
+                    K8sChangesTool(client=client),
+                ]
+            }
             try:
                 out = await tools[tool_name]._invoke(args, ctx_for(scope))
             except ToolError:
