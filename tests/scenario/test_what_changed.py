@@ -24,7 +24,7 @@ from tests.scenario.alerts_data import FIRING
 from tests.scenario.conftest import INCIDENT_CHANNEL, Harness, HarnessFactory, visible
 from tools.kubernetes.client import METADATA_ACCEPT
 
-_RESULT = re.compile(r'<tool_result name="k8s_changes">(.*)</tool_result>', re.S)
+_RESULT = re.compile(r'<tool_result name="k8s_changes"[^>]*>(.*)</tool_result>', re.S)
 
 
 def tool_results(body: dict[str, Any]) -> list[str]:
