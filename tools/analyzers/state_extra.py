@@ -33,9 +33,23 @@ NAMESPACED = (
     "role",
     "gateway",
     "httproute",
+    "subscription",
+    "catalogsource",
+    "csv",
+    "installplan",
+    "operatorgroup",
 )
 METADATA = ("configmap", "secret")
-CLUSTER = ("storageclass", "pv", "ingressclass", "gatewayclass", "mutatingwebhook", "validatingwebhook")
+CLUSTER = (
+    "storageclass",
+    "pv",
+    "ingressclass",
+    "gatewayclass",
+    "mutatingwebhook",
+    "validatingwebhook",
+    "clustercatalog",
+    "clusterextension",
+)
 MAX_NAMED_CHECKS = 20
 """Existence `get`s of cluster-scoped objects named by a scoped user's objects, per kind."""
 

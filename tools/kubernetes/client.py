@@ -88,6 +88,27 @@ KINDS: dict[str, KindSpec] = {
     )
 }
 
+
+
+def _custom(kind: str, group: str, version: str, plural: str, *, namespaced: bool = True) -> KindSpec:
+    return KindSpec(kind, "CustomObjectsApi", plural, namespaced, (group, version, plural))
+
+
+# Operator Lifecycle Manager (read by the analyzers only; 404 when OLM is not installed → empty)
+_OLM0, _OLM1 = "operators.coreos.com", "olm.operatorframework.io"
+KINDS |= {
+    s.kind: s
+    for s in (
+        _custom("subscription", _OLM0, "v1alpha1", "subscriptions"),
+        _custom("catalogsource", _OLM0, "v1alpha1", "catalogsources"),
+        _custom("csv", _OLM0, "v1alpha1", "clusterserviceversions"),
+        _custom("installplan", _OLM0, "v1alpha1", "installplans"),
+        _custom("operatorgroup", _OLM0, "v1", "operatorgroups"),
+        _custom("clustercatalog", _OLM1, "v1", "clustercatalogs", namespaced=False),
+        _custom("clusterextension", _OLM1, "v1", "clusterextensions", namespaced=False),
+    )
+}
+
 METADATA_ONLY: dict[str, str] = {"configmap": "config_map", "secret": "secret"}
 """Kinds whose content we never read: listed as `PartialObjectMetadataList` only (CoreV1Api suffix)."""
 METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
