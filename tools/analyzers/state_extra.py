@@ -69,9 +69,9 @@ async def collect_extra(
     async def one(kind: str) -> None:
         try:
             if kind in METADATA:
-                raw = await _metadata(client, kind, scope, namespace, tool=tool)
+                facts = [FACTS[kind](o) for o in await _metadata(client, kind, scope, namespace, tool=tool)]
             else:
-                _, raw = await list_scoped(client, kind, scope, namespace, tool=tool)
+                _, facts = await list_scoped(client, kind, scope, namespace, tool=tool, each=FACTS[kind])
         except ToolError as exc:  # forbidden by the operator's RBAC, or down: skip the checks
             if kind == "secret":  # not granted by default (docs/analyzers.md): say so plainly
                 notes.append("Secret names are not readable here; checks for missing Secrets were skipped.")
@@ -80,7 +80,7 @@ async def collect_extra(
                     f"{kind} objects could not be read ({_short(exc)}); checks that need them skipped."
                 )
             return
-        state.facts[kind] = [FACTS[kind](o) for o in raw]
+        state.facts[kind] = facts
         if kind in CLUSTER:
             state.cluster_names[kind] = {o["name"] for o in state.facts[kind]}
 
