@@ -1,8 +1,9 @@
 """The synthetic cluster of bench/analyzers.py: per namespace 10 Deployments (+ ReplicaSets,
 Services, ConfigMaps, ServiceAccounts, HPAs, PDBs, NetworkPolicies) and their pods, an Ingress,
 a CronJob, a Job, a StatefulSet, a DaemonSet, a PVC, a Role and RoleBinding, a Gateway and an
-HTTPRoute, a Secret and 20 Warning events; cluster-wide nodes, classes, PVs and a webhook. Faults
-are planted in a few percent of them (crash loops, unready pods, a missing HPA target, …)."""
+HTTPRoute, a Secret, 20 Warning events and OLM objects; cluster-wide nodes, classes, PVs, a webhook,
+ClusterCatalogs and ClusterExtensions. Faults are planted in a few percent of them (crash loops,
+unready pods, a missing HPA target, a failed CSV, …)."""
 
 from __future__ import annotations
 
@@ -221,12 +222,41 @@ def _namespace(ns: str, n: int, pods_per_ns: int) -> list[dict[str, Any]]:
     return objs  # fmt: skip
 
 
+def _operators(ns: str, n: int) -> list[dict[str, Any]]:
+    """OLM objects, a default ServiceAccount bound to a Role and an empty ConfigMap (metadata tells
+    via managedFields) — faulty in every tenth or twenty-fifth namespace."""
+    olm = "operators.coreos.com/v1alpha1"
+    bad_sub = [{"type": "CatalogSourcesUnhealthy", "status": "True", "reason": "UnhealthyCatalogSourceFound"}]
+    fields = {"f:data": {".": {}, "f:k": {}}} if n % 10 else {}
+    return [
+        {"apiVersion": olm, "kind": "Subscription", "metadata": {"name": "etcd", "namespace": ns},
+         "spec": {"name": "etcd", "source": "catalog", "sourceNamespace": ns},
+         "status": {"state": "AtLatestKnown" if n % 10 else "UpgradePending",
+                    "conditions": [] if n % 10 else bad_sub}},
+        {"apiVersion": olm, "kind": "CatalogSource", "metadata": {"name": "catalog", "namespace": ns},
+         "status": {"connectionState": {"lastObservedState": "READY" if n % 10 else "TRANSIENT_FAILURE"}}},
+        {"apiVersion": olm, "kind": "ClusterServiceVersion",
+         "metadata": {"name": "etcd.v0.9.4", "namespace": ns},
+         "status": {"phase": "Succeeded" if n % 25 else "Failed", "reason": "InstallCheckFailed"}},
+        {"apiVersion": olm, "kind": "InstallPlan", "metadata": {"name": "install-1", "namespace": ns},
+         "status": {"phase": "Complete" if n % 25 else "Failed"}},
+        *({"apiVersion": "operators.coreos.com/v1", "kind": "OperatorGroup",
+           "metadata": {"name": f"og{i}", "namespace": ns}} for i in range(1 if n % 25 else 2)),
+        {"kind": "ConfigMap", "metadata": {"name": "flags", "namespace": ns, "managedFields": [
+            {"manager": "kubectl-create", "operation": "Update", "fieldsType": "FieldsV1",
+             "fieldsV1": fields}]}},
+        {"kind": "RoleBinding", "metadata": {"name": "default-reader", "namespace": ns},
+         "roleRef": {"kind": "Role", "name": "reader"},
+         "subjects": [{"kind": "ServiceAccount", "name": "default" if n % 10 == 0 else "svc1-sa"}]},
+    ]  # fmt: skip
+
+
 def build(namespaces: int, pods: int) -> Any:
     from sim.kubernetes import Scenario
 
     scenario = Scenario()
     for n in range(namespaces):
-        for obj in _namespace(f"team-{n:02d}", n, pods // namespaces):
+        for obj in [*_namespace(f"team-{n:02d}", n, pods // namespaces), *_operators(f"team-{n:02d}", n)]:
             scenario.add(obj)
     cluster: list[dict[str, Any]] = [
         *({"kind": "Node", "metadata": {"name": f"node-{i}"}, "status": {"conditions": [
@@ -240,6 +270,11 @@ def build(namespaces: int, pods: int) -> Any:
         {"kind": "ValidatingWebhookConfiguration", "metadata": {"name": "policy"}, "webhooks": [
             {"name": "p.example.com",
              "clientConfig": {"service": {"namespace": "team-00", "name": "svc3"}}}]},
+        *({"apiVersion": "olm.operatorframework.io/v1", "kind": kind,
+           "metadata": {"name": f"{kind.lower()}-{i}"},
+           "status": {"conditions": [{"type": cond, "status": "True" if i else "False", "reason": "Failed"}]}}
+          for kind, cond in (("ClusterCatalog", "Serving"), ("ClusterExtension", "Installed"))
+          for i in range(3)),
     ]  # fmt: skip
     for obj in cluster:
         scenario.add(obj)

@@ -2,7 +2,7 @@
 
 Serves the read paths the official `kubernetes` client calls (core v1, apps/v1, batch/v1,
 autoscaling/v2, discovery/v1, networking/v1, policy/v1, rbac/v1, storage/v1,
-admissionregistration/v1, Gateway API v1, pod logs) from a scenario YAML file: a list of
+admissionregistration/v1, Gateway API v1, OLM v0 and v1, pod logs) from a scenario YAML file: a list of
 ordinary Kubernetes objects plus
 pod logs by pod/container/previous. It answers like the real API server — `XList` envelopes with
 `metadata.resourceVersion`, `Status` objects for errors, label and field selectors — and

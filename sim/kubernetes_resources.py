@@ -81,6 +81,27 @@ _RESOURCES: dict[str, dict[str, Resource]] = {
             Resource("GatewayClass", "gatewayclasses", "gateway.networking.k8s.io/v1", False),
         )
     },
+    "/apis/operators.coreos.com/v1alpha1": {
+        r.plural: r
+        for r in (
+            Resource("Subscription", "subscriptions", "operators.coreos.com/v1alpha1", True),
+            Resource("CatalogSource", "catalogsources", "operators.coreos.com/v1alpha1", True),
+            Resource(
+                "ClusterServiceVersion", "clusterserviceversions", "operators.coreos.com/v1alpha1", True
+            ),
+            Resource("InstallPlan", "installplans", "operators.coreos.com/v1alpha1", True),
+        )
+    },
+    "/apis/operators.coreos.com/v1": {
+        "operatorgroups": Resource("OperatorGroup", "operatorgroups", "operators.coreos.com/v1", True)
+    },
+    "/apis/olm.operatorframework.io/v1": {
+        r.plural: r
+        for r in (
+            Resource("ClusterCatalog", "clustercatalogs", "olm.operatorframework.io/v1", False),
+            Resource("ClusterExtension", "clusterextensions", "olm.operatorframework.io/v1", False),
+        )
+    },
     "/apis/apps/v1": {
         r.plural: r
         for r in (

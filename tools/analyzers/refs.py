@@ -14,7 +14,7 @@ DYNAMIC_LABELS = ("grafana_dashboard", "grafana_datasource", "prometheus_rule", 
 SKIP_ANNOTATION = "aiops.io/ignore-unused"
 
 
-def _owners(state: ClusterState) -> Iterator[tuple[str, str, str, Obj]]:
+def workload_owners(state: ClusterState) -> Iterator[tuple[str, str, str, Obj]]:
     """(kind, namespace, name, refs) of every pod and pod template whose controller we did not
     read: a pod of a ReplicaSet of a Deployment is reported once, on the Deployment."""
 
@@ -35,7 +35,7 @@ def missing_references(state: ClusterState) -> list[Finding]:
     configmaps, secrets = state.names_by_ns("configmap"), state.names_by_ns("secret")
     accounts = state.names_by_ns("serviceaccount")
     out = []
-    for kind, ns, name, refs in sorted(_owners(state), key=lambda o: o[:3]):
+    for kind, ns, name, refs in sorted(workload_owners(state), key=lambda o: o[:3]):
         missing: list[str] = []
         if configmaps is not None:
             have = configmaps.get(ns, set())

@@ -49,16 +49,17 @@ async def collect_state(
     state.listed_namespaces = frozenset(listed) if listed is not None else None
 
     async def grab(kind: str, **kw: Any) -> list[dict[str, Any]]:
-        _, raw = await list_scoped(client, kind, scope, namespace, tool=tool, **kw)
-        out = []
-        for o in raw:  # raw objects are dropped as soon as their summary and facts exist
+        def reduce(o: dict[str, Any]) -> dict[str, Any]:
             item = summarize(kind, o)
-            out.append(item)
             if kind == "pod":
                 state.pod_refs[(item["namespace"], item["name"])] = pod_facts(o)
             elif kind in _TEMPLATED:
                 state.template_refs[(kind, item["namespace"], item["name"])] = workload_facts(kind, o)
-        return out
+            return item
+
+        # raw objects are reduced to summaries and facts as the response is parsed, then dropped
+        _, items = await list_scoped(client, kind, scope, namespace, tool=tool, each=reduce, **kw)
+        return items
 
     names = list(_KINDS)
     extra = asyncio.ensure_future(collect_extra(client, scope, namespace, state, tool=tool))
@@ -73,8 +74,9 @@ async def collect_state(
         setattr(state, attr, items)
     state.events = results[-1]
     if namespace is None and scope.cluster_wide:
-        _, raw_nodes = await list_scoped(client, "node", scope, None, tool=tool)
-        state.nodes = [summarize("node", o) for o in raw_nodes]
+        _, state.nodes = await list_scoped(
+            client, "node", scope, None, tool=tool, each=lambda o: summarize("node", o)
+        )
     else:
         notes += await check_named(client, state)
     if alerts is not None:

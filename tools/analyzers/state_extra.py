@@ -33,9 +33,23 @@ NAMESPACED = (
     "role",
     "gateway",
     "httproute",
+    "subscription",
+    "catalogsource",
+    "csv",
+    "installplan",
+    "operatorgroup",
 )
 METADATA = ("configmap", "secret")
-CLUSTER = ("storageclass", "pv", "ingressclass", "gatewayclass", "mutatingwebhook", "validatingwebhook")
+CLUSTER = (
+    "storageclass",
+    "pv",
+    "ingressclass",
+    "gatewayclass",
+    "mutatingwebhook",
+    "validatingwebhook",
+    "clustercatalog",
+    "clusterextension",
+)
 MAX_NAMED_CHECKS = 20
 """Existence `get`s of cluster-scoped objects named by a scoped user's objects, per kind."""
 
@@ -55,9 +69,9 @@ async def collect_extra(
     async def one(kind: str) -> None:
         try:
             if kind in METADATA:
-                raw = await _metadata(client, kind, scope, namespace, tool=tool)
+                facts = [FACTS[kind](o) for o in await _metadata(client, kind, scope, namespace, tool=tool)]
             else:
-                _, raw = await list_scoped(client, kind, scope, namespace, tool=tool)
+                _, facts = await list_scoped(client, kind, scope, namespace, tool=tool, each=FACTS[kind])
         except ToolError as exc:  # forbidden by the operator's RBAC, or down: skip the checks
             if kind == "secret":  # not granted by default (docs/analyzers.md): say so plainly
                 notes.append("Secret names are not readable here; checks for missing Secrets were skipped.")
@@ -66,7 +80,7 @@ async def collect_extra(
                     f"{kind} objects could not be read ({_short(exc)}); checks that need them skipped."
                 )
             return
-        state.facts[kind] = [FACTS[kind](o) for o in raw]
+        state.facts[kind] = facts
         if kind in CLUSTER:
             state.cluster_names[kind] = {o["name"] for o in state.facts[kind]}
 

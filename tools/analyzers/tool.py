@@ -79,8 +79,11 @@ class AnalyzeTool(Tool):
         "or evicted pods, unschedulable or gated pods, failing readiness, restart bursts, error lines in "
         "logs, privileged containers), workloads (unavailable, stuck or quota-blocked rollouts, failed, "
         "failing or suspended Jobs, CronJobs), Services without ready endpoints, Ingresses, Gateway API "
-        "routes, NetworkPolicies, HPAs, PDBs, missing ConfigMaps/Secrets/ServiceAccounts, RoleBindings, "
-        "storage (pending PVCs, PVs, StorageClasses), nodes and admission webhooks (cluster admins). "
+        "routes, NetworkPolicies, HPAs, PDBs, missing or empty ConfigMaps, missing Secrets/ServiceAccounts, "
+        "RoleBindings, a default ServiceAccount holding permissions, storage (pending PVCs, PVs, "
+        "StorageClasses, small volumes), operators installed by OLM (Subscriptions, CatalogSources, CSVs, "
+        "InstallPlans, OperatorGroups), nodes, admission webhooks and OLM v1 catalogs/extensions "
+        "(cluster admins). "
         "Each finding has severity, evidence, related objects and a `next_query` to run next. "
         "Start triage here."
     )

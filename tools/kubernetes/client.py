@@ -6,8 +6,10 @@ blocking call once with `asyncio.to_thread`. It only reads: list/get of the kind
 pod logs. Secrets and ConfigMaps are reachable only through `list_metadata`, which asks the API
 server for a `PartialObjectMetadataList` (names, labels, annotations — never `data`).
 
-Responses are taken raw (`_preload_content=False`) and parsed as JSON: the tools summarize
-plain dicts, and an odd object in the cluster cannot break model deserialization.
+Responses are taken raw and parsed as JSON: the tools summarize plain dicts, and an odd object in
+the cluster cannot break model deserialization. Reads are plain GETs on the REST paths of
+tools/kubernetes/paths.py through the `ApiClient` (its configuration, auth and TLS); the
+generated `*Api` classes are used only for a kind whose API class that table does not know.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from kernel.errors import BackendError
+from tools.kubernetes import paths
+from tools.kubernetes.bulk import collector_paused
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,26 @@ KINDS: dict[str, KindSpec] = {
     )
 }
 
+
+def _custom(kind: str, group: str, version: str, plural: str, *, namespaced: bool = True) -> KindSpec:
+    return KindSpec(kind, "CustomObjectsApi", plural, namespaced, (group, version, plural))
+
+
+# Operator Lifecycle Manager (read by the analyzers only; 404 when OLM is not installed → empty)
+_OLM0, _OLM1 = "operators.coreos.com", "olm.operatorframework.io"
+KINDS |= {
+    s.kind: s
+    for s in (
+        _custom("subscription", _OLM0, "v1alpha1", "subscriptions"),
+        _custom("catalogsource", _OLM0, "v1alpha1", "catalogsources"),
+        _custom("csv", _OLM0, "v1alpha1", "clusterserviceversions"),
+        _custom("installplan", _OLM0, "v1alpha1", "installplans"),
+        _custom("operatorgroup", _OLM0, "v1", "operatorgroups"),
+        _custom("clustercatalog", _OLM1, "v1", "clustercatalogs", namespaced=False),
+        _custom("clusterextension", _OLM1, "v1", "clusterextensions", namespaced=False),
+    )
+}
+
 METADATA_ONLY: dict[str, str] = {"configmap": "config_map", "secret": "secret"}
 """Kinds whose content we never read: listed as `PartialObjectMetadataList` only (CoreV1Api suffix)."""
 METADATA_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
@@ -122,22 +146,30 @@ class KubernetesClient:
 
     # -- construction (lazy: reading the kubeconfig is blocking file I/O) -------------------
 
+    def _client(self) -> k8s.ApiClient:
+        with self._lock:
+            return self._client_locked()
+
     def _api(self, name: str) -> Any:
         with self._lock:
-            if self._api_client is None:
-                cfg = k8s.Configuration()
-                if self._kubeconfig:
-                    k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
-                        config_file=self._kubeconfig, context=self._context, client_configuration=cfg
-                    )
-                else:
-                    k8s_config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
-                self._api_client = k8s.ApiClient(configuration=cfg)
-                if self._user_agent:
-                    self._api_client.user_agent = self._user_agent
+            api_client = self._client_locked()
             if name not in self._apis:
-                self._apis[name] = getattr(k8s, name)(api_client=self._api_client)
+                self._apis[name] = getattr(k8s, name)(api_client=api_client)
             return self._apis[name]
+
+    def _client_locked(self) -> k8s.ApiClient:
+        if self._api_client is None:
+            cfg = k8s.Configuration()
+            if self._kubeconfig:
+                k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=self._kubeconfig, context=self._context, client_configuration=cfg
+                )
+            else:
+                k8s_config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
+            self._api_client = k8s.ApiClient(configuration=cfg)
+            if self._user_agent:
+                self._api_client.user_agent = self._user_agent
+        return self._api_client
 
     async def close(self) -> None:
         if self._api_client is not None:
@@ -154,52 +186,43 @@ class KubernetesClient:
         *,
         label_selector: str | None = None,
         field_selector: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Items of `kind` in `namespace` (None: all namespaces / a cluster-scoped kind)."""
+        each: Callable[[dict[str, Any]], Any] | None = None,
+    ) -> builtins.list[Any]:
+        """Items of `kind` in `namespace` (None: all namespaces / a cluster-scoped kind).
+
+        each: applied to every item as the response is parsed, keeping only what it returns (not
+        None): the raw objects are freed at once, and the reduced records are all that remain."""
         spec = KINDS[kind]
-        kwargs: dict[str, Any] = {}
-        args: tuple[str, ...] = ()
-        if label_selector:
-            kwargs["label_selector"] = label_selector
-        if field_selector:
-            kwargs["field_selector"] = field_selector
-        if spec.custom is not None:
-            group, version, plural = spec.custom
-            if spec.namespaced and namespace is not None:
-                method, args = "list_namespaced_custom_object", (group, version, namespace, plural)
-            else:
-                method, args = "list_cluster_custom_object", (group, version, plural)
-        elif not spec.namespaced:
-            method, args = f"list_{spec.resource}", ()
-        elif namespace is None:
-            method, args = f"list_{spec.resource}_for_all_namespaces", ()
-        else:
-            method, args = f"list_namespaced_{spec.resource}", (namespace,)
+        path = paths.collection(spec, namespace)
         try:
-            body = await self._call(spec.api, method, *args, **kwargs)
+            if path is not None:
+                query = [("labelSelector", label_selector), ("fieldSelector", field_selector)]
+                body = await self._get(path, [(k, v) for k, v in query if v])
+            else:
+                body = await self._generated_list(spec, namespace, label_selector, field_selector)
         except _NotFound:  # an API group that is not installed (Gateway API CRDs): nothing to list
             return []
-        items = json.loads(body).get("items") or []
-        return [i for i in items if isinstance(i, dict)]
+        with collector_paused():  # a large acyclic tree: see tools/kubernetes/bulk.py
+            doc = json.loads(body)
+            items = [
+                i for i in (doc.get("items") if isinstance(doc, dict) else None) or [] if isinstance(i, dict)
+            ]
+            if each is not None:
+                items = [r for i in items if (r := each(i)) is not None]
+            del doc
+        return items
 
     async def get(self, kind: str, name: str, namespace: str | None) -> dict[str, Any] | None:
         """One object, or None when it does not exist."""
         spec = KINDS[kind]
-        args: tuple[str, ...]
-        if spec.custom is not None:
-            group, version, plural = spec.custom
-            if spec.namespaced:
-                method, args = "get_namespaced_custom_object", (group, version, namespace or "", plural, name)
-            else:
-                method, args = "get_cluster_custom_object", (group, version, plural, name)
-        elif spec.namespaced:
-            if namespace is None:
-                raise ValueError("namespace required for a namespaced kind")
-            method, args = f"read_namespaced_{spec.resource}", (name, namespace)
-        else:
-            method, args = f"read_{spec.resource}", (name,)
+        if spec.namespaced and namespace is None:
+            raise ValueError("namespace required for a namespaced kind")
+        path = paths.collection(spec, namespace)
         try:
-            body = await self._call(spec.api, method, *args)
+            if path is not None:
+                body = await self._get(f"{path}/{paths.segment(name)}", [])
+            else:
+                body = await self._generated_get(spec, name, namespace)
         except _NotFound:
             return None
         obj = json.loads(body)
@@ -210,13 +233,8 @@ class KubernetesClient:
 
         The Accept header makes the API server strip everything but `metadata`, so `data` never
         leaves it; RBAC cannot express that, which is why this is the only path to these kinds."""
-        resource = METADATA_ONLY[kind]
-        args: tuple[str, ...]
-        if namespace:
-            method, args = f"list_namespaced_{resource}", (namespace,)
-        else:
-            method, args = f"list_{resource}_for_all_namespaces", ()
-        body = await self._call("CoreV1Api", method, *args, _headers={"Accept": METADATA_ACCEPT})
+        path = paths.core_collection(METADATA_ONLY[kind], namespace)
+        body = await self._get(path, [], accept=METADATA_ACCEPT)
         items = json.loads(body).get("items") or []
         # keep metadata only, even if a server ignored the Accept header
         return [{"metadata": i.get("metadata")} for i in items if isinstance(i, dict)]
@@ -225,14 +243,56 @@ class KubernetesClient:
         self, namespace: str, pod: str, *, container: str | None, tail_lines: int, previous: bool
     ) -> str | None:
         """The last `tail_lines` lines of a container's log (None: pod not found)."""
-        kwargs: dict[str, Any] = {"tail_lines": tail_lines, "previous": previous}
+        query = [("tailLines", str(tail_lines)), ("previous", "true" if previous else "false")]
         if container:
-            kwargs["container"] = container
+            query.append(("container", container))
+        path = f"{paths.core_collection('pod', namespace)}/{paths.segment(pod)}/log"
         try:
-            body = await self._call("CoreV1Api", "read_namespaced_pod_log", pod, namespace, **kwargs)
+            body = await self._get(path, query, accept="text/plain")
         except _NotFound:
             return None
         return body.decode("utf-8", errors="replace")
+
+    async def _get(
+        self, path: str, query: builtins.list[tuple[str, str]], *, accept: str = "application/json"
+    ) -> bytes:
+        def run() -> bytes:
+            api_client = self._client()
+            method, url, headers, _, _ = api_client.param_serialize(
+                "GET",
+                path,
+                query_params=query,
+                header_params={"Accept": accept},
+                auth_settings=["BearerToken"],
+            )
+            resp: Any = api_client.call_api(method, url, headers, _request_timeout=self._timeout)
+            data = bytes(resp.response.data)  # the raw body, never deserialized into models
+            if not 200 <= resp.status <= 299:
+                raise ApiException(
+                    status=resp.status, reason=resp.reason, body=data.decode("utf-8", "replace")
+                )
+            return data
+
+        return await self._run(run)
+
+    # -- kinds whose API class paths.API_ROOTS does not know: the generated methods ---------
+
+    async def _generated_list(
+        self, spec: KindSpec, namespace: str | None, label_selector: str | None, field_selector: str | None
+    ) -> bytes:
+        kwargs = {
+            k: v for k, v in (("label_selector", label_selector), ("field_selector", field_selector)) if v
+        }
+        if not spec.namespaced:
+            return await self._call(spec.api, f"list_{spec.resource}", **kwargs)
+        if namespace is None:
+            return await self._call(spec.api, f"list_{spec.resource}_for_all_namespaces", **kwargs)
+        return await self._call(spec.api, f"list_namespaced_{spec.resource}", namespace, **kwargs)
+
+    async def _generated_get(self, spec: KindSpec, name: str, namespace: str | None) -> bytes:
+        if spec.namespaced:
+            return await self._call(spec.api, f"read_namespaced_{spec.resource}", name, namespace)
+        return await self._call(spec.api, f"read_{spec.resource}", name)
 
     async def _call(self, api: str, method: str, *args: Any, **kwargs: Any) -> bytes:
         def run() -> bytes:

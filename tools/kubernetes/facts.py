@@ -24,6 +24,7 @@ from tools.kubernetes.facts_net import (
     service,
     webhooks,
 )
+from tools.kubernetes.facts_olm import OLM_FACTS
 from tools.kubernetes.fields import Obj, as_dict, as_list, conditions, opt_int, opt_str, owner, str_map
 
 __all__ = ["FACTS", "label_selector", "pod_facts", "selects", "workload_facts"]
@@ -74,6 +75,7 @@ def pod_spec_refs(spec: Obj) -> Obj:
             if as_dict(s).get("name")
         ],
         "service_account": opt_str(spec.get("serviceAccountName") or spec.get("serviceAccount")),
+        "automount_token": _opt_bool(spec.get("automountServiceAccountToken")),
         "claims": claims,
         "privileged": [
             str(c.get("name"))
@@ -89,6 +91,10 @@ def pod_spec_refs(spec: Obj) -> Obj:
         "restart_policy": opt_str(spec.get("restartPolicy")),
         "container_count": len(as_list(spec.get("containers"))),
     }
+
+
+def _opt_bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def pod_facts(obj: Obj) -> Obj:
@@ -218,13 +224,39 @@ def hpa(obj: Obj) -> Obj:
 KEPT_ANNOTATION_VALUES = frozenset({"aiops.io/ignore-unused"})
 
 
+def data_keys(meta: Obj) -> int | None:
+    """How many `data`/`binaryData` keys the object holds, told by its managedFields (which name
+    the fields every writer set, never their values); None when that cannot be told (no
+    managedFields, or an entry without its field set)."""
+    entries = as_list(meta.get("managedFields"))
+    if not entries:
+        return None
+    keys: set[str] = set()
+    for entry in entries:
+        fields = as_dict(entry).get("fieldsV1")
+        if not isinstance(fields, dict):
+            return None
+        for section in ("f:data", "f:binaryData"):
+            keys |= {f"{section}/{k}" for k in as_dict(fields.get(section)) if k.startswith("f:")}
+    return len(keys)
+
+
 def metadata_only(obj: Obj) -> Obj:
     """ConfigMaps and Secrets: name and labels from a PartialObjectMetadataList item. Annotation
     values are dropped (kubectl's last-applied-configuration of a Secret holds its data), keys kept."""
-    out = _base("metadata", as_dict(obj.get("metadata")))
+    meta = as_dict(obj.get("metadata"))
+    out = _base("metadata", meta)
     annotations = out["annotations"]
     out["annotations"] = {k: (v if k in KEPT_ANNOTATION_VALUES else "") for k, v in annotations.items()}
+    out["data_keys"] = data_keys(meta)
     return out
+
+
+def serviceaccount(obj: Obj) -> Obj:
+    return {
+        **_base("serviceaccount", as_dict(obj.get("metadata"))),
+        "automount_token": _opt_bool(obj.get("automountServiceAccountToken")),
+    }
 
 
 FACTS: dict[str, Callable[[Obj], Obj]] = {
@@ -242,10 +274,11 @@ FACTS: dict[str, Callable[[Obj], Obj]] = {
     "storageclass": storageclass,
     "pv": pv,
     "ingressclass": lambda o: _base("ingressclass", as_dict(o.get("metadata"))),
-    "serviceaccount": lambda o: _base("serviceaccount", as_dict(o.get("metadata"))),
+    "serviceaccount": serviceaccount,
     "configmap": metadata_only,
     "secret": metadata_only,
     "service": service,
     "cronjob": cronjob,
     "hpa": hpa,
+    **OLM_FACTS,
 }

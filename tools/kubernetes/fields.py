@@ -52,18 +52,17 @@ def owner(meta: Obj) -> str | None:
 
 
 def conditions(status: Obj) -> list[Obj]:
-    return [
-        {
-            "type": str(as_dict(c).get("type")),
-            "status": str(as_dict(c).get("status")),
-            "reason": opt_str(as_dict(c).get("reason")),
-            "message": opt_str(as_dict(c).get("message")),
-            "last_transition": opt_str(
-                as_dict(c).get("lastTransitionTime") or as_dict(c).get("lastUpdateTime")
-            ),
-        }
-        for c in as_list(status.get("conditions"))
-    ]
+    return [_condition(as_dict(c)) for c in as_list(status.get("conditions"))]
+
+
+def _condition(c: Obj) -> Obj:
+    return {
+        "type": str(c.get("type")),
+        "status": str(c.get("status")),
+        "reason": opt_str(c.get("reason")),
+        "message": opt_str(c.get("message")),
+        "last_transition": opt_str(c.get("lastTransitionTime") or c.get("lastUpdateTime")),
+    }
 
 
 def selector_string(selector: Any) -> str | None:

@@ -9,6 +9,7 @@ by the object's own namespace (the router filters a third time on the summaries)
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from kernel.errors import ScopeDenied, ToolError
@@ -72,27 +73,33 @@ async def list_scoped(
     tool: str,
     label_selector: str | None = None,
     field_selector: str | None = None,
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """(namespaces covered, raw items) — every item inside the scope."""
+    each: Callable[[dict[str, Any]], Any] | None = None,
+) -> tuple[list[str], list[Any]]:
+    """(namespaces covered, raw items) — every item inside the scope. each: reduce every item in
+    scope to what it returns as the response is parsed (client.list), dropping the raw object."""
+
+    def in_scope(obj: dict[str, Any]) -> Any:
+        # second check: the API server is trusted to filter, but a scope leak is the one bug we cannot have
+        if not scope.allows(object_namespace(obj) or ""):
+            return None
+        return obj if each is None else each(obj)
+
+    kw: dict[str, Any] = {
+        "label_selector": label_selector,
+        "field_selector": field_selector,
+        "each": in_scope,
+    }
     if not KINDS[kind].namespaced:
         check_cluster_wide(scope)
-        items = await client.list(kind, None, label_selector=label_selector, field_selector=field_selector)
-        return [], items
+        return [], await client.list(kind, None, **{**kw, "each": each})
     targets = target_namespaces(scope, namespace, tool=tool)
     if targets is None:
-        items = await client.list(kind, None, label_selector=label_selector, field_selector=field_selector)
-        covered = [ALL]
-    else:
-        sem = asyncio.Semaphore(CONCURRENCY)
+        return [ALL], await client.list(kind, None, **kw)
+    sem = asyncio.Semaphore(CONCURRENCY)
 
-        async def one(ns: str) -> list[dict[str, Any]]:
-            async with sem:
-                return await client.list(
-                    kind, ns, label_selector=label_selector, field_selector=field_selector
-                )
+    async def one(ns: str) -> list[Any]:
+        async with sem:
+            return await client.list(kind, ns, **kw)
 
-        batches = await asyncio.gather(*(one(ns) for ns in targets))
-        items = [item for batch in batches for item in batch]
-        covered = targets
-    # second check: the API server is trusted to filter, but a scope leak is the one bug we cannot have
-    return covered, [i for i in items if scope.allows(object_namespace(i) or "")]
+    batches = await asyncio.gather(*(one(ns) for ns in targets))
+    return targets, [item for batch in batches for item in batch]

@@ -3,6 +3,7 @@ used by the per-failure-kind fixtures in kinds_catalog.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 Obj = dict[str, Any]
@@ -10,6 +11,19 @@ T0 = "2026-11-26T09:00:00Z"
 T1 = "2026-11-26T09:50:00Z"
 IMAGE = "registry.example.com/team/app:1.4.2"
 REQUESTS = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    expect: tuple[str, str, str]
+    """(analyzer, kind, name) of the finding the fault must raise."""
+    needle: str
+    """Text the finding's summary or evidence must contain (the cause, in the cluster's words)."""
+    fault: list[Obj]
+    healthy: list[Obj]
+    logs: dict[tuple[str, str, str, bool], list[str]] = field(default_factory=dict)
+    cluster_scoped: bool = False
 
 
 def meta(ns: str | None, name: str, **extra: Any) -> Obj:

@@ -4,10 +4,10 @@ namespaces (at most 15 faults each, so offline mode can show a namespace's fault
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from tests.tools.analyzers import kinds_more
 from tests.tools.analyzers.kinds_builders import (
     T0,
+    Case,
     Obj,
     configmap,
     container,
@@ -25,20 +25,6 @@ from tests.tools.analyzers.kinds_builders import (
     service,
     simple,
 )
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    expect: tuple[str, str, str]
-    """(analyzer, kind, name) of the finding the fault must raise."""
-    needle: str
-    """Text the finding's summary or evidence must contain (the cause, in the cluster's words)."""
-    fault: list[Obj]
-    healthy: list[Obj]
-    logs: dict[tuple[str, str, str, bool], list[str]] = field(default_factory=dict)
-    cluster_scoped: bool = False
-
 
 APPS, BATCH, NET, EDGE, SCALE, CONF = "storefront", "batch", "net", "edge", "scale", "conf"
 NET_V1 = "networking.k8s.io/v1"
@@ -1081,6 +1067,14 @@ def _cluster() -> list[Case]:
     ]
 
 
-CASES: list[Case] = [*_pods(), *_jobs(), *_network(), *_edge(), *_scale_and_config(), *_cluster()]
-NAMESPACES = (APPS, BATCH, NET, EDGE, SCALE, CONF)
+CASES: list[Case] = [
+    *_pods(),
+    *_jobs(),
+    *_network(),
+    *_edge(),
+    *_scale_and_config(),
+    *_cluster(),
+    *kinds_more.CASES,
+]
+NAMESPACES = (APPS, BATCH, NET, EDGE, SCALE, CONF, kinds_more.OPS)
 __all__ = ["CASES", "NAMESPACES", "Case", "meta"]

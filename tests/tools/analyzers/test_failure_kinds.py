@@ -105,7 +105,19 @@ async def test_every_planted_fault_is_named_by_offline_mode(
     paths = cluster.sim.paths()
     assert "/apis/storage.k8s.io/v1/storageclasses/premium-rwo" in paths
     assert not [
-        p for p in paths if p.endswith(("/storageclasses", "/ingressclasses", "/nodes", "/gatewayclasses"))
+        p
+        for p in paths
+        if p.endswith(
+            (
+                "/storageclasses",
+                "/ingressclasses",
+                "/nodes",
+                "/gatewayclasses",
+                "/persistentvolumes",
+                "/clustercatalogs",
+                "/clusterextensions",
+            )
+        )
     ]
 
     cluster_cases = [c for c in CASES if c.cluster_scoped]

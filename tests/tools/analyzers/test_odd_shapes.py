@@ -38,6 +38,9 @@ OTHER = {
     "StorageClass": "storageclass", "PersistentVolume": "pv", "ConfigMap": "configmap", "Secret": "secret",
     "MutatingWebhookConfiguration": "mutatingwebhook", "ValidatingWebhookConfiguration": "validatingwebhook",
     "Gateway": "gateway", "HTTPRoute": "httproute", "GatewayClass": "gatewayclass",
+    "Subscription": "subscription", "CatalogSource": "catalogsource", "ClusterServiceVersion": "csv",
+    "InstallPlan": "installplan", "OperatorGroup": "operatorgroup", "ClusterCatalog": "clustercatalog",
+    "ClusterExtension": "clusterextension",
 }  # fmt: skip
 OLDER_API = {
     "Ingress": "extensions/v1beta1",
@@ -46,6 +49,7 @@ OLDER_API = {
     "CronJob": "batch/v1beta1",
     "Gateway": "gateway.networking.k8s.io/v1beta1",
     "HTTPRoute": "gateway.networking.k8s.io/v1beta1",
+    "OperatorGroup": "operators.coreos.com/v1alpha2",
 }
 
 
@@ -93,7 +97,8 @@ ODD_VALUE = st.one_of(
 )
 FIELDS = ("spec", "status", "metadata", "involvedObject", "conditions", "containers", "containerStatuses",
           "selector", "rules", "webhooks", "endpoints", "labels", "ownerReferences", "subjects",
-          "roleRef")  # fmt: skip
+          "roleRef", "connectionState", "managedFields", "fieldsV1", "f:data", "source", "catalog",
+          "automountServiceAccountToken", "capacity", "resources", "requests")  # fmt: skip
 
 
 @st.composite
@@ -132,7 +137,10 @@ def disguised(draw: Any, case: Case) -> list[dict[str, Any]]:
         if draw(st.booleans()):
             obj["apiVersion"] = OLDER_API.get(obj["kind"], obj.get("apiVersion"))
         if draw(st.booleans()):
-            obj["metadata"]["managedFields"] = [{"manager": "kubectl", "operation": "Update"}]
+            obj["metadata"].setdefault("managedFields", []).append(
+                {"manager": "kubectl-label", "operation": "Update", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:metadata": {"f:labels": {".": {}, "f:team": {}}}}}
+            )  # fmt: skip
             obj["x-unknown"] = draw(ODD_VALUE)
         objects.append(obj)
     for obj in copy.deepcopy(case.healthy):
