@@ -33,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP) test-deps
-	@for b in bench/ingest.py bench/router.py bench/promql.py bench/agent.py bench/api.py bench/analyzers.py bench/audit.py bench/incidents.py bench/changes.py; do \
+	@for b in bench/ingest.py bench/router.py bench/promql.py bench/agent.py bench/api.py bench/analyzers.py bench/audit.py bench/incidents.py bench/changes.py bench/triage.py; do \
 	  test -f $$b && { echo "== $$b"; $(BIN)/python $$b || exit 1; }; done; true
 
 clean:
