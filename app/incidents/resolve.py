@@ -179,12 +179,14 @@ class AlertResolution:
         root = await self._threads.mark_resolved(job)
         raw = await self._states.raw(job.job_id)
         if not raw.get("message_ts"):
-            ts = await self._posts.post(job.channel_id, messages.with_audit_ref(text, job.audit_id), root)
+            ts = await self._post_once(
+                job, root, messages.with_audit_ref(text, job.audit_id), "resolved", raw
+            )
             await self._states.update(job.job_id, thread_ts=root, message_ts=ts)
         if self._recorder is not None and not raw.get("postmortem_ts"):
             # A store or Slack error propagates: the job stays pending and is retried.
             markdown = await self._recorder.postmortem(job, root)
-            ts = await self._posts.post(job.channel_id, for_slack(markdown), root)
+            ts = await self._post_once(job, root, for_slack(markdown), "postmortem", raw)
             await self._states.update(job.job_id, postmortem_ts=ts)
         await self._states.update(
             job.job_id,
@@ -197,3 +199,11 @@ class AlertResolution:
         if raw.get("audited") != "1":
             await write_once(self._audit, query_event(job, raw))
             await self._states.update(job.job_id, audited=True)
+
+    async def _post_once(self, job: Job, root: str, text: str, part: str, raw: Mapping[str, str]) -> str:
+        """Mark the post as started, then post: a redelivery after a crash in between finds the
+        message by its tag instead of posting it twice."""
+        started = f"{part}_started"
+        if raw.get(started) != "1":
+            await self._states.update(job.job_id, **{started: True})
+        return await self._posts.post_once(job, text, root, part=part, maybe_posted=raw.get(started) == "1")

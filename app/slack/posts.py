@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from app.jobs import Job, JobStateStore
 from app.slack.neutralize import neutralize
-from app.slack.reply import ThreadReply
+from app.slack.reply import ThreadReply, answer_tag, tagged_posts
 
 
 class SlackPosts:
@@ -50,7 +50,11 @@ class SlackPosts:
 
     def reply(self, job: Job, state: JobStateStore, thread_ts: str) -> ThreadReply:
         return ThreadReply(
-            client=self._client, job=job, state=state, thread_ts=thread_ts, allowed_hosts=self.link_hosts,
+            client=self._client,
+            job=job,
+            state=state,
+            thread_ts=thread_ts,
+            allowed_hosts=self.link_hosts,
             prometheus_url=self._prometheus_url,
         )
 
@@ -64,4 +68,19 @@ class SlackPosts:
 
     async def _post(self, channel: str, text: str, thread_ts: str | None) -> str:
         resp = await self._client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        return str(resp["ts"])
+
+    async def post_once(self, job: Job, text: str, thread_ts: str, *, part: str, maybe_posted: bool) -> str:
+        """A message of `job` in a thread, posted once even when a worker died between Slack's
+        reply and the job state recording it (`maybe_posted`): that message is found by its tag
+        and rewritten, as `ThreadReply` does for answers."""
+        text = neutralize(text, self.link_hosts)
+        if maybe_posted:
+            found = await tagged_posts(self._client, job.channel_id, thread_ts, job.job_id)
+            if ts := found.get(part):
+                await self._client.chat_update(channel=job.channel_id, ts=ts, text=text)
+                return ts
+        resp = await self._client.chat_postMessage(
+            channel=job.channel_id, thread_ts=thread_ts, text=text, metadata=answer_tag(job.job_id, part)
+        )
         return str(resp["ts"])

@@ -83,8 +83,12 @@ class ThreadReply:
         if self._streaming_allowed and self._job.team_id and self._job.user_id.startswith(("U", "W")):
             try:
                 self._stream = await StreamWriter.start(
-                    client=self._client, channel=self.channel_id, thread_ts=self.thread_ts,
-                    user_id=self._job.user_id, team_id=self._job.team_id, allowed_hosts=self._allowed,
+                    client=self._client,
+                    channel=self.channel_id,
+                    thread_ts=self.thread_ts,
+                    user_id=self._job.user_id,
+                    team_id=self._job.team_id,
+                    allowed_hosts=self._allowed,
                 )
                 self.message_ts = self._stream.ts
             except SlackApiError as exc:
@@ -164,9 +168,12 @@ class ThreadReply:
         if maybe_posted and (ts := await self._find_posted(part)):
             await self._client.chat_update(channel=self.channel_id, ts=ts, text=text, blocks=blocks)
             return ts
-        tag = {"event_type": ANSWER_EVENT, "event_payload": {"job_id": self._job.job_id, "part": part}}
         resp = await self._client.chat_postMessage(
-            channel=self.channel_id, thread_ts=self.thread_ts, text=text, blocks=blocks, metadata=tag
+            channel=self.channel_id,
+            thread_ts=self.thread_ts,
+            text=text,
+            blocks=blocks,
+            metadata=answer_tag(self._job.job_id, part),
         )
         return str(resp["ts"])
 
@@ -177,22 +184,8 @@ class ThreadReply:
 
     async def _read_posted(self) -> dict[int, str]:
         """part → ts of this job's tagged messages already in the thread."""
-        try:
-            resp = await self._client.conversations_replies(
-                channel=self.channel_id, ts=self.thread_ts, include_all_metadata=True, limit=200
-            )
-        except SlackApiError as exc:
-            log.info("cannot read the thread to find earlier posts (%s)", _error_code(exc))
-            return {}
-        found: dict[int, str] = {}
-        for m in resp.get("messages") or []:
-            meta = m.get("metadata") or {}
-            payload = meta.get("event_payload") or {}
-            part = payload.get("part")
-            if meta.get("event_type") == ANSWER_EVENT and payload.get("job_id") == self._job.job_id \
-                    and isinstance(part, int):
-                found.setdefault(part, str(m["ts"]))
-        return found
+        found = await tagged_posts(self._client, self.channel_id, self.thread_ts, self._job.job_id)
+        return {part: ts for part, ts in found.items() if isinstance(part, int)}
 
     async def _degrade(self) -> None:
         if self._stream is None:
@@ -204,8 +197,13 @@ class ThreadReply:
         self._updater = self._update_writer(ts)
 
     def _update_writer(self, ts: str) -> UpdateWriter:
-        return UpdateWriter(client=self._client, channel=self.channel_id, ts=ts,
-                            min_interval_s=self._interval, allowed_hosts=self._allowed)
+        return UpdateWriter(
+            client=self._client,
+            channel=self.channel_id,
+            ts=ts,
+            min_interval_s=self._interval,
+            allowed_hosts=self._allowed,
+        )
 
     async def _close_live(self) -> None:
         if self._stream is not None:
@@ -232,7 +230,9 @@ class ThreadReply:
         uploads = [{"content": a.content, "filename": a.filename, "title": a.title} for a in answer.artifacts]
         try:
             await self._client.files_upload_v2(
-                channel=self.channel_id, thread_ts=self.thread_ts, file_uploads=uploads,
+                channel=self.channel_id,
+                thread_ts=self.thread_ts,
+                file_uploads=uploads,
                 initial_comment=strings.GRAPH_COMMENT,
             )
         except SlackApiError as exc:
@@ -257,3 +257,33 @@ def _error_code(exc: SlackApiError) -> str:
         return str(exc.response.get("error", "unknown"))
     except AttributeError:
         return "unknown"
+
+
+def answer_tag(job_id: str, part: int | str) -> JSON:
+    """Message metadata naming the job and the part of its output a message is."""
+    return {"event_type": ANSWER_EVENT, "event_payload": {"job_id": job_id, "part": part}}
+
+
+async def tagged_posts(
+    client: AsyncWebClient, channel: str, thread_ts: str, job_id: str
+) -> dict[int | str, str]:
+    """part → ts of the messages `job_id` already posted in the thread (found by their tag)."""
+    try:
+        resp = await client.conversations_replies(
+            channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+        )
+    except SlackApiError as exc:
+        log.info("cannot read the thread to find earlier posts (%s)", _error_code(exc))
+        return {}
+    found: dict[int | str, str] = {}
+    for m in resp.get("messages") or []:
+        meta = m.get("metadata") or {}
+        payload = meta.get("event_payload") or {}
+        part = payload.get("part")
+        if (
+            meta.get("event_type") == ANSWER_EVENT
+            and payload.get("job_id") == job_id
+            and isinstance(part, int | str)
+        ):
+            found.setdefault(part, str(m["ts"]))
+    return found
