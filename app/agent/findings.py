@@ -281,6 +281,17 @@ def to_markdown(report: FindingsReport) -> str:
     return "\n".join(lines)
 
 
+_CHECKED_LINE = re.compile(r"^• \[(?P<severity>\w+), (?P<confidence>\w+) confidence\] (?P<claim>.+)$", re.M)
+
+
+def checked_claims(text: str) -> list[str]:
+    """The checked findings `to_markdown` wrote into an answer's text (claim, with its confidence):
+    what a postmortem may state as found. Unverified claims never reach the text."""
+    if texts.FINDINGS_HEADING not in text:
+        return []
+    return [f"{m['claim']} ({m['confidence']} confidence)" for m in _CHECKED_LINE.finditer(text)]
+
+
 def _tick(text: str) -> str:
     return squash(text).replace("`", "'")[:300]
 

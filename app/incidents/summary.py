@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from app.agent.findings import checked_claims
 from app.incidents.thread import ThreadTurn
 
 ALERT_USER = "alertmanager"
@@ -93,8 +94,13 @@ def sentences(text: str) -> list[str]:
 
 
 def answer_findings(turns: Sequence[ThreadTurn]) -> list[tuple[ThreadTurn, str]]:
-    """Default findings: the first two sentences of each answer (answers lead with what they found)."""
-    return [(t, s) for t in turns if t.role == "assistant" for s in sentences(t.content)[:2]]
+    """Each answer's checked, cited findings; for an answer without any (offline, older
+    answers), its first two sentences, since answers lead with what they found."""
+    out: list[tuple[ThreadTurn, str]] = []
+    for t in (t for t in turns if t.role == "assistant"):
+        found = checked_claims(t.content) or sentences(t.content)[:2]
+        out += [(t, f) for f in found]
+    return out
 
 
 def who(turn: ThreadTurn, names: Mapping[str, str]) -> str:

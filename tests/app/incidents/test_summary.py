@@ -12,6 +12,7 @@ import asyncpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.agent.findings import Finding, FindingsReport, to_markdown
 from app.incidents.commands import as_thread_command
 from app.incidents.summary import digest
 from app.incidents.thread import ThreadTurn, thread_turns
@@ -105,3 +106,13 @@ def test_digest_sorts_what_was_said() -> None:
     assert [(s.who, s.text) for s in d.doing] == [("alice", "I'm looking into the log rotation.")]
     assert d.fix is not None and d.fix.text == "Restarted the shipper; that fixed it" and d.fix.who == "alice"
     assert [s.text for s in d.actions] == ["Restarted the shipper; that fixed it"]
+
+
+def test_a_postmortem_states_the_checked_findings_not_the_prose() -> None:
+    report = FindingsReport(
+        findings=[Finding("checkout 1.8.0 exhausts its connection pool", "critical", "high", ())],
+        unknown="why 1.8.0 opens more connections",
+    )
+    answer = "Looking at the rollout first. It went out at 09:50.\n\n" + to_markdown(report)
+    d = digest([turn("assistant", answer)], {})
+    assert [s.text for s in d.findings] == ["checkout 1.8.0 exhausts its connection pool (high confidence)"]
