@@ -57,7 +57,9 @@ def alert_question(alert: dict[str, Any], namespace: str | None) -> str:
         ]
         if len(alerts) > MAX_ALERTS:
             data["more_alerts"] = len(alerts) - MAX_ALERTS
-    body = escape_data(json.dumps(data or alert, indent=1, sort_keys=True, default=str)[:MAX_ALERT_CHARS])
+    # compact: this turn is re-read in every round of the triage
+    compact = json.dumps(data or alert, separators=(",", ":"), sort_keys=True, default=str)
+    body = escape_data(compact[:MAX_ALERT_CHARS])
     return render("alert_triage", namespace=namespace or "its namespace", alert=body)
 
 
