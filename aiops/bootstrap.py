@@ -110,6 +110,7 @@ def build_identity(
         pool=stores.pg,
         slack=slack,
         alert_thread=alert_thread_lookup(stores.redis, settings.redis_prefix),
+        redis=stores.redis,  # device logins in flight: any worker finishes them
     )
 
 

@@ -75,12 +75,16 @@ async def _until_signal() -> None:
 async def _run_workers(
     runtime: Runtime, stop: asyncio.Event, *, count: int, concurrency: int, claim_idle_ms: int
 ) -> list[asyncio.Task[None]]:
-    return [
+    tasks = [
         asyncio.create_task(
             runtime.worker(concurrency=concurrency, claim_idle_ms=claim_idle_ms).run(stop)
         )
         for _ in range(count)
     ]
+    resume = getattr(runtime.identity, "resume_logins", None)  # device logins whose worker died
+    if resume is not None and count:
+        tasks.append(asyncio.create_task(resume(stop)))
+    return tasks
 
 
 # Heavy imports (SDKs, tools) happen inside the commands, so configuration errors are instant.

@@ -28,7 +28,7 @@ from app.identity.binding import LinkBinding, LinkRefused
 from app.identity.claims import ClaimsInvalid, identity_from_claims
 from app.identity.keycloak import DEVICE_GRANT, IdpUnavailable, KeycloakClient, OidcError
 from app.identity.links import Link, LinkStore, LinkUnreadable
-from app.identity.provider import DeviceLogin
+from app.identity.provider import DeviceLogin, KeepPolling, LoginAbandoned
 from app.identity.tokens import TokenRejected, TokenVerifier
 from kernel.errors import AuthFailure
 from kernel.scope import Identity
@@ -169,7 +169,9 @@ class DeviceFlowProvider:
             log.error("identity: device authorization failed (%s)", type(exc).__name__)
             raise AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE) from None
 
-    async def complete_login(self, slack_user_id: str, login: DeviceLogin) -> Identity:
+    async def complete_login(
+        self, slack_user_id: str, login: DeviceLogin, keep: KeepPolling | None = None
+    ) -> Identity:
         interval = float(max(1, login.interval))
         deadline = (login.started_at or self._clock()) + login.expires_in
         transient = 0
@@ -177,6 +179,8 @@ class DeviceFlowProvider:
             await self._sleep(interval)
             if self._clock() > deadline:
                 raise AuthFailure("token_expired", messages.LOGIN_EXPIRED)
+            if keep is not None and not await keep(interval):
+                raise LoginAbandoned  # replaced, logged out, or another worker polls it now
             try:
                 body = await self._kc.token({"grant_type": DEVICE_GRANT, "device_code": login.device_code})
             except IdpUnavailable:

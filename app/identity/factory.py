@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import aiohttp
 import asyncpg
+import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from app.config import Secrets, Settings
@@ -18,6 +19,7 @@ from app.identity.device import DeviceFlowProvider
 from app.identity.directory import DirectoryProvider
 from app.identity.keycloak import KeycloakClient
 from app.identity.links import LinkCipher, PostgresLinkStore
+from app.identity.pending import PendingLogins
 from app.identity.provider import IdentityProvider
 from app.identity.service import IdentityService, Notify
 from app.identity.static import StaticProvider
@@ -105,9 +107,15 @@ def build_identity_service(
     notify: Notify | None = None,
     http: aiohttp.ClientSession | None = None,
     alert_thread: ThreadNamespaces | None = None,
+    redis: aioredis.Redis | None = None,
 ) -> IdentityService:
+    """`redis`: device logins in flight are kept there, so any worker finishes them."""
     channel_scopes = load_channel_scopes(settings.channel_scopes)
     provider = build_provider(settings, secrets, pool=pool, slack=slack, http=http)
+    pending = None
+    if isinstance(provider, DeviceFlowProvider) and redis is not None and secrets.link_encryption_key:
+        cipher = LinkCipher(key=secrets.link_encryption_key)  # checked by build_provider
+        pending = PendingLogins(redis=redis, prefix=settings.redis_prefix, cipher=cipher)
     if notify is None and slack is not None:
         notify = slack_dm_notifier(slack)
     return IdentityService(
@@ -120,4 +128,5 @@ def build_identity_service(
         channel_default=settings.channel_default,
         shared_channels=SharedChannels(slack=slack) if slack is not None else None,
         alert_thread=alert_thread,
+        pending=pending,
     )

@@ -7,6 +7,7 @@ audits and counts it. Anything else a provider raises is treated as `idp_unavail
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -51,14 +52,25 @@ class DeviceLogin:
     """Provider clock when the code was issued: the code's lifetime counts from here."""
 
 
+KeepPolling = Callable[[float], Awaitable[bool]]
+"""Asked before each token poll with the current interval: False → stop (app.identity.pending)."""
+
+
+class LoginAbandoned(Exception):
+    """The poller let a login go (superseded, logged out, lease lost): nothing to report."""
+
+
 @runtime_checkable
 class LinkingProvider(IdentityProvider, Protocol):
     """A mode where the user links Slack to Keycloak themselves (`device`)."""
 
     async def start_login(self, slack_user_id: str) -> DeviceLogin: ...
 
-    async def complete_login(self, slack_user_id: str, login: DeviceLogin) -> Identity:
-        """Poll until approved (→ link stored) or refused/expired (→ AuthFailure)."""
+    async def complete_login(
+        self, slack_user_id: str, login: DeviceLogin, keep: KeepPolling | None = None
+    ) -> Identity:
+        """Poll until approved (→ link stored) or refused/expired (→ AuthFailure); `keep`
+        False before a poll → LoginAbandoned."""
         ...
 
     async def logout(self, slack_user_id: str) -> bool:

@@ -27,7 +27,9 @@ from app.identity.binding import LinkRefused
 from app.identity.channel_info import SharedChannels
 from app.identity.claims import ClaimsInvalid, identity_from_claims, is_namespace
 from app.identity.link_admin import audit_identity, links_command
-from app.identity.provider import REASONS, DeviceLogin, IdentityProvider, LinkingProvider
+from app.identity.login_runs import LoginRuns
+from app.identity.pending import PendingLogins
+from app.identity.provider import REASONS, IdentityProvider, LinkingProvider
 from app.jobs import Job
 from app.stores import is_store_outage
 from kernel.audit import AuditEvent, AuditSink
@@ -80,7 +82,10 @@ class IdentityService:
         channel_default: str = "deny",
         shared_channels: SharedChannels | None = None,
         alert_thread: ThreadNamespaces | None = None,
+        pending: PendingLogins | None = None,
     ) -> None:
+        """`pending`: where device logins in flight are kept (Redis), so any worker finishes
+        them; None → in this process only (tests of the polling mechanics)."""
         self._provider = provider
         self._channel_scopes = dict(channel_scopes)
         self._audit = audit
@@ -93,7 +98,11 @@ class IdentityService:
         self._channel_default = channel_default
         self._shared = shared_channels
         self._alert_thread = alert_thread
-        self._logins: dict[str, asyncio.Task[None]] = {}
+        self._logins = (
+            LoginRuns(provider=provider, report=self._login_ended, pending=pending)
+            if isinstance(provider, LinkingProvider)
+            else None
+        )
 
     @property
     def mode(self) -> str:
@@ -258,7 +267,7 @@ class IdentityService:
 
     async def _login(self, job: Job) -> str:
         provider = self._provider
-        if not isinstance(provider, LinkingProvider):
+        if not isinstance(provider, LinkingProvider) or self._logins is None:
             return messages.LOGIN_NOT_NEEDED.format(source=messages.MODE_SOURCES[self.mode])
         user = job.user_id
         try:
@@ -269,49 +278,34 @@ class IdentityService:
         except Exception as exc:
             log.error("identity: device authorization failed (%s)", type(exc).__name__)
             return messages.IDP_UNAVAILABLE
-        previous = self._logins.pop(user, None)
-        if previous is not None:
-            previous.cancel()
         had = await provider.linked_subject(user)
-        task = asyncio.create_task(self._finish_login(provider, user, login, had), name=f"aiops-login-{user}")
-        self._logins[user] = task
-        task.add_done_callback(self._forget_login)
+        await self._logins.start(user, login, had)  # polled in the background, by any worker
         return messages.LOGIN_START.format(
             url=login.verification_uri_complete or login.verification_uri,
             code=login.user_code,
             minutes=max(1, login.expires_in // 60),
         )
 
-    def _forget_login(self, task: asyncio.Task[None]) -> None:
-        for user, current in list(self._logins.items()):
-            if current is task:
-                del self._logins[user]
-
-    async def _finish_login(
-        self, provider: LinkingProvider, user: str, login: DeviceLogin, had: str | None
-    ) -> None:
-        try:
-            identity = await provider.complete_login(user, login)
-        except LinkRefused as refused:
-            await self._record(user, refused, session_id=None, ip=None)
-            await audit_identity(self._audit, user_id=user, action=f"link_refused:{refused.detail}")
-            await self._tell(user, refused.user_message)
-            return
-        except AuthFailure as failure:
-            await self._record(user, failure, session_id=None, ip=None)
-            await self._tell(user, failure.user_message)
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.error("identity: login polling failed (%s)", type(exc).__name__)
+    async def _login_ended(self, user: str, had: str | None, outcome: Identity | Exception) -> None:
+        """How a device login ended, reported once (app.identity.login_runs decides who reports)."""
+        if isinstance(outcome, LinkRefused):
+            await self._record(user, outcome, session_id=None, ip=None)
+            await audit_identity(self._audit, user_id=user, action=f"link_refused:{outcome.detail}")
+            await self._tell(user, outcome.user_message)
+        elif isinstance(outcome, AuthFailure):
+            await self._record(user, outcome, session_id=None, ip=None)
+            await self._tell(user, outcome.user_message)
+        elif isinstance(outcome, Exception):
+            log.error("identity: login polling failed (%s)", type(outcome).__name__)
             closed = AuthFailure("idp_unavailable", messages.IDP_UNAVAILABLE)
             await self._record(user, closed, session_id=None, ip=None)
             await self._tell(user, closed.user_message)
-            return
-        action = "link" if had is None else "relink"
-        await audit_identity(self._audit, user_id=user, action=action, subject=identity.subject, previous=had)
-        await self._tell(user, messages.login_done(identity))
+        else:
+            action = "link" if had is None else "relink"
+            await audit_identity(
+                self._audit, user_id=user, action=action, subject=outcome.subject, previous=had
+            )
+            await self._tell(user, messages.login_done(outcome))
 
     async def _tell(self, user: str, text: str) -> None:
         if self._notify is None:
@@ -325,10 +319,9 @@ class IdentityService:
         provider = self._provider
         if not isinstance(provider, LinkingProvider):
             return messages.LOGOUT_NOT_POSSIBLE.format(source=messages.MODE_SOURCES[self.mode])
-        task = self._logins.pop(job.user_id, None)
-        if task is not None:
-            task.cancel()
         try:
+            if self._logins is not None:
+                await self._logins.stop(job.user_id)  # a login still being polled ends too
             subject = await provider.linked_subject(job.user_id)
             removed = await provider.logout(job.user_id)
         except Exception as exc:
@@ -340,14 +333,19 @@ class IdentityService:
 
     async def wait_logins(self) -> None:
         """Wait for background logins to end (tests, graceful shutdown)."""
-        tasks = list(self._logins.values())
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._logins is not None:
+            await self._logins.wait()
+
+    async def resume_logins(self, stop: asyncio.Event) -> None:
+        """Until `stop`: finish device logins whose worker died (run once per worker process)."""
+        if self._logins is None:
+            await stop.wait()
+            return
+        await self._logins.resume(stop)
 
     async def aclose(self) -> None:
-        for task in list(self._logins.values()):
-            task.cancel()
-        await self.wait_logins()
+        if self._logins is not None:
+            await self._logins.aclose()  # each login in flight is left to another worker
         await self._provider.aclose()
 
 
