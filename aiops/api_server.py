@@ -2,30 +2,38 @@
 
 It needs Redis (the queue, answer streams, rate limits), PostgreSQL (audit and conversations,
 read-only use plus `auth_failure` rows) and Keycloak's JWKS — no Slack secret, no LLM key and no
-cluster access: questions are answered by the workers.
+cluster access: questions are answered by the workers. Like the receiver and the workers it
+serves `/metrics`, `/healthz` and `/readyz` on AIOPS_METRICS_PORT (never on the public port):
+ready = Redis and PostgreSQL answer and the schema is migrated.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
 
+from aiops.http import build_metrics_app
 from aiops.tls import server_ssl_context
 from app.audit.log import PostgresAuditLog
 from app.config import Secrets, Settings
 from app.identity.keycloak import KeycloakClient
 from app.identity.tokens import JwksCache, TokenVerifier
+from app.observability import set_build_info
 from app.queue import JobQueue
+from app.schema_check import check_schema
+from app.store_auth import StoreCredentials
 from app.stores import Stores, open_stores
 from handlers.api.app import build_api_app
 from handlers.api.ask import AskEndpoint
 from handlers.api.auth import Authenticator
 from handlers.api.limits import RateLimiter
 from handlers.api.reads import ReadEndpoints
+from handlers.health import HealthEndpoints
 from handlers.web.login import WebLogin
 from handlers.web.pages import Pages
 from handlers.web.routes import add_ui_disabled, add_ui_routes
@@ -41,7 +49,19 @@ class ApiRuntime:
     app: web.Application
     stores: Stores
     http: aiohttp.ClientSession
+    metrics: Metrics
     owns_stores: bool = True
+
+    def metrics_app(self) -> web.Application:
+        """`/metrics` + probes for AIOPS_METRICS_PORT: the API answers when both stores do and the
+        schema it reads is migrated."""
+        pg = self.stores.pg
+
+        async def schema() -> None:
+            await check_schema(pg)
+
+        checks = {"redis": self.stores.ping_redis, "postgres": self.stores.ping_postgres, "schema": schema}
+        return build_metrics_app(health=HealthEndpoints(checks=checks, metrics=self.metrics))
 
     async def aclose(self) -> None:
         await self.http.close()
@@ -63,7 +83,8 @@ async def build_api_runtime(
     owns_stores = stores is None
     if stores is None:
         stores = await open_stores(
-            database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir
+            database_url=settings.database_url, redis_url=settings.redis_url, data_dir=settings.data_dir,
+            credentials=StoreCredentials(settings.secrets_dir, settings.ca_bundle),  # password files
         )
     http = aiohttp.ClientSession()
     keycloak = KeycloakClient(
@@ -74,6 +95,7 @@ async def build_api_runtime(
         session=http,
     )
     metrics = metrics or Metrics()
+    set_build_info(metrics, git_sha=settings.agent_version)
     audit = PostgresAuditLog(pool=stores.pg, agent_version=settings.agent_version)
     verifier = TokenVerifier(
         jwks=JwksCache(fetch=keycloak.jwks), issuer=keycloak.issuer, audience=settings.keycloak_audience
@@ -135,18 +157,34 @@ async def build_api_runtime(
             client_id=settings.keycloak_web_client_id,
         )
         add_ui_routes(app, pages=Pages(sessions=sessions), login=login, ask=ui_ask, reads=ui_reads)
-    return ApiRuntime(app=app, stores=stores, http=http, owns_stores=owns_stores)
+    return ApiRuntime(app=app, stores=stores, http=http, metrics=metrics, owns_stores=owns_stores)
 
 
 async def serve_api(settings: Settings, secrets: Secrets, stop: asyncio.Event) -> None:
     runtime = await build_api_runtime(settings, secrets)
-    runner = web.AppRunner(runtime.app, access_log=None)
+    runners: list[web.AppRunner] = []
     try:
-        await runner.setup()
         tls = server_ssl_context(settings.secrets_dir)  # tls.crt + tls.key → HTTPS only
-        await web.TCPSite(runner, "0.0.0.0", settings.api_port, ssl_context=tls).start()  # noqa: S104
+        try:
+            runners.append(await _start(runtime.metrics_app(), settings.metrics_port, tls))
+            log.info("metrics on :%d/metrics", settings.metrics_port)
+        except OSError as exc:  # several processes on one host (dev, tests): serve without metrics
+            log.error("metrics port %d unavailable (%s): /metrics not served", settings.metrics_port, exc)
+        runners.append(await _start(runtime.app, settings.api_port, tls))
         log.info("API listening on :%d", settings.api_port)
         await stop.wait()
     finally:
-        await runner.cleanup()
+        for runner in reversed(runners):
+            await runner.cleanup()
         await runtime.aclose()
+
+
+async def _start(app: web.Application, port: int, tls: ssl.SSLContext | None) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "0.0.0.0", port, ssl_context=tls).start()  # noqa: S104 (in-cluster)
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
