@@ -10,6 +10,12 @@ The connection comes from the client's own pool, so URL, TLS, password and datab
 whatever the rest of the process uses. A connection error fails every call in flight (the
 ack path answers 5xx and Slack retries) and the next call connects again. EVAL (not EVALSHA)
 so a Redis restart or SCRIPT FLUSH can never turn into NOSCRIPT failures.
+
+Replies are read in bulk from the connection's stream and parsed here (`_Replies`): redis-py's
+reader costs a parser pass, a timeout context and a coroutine per reply, which on the ack path
+was the largest single cost after aiohttp itself. Our scripts answer with integers, errors or
+simple/bulk strings; anything else (an array) is a protocol surprise that fails the connection
+like any other connection error.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 log = logging.getLogger(__name__)
@@ -29,6 +36,55 @@ log = logging.getLogger(__name__)
 
 def _bulk(value: bytes) -> bytes:
     return b"$%d\r\n%s\r\n" % (len(value), value)
+
+
+_INCOMPLETE = object()
+
+
+class _Replies:
+    """RESP replies out of a byte buffer: ints, errors (as ResponseError), strings, nulls."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._pos = 0
+
+    def feed(self, data: bytes) -> None:
+        self._buf = self._buf[self._pos:] + data if self._pos < len(self._buf) else data
+        self._pos = 0
+
+    def next(self) -> Any:
+        """The next complete reply, or `_INCOMPLETE`."""
+        buf, pos = self._buf, self._pos
+        end = buf.find(b"\r\n", pos)
+        if end < 0:
+            return _INCOMPLETE
+        kind, line = buf[pos:pos + 1], buf[pos + 1:end]
+        after = end + 2
+        if kind == b":":
+            reply: Any = int(line)
+        elif kind in (b"-", b"!"):  # error, RESP3 bulk error (its body follows)
+            if kind == b"!":
+                size = int(line)
+                if len(buf) < after + size + 2:
+                    return _INCOMPLETE
+                line, after = buf[after:after + size], after + size + 2
+            reply = ResponseError(line.decode("utf-8", "replace"))
+        elif kind == b"+":
+            reply = line
+        elif kind == b"$":
+            size = int(line)
+            if size < 0:
+                reply = None
+            else:
+                if len(buf) < after + size + 2:
+                    return _INCOMPLETE
+                reply, after = buf[after:after + size], after + size + 2
+        elif kind == b"_":
+            reply = None
+        else:
+            raise RedisConnectionError(f"unexpected reply type {kind!r} on the ack-path connection")
+        self._pos = after
+        return reply
 
 
 class PipelinedScript:
@@ -44,9 +100,11 @@ class PipelinedScript:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _pack(self, keys: list[str], args: list[str | int]) -> bytes:
-        parts = [b"*%d\r\n" % (3 + len(keys) + len(args)), self._script, _bulk(b"%d" % len(keys))]
-        parts += [_bulk(str(a).encode()) for a in (*keys, *args)]
-        return b"".join(parts)
+        values = [a.encode() if isinstance(a, str) else b"%d" % a for a in (*keys, *args)]
+        head = b"*%d\r\n%s$%d\r\n%d\r\n" % (
+            3 + len(values), self._script, len(str(len(keys))), len(keys)
+        )
+        return head + b"".join(b"$%d\r\n%s\r\n" % (len(v), v) for v in values)
 
     async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
         conn = self._conn or await self._connect()
@@ -82,16 +140,21 @@ class PipelinedScript:
             self._writing = False
 
     async def _read(self, conn: AbstractConnection) -> None:
+        replies = _Replies()
+        stream: asyncio.StreamReader = conn._reader  # type: ignore[assignment]
         try:
             while self._waiters:
-                try:
-                    reply = await conn.read_response(disable_decoding=True)
-                except ResponseError as exc:  # a script error: that call fails, the connection is fine
-                    reply = exc
+                reply = replies.next()
+                if reply is _INCOMPLETE:
+                    data = await stream.read(65536)
+                    if not data:
+                        raise RedisConnectionError("Redis closed the ack-path connection")
+                    replies.feed(data)
+                    continue
                 waiter = self._waiters.popleft()
                 if waiter.done():
                     continue
-                if isinstance(reply, Exception):
+                if isinstance(reply, Exception):  # a script error: that call fails, the connection is fine
                     waiter.set_exception(reply)
                 else:
                     waiter.set_result(reply)

@@ -143,7 +143,7 @@ class EventIntake:
             f"{p}:{decision.require}" if decision.require else "",
             f"{p}:{decision.mark}" if decision.mark else "",
         ]
-        payload = json.dumps(vars(redact_job(decision.job)), separators=(",", ":"))  # no credential stored
+        payload = redact_job(decision.job).stream_json()  # no credential is stored
         delay = 0.02
         for attempt in range(RETRIES + 1):
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.credentials import redact, redact_job
@@ -98,3 +98,28 @@ def test_property_a_typed_credential_never_survives(
     text = " ".join([*before, shape.format(secret), *after])
     out, kinds = redact(text)
     assert secret not in out and kinds
+
+
+_FRAGMENTS = [
+    "password", "PASSWORD", "pa\u017fsword", "to\u212aen", "ap\u0131 key", "api_key", "secret", "pwd",
+    " is ", "=", ":", "=>", "sk-", "sk-ant-", "AKIA", "ASIA", "AIza", "eyJ", ".", "bearer ", "BEARER ",
+    "://", "@", "xoxb-", "xapp-", "ghp_", "github_pat_", "-----BEGIN RSA PRIVATE KEY-----", "\n",
+    "hunter2!", "abcdefghijklmnopqrstuvwxyz0123456789", "why is checkout crashing", "<@U0AIOPS>",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=6)), max_size=14))
+@example(["ap\u0131 key", " is ", "hunter2!"])
+@example(["to\u212aen", " is ", "hunter2!"])
+@example(["pa\u017fsword", " is ", "hunter2!"])
+@example(["secret", " is ", "hunter2!"])
+@example(["pwd", " is ", "hunter2!"])
+@example(["bearer ", "abcdefghijklmnopqrstuvwxyz0123456789"])
+def test_the_quick_screen_never_skips_a_text_the_rules_would_change(parts: list[str]) -> None:
+    """`redact` skips the twelve rules when none of their literals occurs (the ack path's common
+    case); on any text — Unicode case tricks included — it must answer exactly as the full pass."""
+    from app.credentials import _redact_all
+
+    text = "".join(parts)
+    assert redact(text) == _redact_all(text)
