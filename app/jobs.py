@@ -14,11 +14,12 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+import orjson
+
 JobKind = Literal["mention", "dm", "command", "alert", "action", "api", "scheduled", "assistant"]
 
 _AUDIT_NS = uuid.UUID("5b0f7a52-4b8e-4a43-9d67-3f1f2a0c9e11")
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
-"""json.dumps(…, separators=…) builds a new encoder per call: the ack path encodes one per event."""
 
 
 @dataclass
@@ -57,10 +58,15 @@ class Job:
     def to_fields(self) -> dict[str, str]:
         return {"job": json.dumps(asdict(self), separators=(",", ":"))}
 
-    def stream_json(self) -> str:
+    def stream_json(self) -> bytes:
         """The stream entry's JSON, without the fields left at None (`Job(**data)` restores
-        them): the ack path writes one per event, and most of a mention's fields are None."""
-        return _ENCODE({k: v for k, v in vars(self).items() if v is not None})
+        them): the ack path writes one per event, and most of a mention's fields are None.
+        orjson (a few times faster); the stdlib for what orjson refuses (e.g. huge integers)."""
+        fields = {k: v for k, v in vars(self).items() if v is not None}
+        try:
+            return orjson.dumps(fields)
+        except TypeError:
+            return _ENCODE(fields).encode()
 
     @classmethod
     def from_fields(cls, fields: dict[str, str] | dict[bytes, bytes]) -> Job:

@@ -99,14 +99,17 @@ class PipelinedScript:
         self._reader: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def _pack(self, keys: list[str], args: list[str | int]) -> bytes:
-        values = [a.encode() if isinstance(a, str) else b"%d" % a for a in (*keys, *args)]
+    def _pack(self, keys: list[str], args: list[str | int | bytes]) -> bytes:
+        values = [
+            a if isinstance(a, bytes) else a.encode() if isinstance(a, str) else b"%d" % a
+            for a in (*keys, *args)
+        ]
         head = b"*%d\r\n%s$%d\r\n%d\r\n" % (
             3 + len(values), self._script, len(str(len(keys))), len(keys)
         )
         return head + b"".join(b"$%d\r\n%s\r\n" % (len(v), v) for v in values)
 
-    async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
+    async def __call__(self, keys: list[str], args: list[str | int | bytes]) -> Any:
         conn = self._conn or await self._connect()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters.append(future)

@@ -20,11 +20,11 @@ test_fast_ack.py checks that both paths queue the same jobs.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
 import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -182,9 +182,9 @@ class FastAck:
     async def handle(self, body: bytes, content_type: str) -> web.Response | None:
         if content_type != "application/json" or b'"event_callback"' not in body:
             return None
-        try:
-            payload = json.loads(body)
-        except (ValueError, RecursionError):
+        try:  # orjson: a third of json.loads' time for an event envelope
+            payload = orjson.loads(body)
+        except (ValueError, RecursionError):  # orjson.JSONDecodeError is a ValueError
             return None  # Bolt answers malformed bodies the way it always did
         if not isinstance(payload, dict) or payload.get("type") != "event_callback":
             return None
