@@ -11,11 +11,14 @@ whatever the rest of the process uses. A connection error fails every call in fl
 ack path answers 5xx and Slack retries) and the next call connects again. EVAL (not EVALSHA)
 so a Redis restart or SCRIPT FLUSH can never turn into NOSCRIPT failures.
 
-Replies are read in bulk from the connection's stream and parsed here (`_Replies`): redis-py's
-reader costs a parser pass, a timeout context and a coroutine per reply, which on the ack path
-was the largest single cost after aiohttp itself. Our scripts answer with integers, errors or
-simple/bulk strings; anything else (an array) is a protocol surprise that fails the connection
-like any other connection error.
+Replies are parsed here (`_Replies`), where the bytes arrive: the connection's stream hands
+its data straight to us instead of buffering it for a reader to wake up for, and a command is
+written at once when nothing is in flight (batched to the end of the loop turn otherwise).
+redis-py's reader costs a parser pass, a timeout context and a coroutine per reply, and each
+extra task wake-up an event-loop pass: on the ack path these were the largest costs after
+aiohttp itself. The connection is therefore ours until `aclose`/a failure, which disconnect it
+before the pool sees it again. Our scripts answer with integers, errors or strings; anything
+else (an array) is a protocol surprise that fails the connection like a connection error.
 """
 
 from __future__ import annotations
@@ -95,8 +98,7 @@ class PipelinedScript:
         self._connecting: asyncio.Lock = asyncio.Lock()
         self._out: list[bytes] = []
         self._waiters: deque[asyncio.Future[Any]] = deque()
-        self._writing = False
-        self._reader: asyncio.Task[None] | None = None
+        self._flushing = False
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _pack(self, keys: list[str], args: list[str | int | bytes]) -> bytes:
@@ -112,75 +114,104 @@ class PipelinedScript:
     async def __call__(self, keys: list[str], args: list[str | int | bytes]) -> Any:
         conn = self._conn or await self._connect()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiters.append(future)
+        idle = not self._waiters
+        self._waiters.append(future)  # with its command, no await in between: replies come in order
         self._out.append(self._pack(keys, args))
-        if not self._writing:
-            self._writing = True
-            asyncio.get_running_loop().call_soon(self._spawn, self._write(conn))
-        if self._reader is None:
-            self._reader = asyncio.ensure_future(self._read(conn))
+        if idle and not self._flushing:
+            self._write(conn)  # nothing in flight: no reason to wait for the end of the loop turn
+        elif not self._flushing:
+            self._flushing = True  # more calls this turn: they go out together
+            asyncio.get_running_loop().call_soon(self._flush)
         return await future
 
     async def _connect(self) -> AbstractConnection:
         async with self._connecting:
             if self._conn is None:
-                self._conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+                conn = await self._pool.get_connection()  # type: ignore[no-untyped-call]
+                self._take_replies(conn)
+                self._conn = conn
             return self._conn
+
+    def _take_replies(self, conn: AbstractConnection) -> None:
+        """Replies are handled where the bytes arrive: the connection's stream hands its data to
+        `_on_data` instead of buffering it for a reader task to wake up for. The connection is
+        ours until `aclose`/`_fail`, which disconnect it (a new stream before anyone reuses it)."""
+        stream: asyncio.StreamReader = conn._reader  # type: ignore[assignment]
+        replies = _Replies()
+        if stream._buffer:  # type: ignore[attr-defined]
+            replies.feed(bytes(stream._buffer))  # type: ignore[attr-defined]
+            stream._buffer.clear()  # type: ignore[attr-defined]
+
+        def on_data(data: bytes) -> None:
+            replies.feed(data)
+            try:
+                self._deliver(replies)
+            except Exception as exc:
+                self._spawn(self._fail(conn, exc))
+
+        def on_eof() -> None:
+            self._spawn(self._fail(conn, RedisConnectionError("Redis closed the ack-path connection")))
+
+        def on_error(exc: BaseException) -> None:
+            error = exc if isinstance(exc, Exception) else RedisConnectionError(type(exc).__name__)
+            self._spawn(self._fail(conn, error))
+
+        stream.feed_data = on_data  # type: ignore[method-assign,assignment]
+        stream.feed_eof = on_eof  # type: ignore[method-assign]
+        stream.set_exception = on_error  # type: ignore[method-assign]
+
+    def _deliver(self, replies: _Replies) -> None:
+        while (reply := replies.next()) is not _INCOMPLETE:
+            if not self._waiters:
+                raise RedisConnectionError("a reply nobody asked for on the ack-path connection")
+            waiter = self._waiters.popleft()
+            if waiter.done():
+                continue
+            if isinstance(reply, Exception):  # a script error: this call fails, not the connection
+                waiter.set_exception(reply)
+            else:
+                waiter.set_result(reply)
+
+    def _flush(self) -> None:
+        """Every command of this loop turn in one write."""
+        self._flushing = False
+        if self._conn is not None:
+            self._write(self._conn)  # (None: the connection failed, and its calls with it)
+
+    def _write(self, conn: AbstractConnection) -> None:
+        if not self._out:
+            return
+        data, self._out = b"".join(self._out), []
+        try:
+            conn._writer.write(data)  # type: ignore[union-attr]
+        except Exception as exc:
+            self._spawn(self._fail(conn, exc))
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)  # keep a reference until done (the loop holds only a weak one)
         task.add_done_callback(self._tasks.discard)
 
-    async def _write(self, conn: AbstractConnection) -> None:
-        try:
-            while self._out:
-                data, self._out = b"".join(self._out), []
-                await conn.send_packed_command(data, check_health=False)
-        except Exception as exc:
-            await self._fail(conn, exc)
-        finally:
-            self._writing = False
-
-    async def _read(self, conn: AbstractConnection) -> None:
-        replies = _Replies()
-        stream: asyncio.StreamReader = conn._reader  # type: ignore[assignment]
-        try:
-            while self._waiters:
-                reply = replies.next()
-                if reply is _INCOMPLETE:
-                    data = await stream.read(65536)
-                    if not data:
-                        raise RedisConnectionError("Redis closed the ack-path connection")
-                    replies.feed(data)
-                    continue
-                waiter = self._waiters.popleft()
-                if waiter.done():
-                    continue
-                if isinstance(reply, Exception):  # a script error: that call fails, the connection is fine
-                    waiter.set_exception(reply)
-                else:
-                    waiter.set_result(reply)
-        except Exception as exc:
-            await self._fail(conn, exc)
-        finally:
-            self._reader = None
-            if self._waiters and self._conn is conn:  # a call slipped in as the loop ended
-                self._reader = asyncio.ensure_future(self._read(conn))
-
     async def _fail(self, conn: AbstractConnection, exc: Exception) -> None:
         """The connection is gone: every call in flight fails, the next one reconnects."""
         if self._conn is conn:
             self._conn = None
-            waiters, self._waiters, self._out = self._waiters, deque(), []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(exc)
+            await self._fail_waiters(exc)
             with contextlib.suppress(Exception):
                 await conn.disconnect()
             log.warning("ack-path Redis connection lost (%s)", type(exc).__name__)
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            await self._pool.release(conn)
+        if conn is None:
+            return
+        await self._fail_waiters(RedisConnectionError("closed"))
+        with contextlib.suppress(Exception):
+            await conn.disconnect()  # its stream was ours: a fresh one on the pool's next connect
+        await self._pool.release(conn)
+
+    async def _fail_waiters(self, exc: Exception) -> None:
+        waiters, self._waiters, self._out = self._waiters, deque(), []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_exception(exc)

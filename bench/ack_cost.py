@@ -28,6 +28,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -48,7 +49,9 @@ async def _serve(target: str, prefix: str, profile: str | None) -> None:
     from sim.slack import SlackSimulator
 
     sim = None
-    if target == "aiops":
+    if target in STAGES:
+        app, close = await _stage_app(target, prefix)
+    elif target == "aiops":
         sim = SlackSimulator()
         await sim.start()
         app, close = await _build_aiops_app(REDIS, DATABASE, prefix, sim, Path(tempfile.mkdtemp()))
@@ -73,7 +76,49 @@ async def _serve(target: str, prefix: str, profile: str | None) -> None:
         await close()
     if sim is not None:
         await sim.stop()
-        await _cleanup(REDIS, prefix)
+    await _cleanup(REDIS, prefix)
+
+
+STAGES = ("sig", "parse", "decide", "submit")
+"""Ablation: the ack path cut after each step, to price each one (`--target sig` …)."""
+
+
+async def _stage_app(stage: str, prefix: str) -> tuple[Any, Any]:
+    """A bare aiohttp app running the real ack-path functions up to `stage`."""
+    import orjson
+    import redis.asyncio as aioredis
+    from aiohttp import web
+
+    from handlers.fast_ack import EventDecision, EventIntake, decide_event
+    from handlers.slack import hostile_body, signature_problem
+    from kernel.metrics import Metrics
+
+    redis = aioredis.Redis.from_url(REDIS)
+    intake = EventIntake(redis=redis, prefix=prefix, metrics=Metrics())
+    upto = STAGES.index(stage)
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        if signature_problem(SIGNING_SECRET, request.headers, body) is not None:
+            return web.Response(status=401)
+        if upto >= 1:
+            content_type = request.content_type
+            if hostile_body(body.decode(), content_type, body):
+                return web.Response(status=400)
+            payload = orjson.loads(body)
+        if upto >= 2:
+            decision = decide_event(payload)
+        if upto >= 3 and isinstance(decision, EventDecision):
+            await intake.submit(decision)
+        return web.Response(status=200)
+
+    async def close() -> None:
+        await intake.aclose()
+        await redis.aclose()
+
+    app = web.Application()
+    app.router.add_post("/slack/events", handle)
+    return app, close
 
 
 def _requests(count: int, port: int) -> list[tuple[str, bytes]]:
@@ -179,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     sub = p.add_subparsers(dest="mode", required=True)
     cg = sub.add_parser("callgrind")
-    cg.add_argument("--target", action="append", choices=["aiops", "bare"])
+    cg.add_argument("--target", action="append", choices=["aiops", "bare", *STAGES])
     cg.add_argument("--n1", type=int, default=300)
     cg.add_argument("--n2", type=int, default=1300)
     cg.add_argument("--warmup", type=int, default=200)
@@ -190,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     cp.add_argument("--sort", default="tottime")
     cp.add_argument("--top", type=int, default=45)
     sv = sub.add_parser("serve")
-    sv.add_argument("--target", choices=["aiops", "bare"], default="aiops")
+    sv.add_argument("--target", choices=["aiops", "bare", *STAGES], default="aiops")
     sv.add_argument("--prefix", required=True)
     sv.add_argument("--profile")
     args = p.parse_args(argv)
