@@ -2,7 +2,8 @@
 workers (`aiops worker`) on real Redis and PostgreSQL, with Slack and Anthropic played by the
 simulators in this process over loopback. 1,000 mentions, each delivered three times (Slack's
 retries, `X-Slack-Retry-Num` 1 and 2) to a receiver picked at random; one worker is SIGKILLed
-while jobs are in flight. Every question gets exactly one answer: none lost, none twice.
+while jobs are in flight. Every question gets exactly one answer: none lost, none twice. (What
+the killed worker may leave behind is checked too: at most an empty native stream per job it held.)
 
 The model is the simulator's default reply (it quotes the question), so each answer can be
 matched to its event. Isolation: this test's own Redis key prefix; rows are selected by the
@@ -193,13 +194,17 @@ async def test_two_receivers_three_workers_one_killed_every_event_answered_once(
     assert lost == [] and twice == {}
     for ts, (text,) in got.items():  # each answer quotes its own question
         assert f"fleet {run} question {asked[ts]}\"" in text.replace("\u201d", '"')
-    opened = [c.params for m in ("chat.postMessage", "chat.startStream") for c in slack_sim.calls_to(m)]
-    per_thread: dict[str, int] = {}
-    for params in opened:
-        thread = str(params.get("thread_ts"))
-        if thread in asked:
-            per_thread[thread] = per_thread.get(thread, 0) + 1
-    assert sorted(set(per_thread.values())) == [1] and len(per_thread) == EVENTS  # one message each
+    # Nothing else the bot left in a thread may say anything: the one known leftover is the empty
+    # native stream of a job the killed worker had just opened (chat.startStream answered, the job
+    # state not yet written: a stream cannot carry the tag a reclaiming worker looks for, decision
+    # #12) — so at most one per job it held, and never text.
+    leftovers: dict[str, list[str]] = {}
+    for ts, i in asked.items():
+        extra = [visible(m) for m in slack_sim.bot_replies(events[i][0], ts) if ANSWER_MARK not in visible(m)]
+        if extra:
+            leftovers[ts] = extra
+    assert all(text.strip() == "" for texts in leftovers.values() for text in texts), leftovers
+    assert sum(len(texts) for texts in leftovers.values()) <= held, (leftovers, held)
     rows = await pg_pool.fetchval(
         "SELECT count(DISTINCT user_message) FROM audit_events WHERE event_type = 'query' "
         "AND user_message LIKE $1", f"fleet {run} question %")

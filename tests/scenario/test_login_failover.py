@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,8 +20,8 @@ import pytest
 from sim.keycloak import KeycloakSim
 from tests.scenario.conftest import Harness, HarnessFactory
 
-VIOLA = "U0VIOLA"
-DM = "D0VIOLA"
+VIOLA = f"U0V{uuid.uuid4().hex[:8].upper()}"  # the session's database may hold other tests' links
+DM = "D" + VIOLA[1:]
 
 
 @pytest.fixture
