@@ -33,6 +33,8 @@ def all_allowed(obj: Any, scope: EffectiveScope, blocked: set[str]) -> bool:
     """True when `walk` would change nothing: no namespace outside the scope, no blocked value.
     Read-only and iterative, so the usual result costs one pass and no allocation. Any shape it
     does not know (a dict or list subclass, an odd namespace) sends the result to `walk`."""
+    if not blocked:
+        return _namespaces_allowed(obj, scope)
     stack = [obj]
     pop, push = stack.pop, stack.append
     while stack:
@@ -69,6 +71,34 @@ def all_allowed(obj: Any, scope: EffectiveScope, blocked: set[str]) -> bool:
                 return False
         elif t not in _SCALARS:
             return False
+    return True
+
+
+def _namespaces_allowed(obj: Any, scope: EffectiveScope) -> bool:
+    """`all_allowed` with nothing blocked (the usual case): only namespaces need looking at."""
+    stack = [obj]
+    pop, push, scalars = stack.pop, stack.append, _SCALARS
+    while stack:
+        cur = pop()
+        t = type(cur)
+        if t is dict:
+            if "namespace" in cur:
+                ns = cur["namespace"]
+                if type(ns) is not str or not scope.allows(ns):
+                    return False
+            values = cur.values()
+        elif t is list:
+            values = cur
+        elif t in scalars:
+            continue
+        else:
+            return False
+        for v in values:
+            tv = type(v)
+            if tv is dict or tv is list:
+                push(v)
+            elif tv not in scalars:
+                return False
     return True
 
 
