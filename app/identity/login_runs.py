@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from app.identity.pending import Claim, PendingLogins
 from app.identity.provider import DeviceLogin, LinkingProvider, LoginAbandoned
+from kernel.errors import AuthFailure
 from kernel.scope import Identity
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class LoginRuns:
             return
         except Exception as exc:
             outcome = exc
+        if isinstance(outcome, AuthFailure) and outcome.reason == "token_invalid":
+            outcome = await self._linked_meanwhile(user, had) or outcome
         if pending is not None and claim is not None:
             try:
                 if not await pending.finish(claim):
@@ -112,6 +115,18 @@ class LoginRuns:
                 log.warning("identity: could not close a device login (%s)", type(exc).__name__)
                 return
         await self._report(user, had, outcome)
+
+    async def _linked_meanwhile(self, user: str, had: str | None) -> Identity | None:
+        """Keycloak refused a code that was already redeemed — by an earlier poller of this login
+        that stored the link and died before reporting. The user is linked: say so, not 'refused'."""
+        try:
+            subject = await self._provider.linked_subject(user)
+            if subject is None or subject == had:
+                return None
+            return await self._provider.identify(user)
+        except Exception as exc:  # the refusal stands; the details may name the store
+            log.warning("identity: could not check for a link made meanwhile (%s)", type(exc).__name__)
+            return None
 
     async def wait(self) -> None:
         tasks = list(self._tasks.values())

@@ -19,6 +19,7 @@ from app.identity.device import DeviceFlowProvider
 from app.identity.keycloak import KeycloakClient
 from app.identity.links import LinkCipher, PostgresLinkStore
 from app.identity.pending import PendingLogins
+from app.identity.provider import DeviceLogin
 from app.identity.service import IdentityService
 from app.identity.tokens import JwksCache, TokenVerifier
 from app.jobs import Job
@@ -170,3 +171,26 @@ async def test_state_that_does_not_decrypt_is_dropped_not_resumed(
         await asyncio.sleep(0.05)
     assert not await redis_client.exists(state)
     assert kc.device(code).polls == polls and other_key.told == []
+
+
+async def test_a_login_its_dead_poller_completed_is_reported_as_linked(
+    make_worker: Make, kc: KeycloakSim, pg_pool: asyncpg.Pool
+) -> None:
+    """Worker A redeemed the code and stored the link, then died before reporting: the worker that
+    resumes the login finds the code used. The user is linked, and is told so, not 'refused'."""
+    a, b = await make_worker(), await make_worker()
+    u = user()
+    code = await login(a, kc, u)
+    await until(lambda: kc.device(code).polls > 0)
+    await a.service.aclose()  # A stops polling; its lease is handed over
+    kc.approve(code, "vera")
+    d = kc.device(code)
+    dead = DeviceLogin(user_code=d.user_code, verification_uri="", verification_uri_complete=None,
+                       expires_in=600, interval=1, device_code=d.device_code)  # fmt: skip
+    # A's last act before dying: the code redeemed, the link stored, nothing reported yet
+    await a.service._provider.complete_login(u, dead)  # type: ignore[attr-defined]
+    assert kc.device(code).state == "used"
+    b.sweep()
+    await until(lambda: b.told)
+    assert len(b.told) == 1 and "vera" in b.told[0][1] and "refused" not in b.told[0][1].lower()
+    assert await identity_rows(pg_pool, u) == ["link"]
