@@ -196,9 +196,9 @@ async def cmd_retention_run(args: argparse.Namespace, settings: Settings, secret
 
     from app.audit.migrate import migrate
     from app.audit.status import record_success
-    from app.incidents.retention import purge_incidents, purge_memory
+    from app.incidents.retention import purge_memory
     from app.memory.notes import NoteStore
-    from app.retention import purge_change_records, purge_conversations
+    from app.retention import purge_change_records, purge_conversations, purge_incidents
     from app.stores import open_database
 
     if args.days < 1:

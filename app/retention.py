@@ -13,7 +13,7 @@ DEFAULT_DAYS = 90
 BATCH = 5_000
 
 # table → its timestamp column (constants: never built from input)
-_TABLES = {"conversations": "created_at", "change_records": "changed_at"}
+_TABLES = {"conversations": "created_at", "change_records": "changed_at", "incidents": "resolved_at"}
 
 
 async def _purge(
@@ -47,3 +47,10 @@ async def purge_change_records(
 ) -> int:
     """Delete (or count) change records of changes older than `older_than`; returns how many."""
     return await _purge(pool, "change_records", older_than=older_than, batch=batch, dry_run=dry_run)
+
+
+async def purge_incidents(
+    pool: asyncpg.Pool, *, older_than: timedelta, batch: int = BATCH, dry_run: bool = False
+) -> int:
+    """Delete (or count) postmortems of incidents resolved before `older_than`; returns how many."""
+    return await _purge(pool, "incidents", older_than=older_than, batch=batch, dry_run=dry_run)

@@ -8,9 +8,10 @@ from typing import Any
 
 from app.agent.offline_format import slack_safe
 
-WINDOW = "2h"
+WINDOW_HOURS = 2
+WINDOW = f"{WINDOW_HOURS}h"
 MAX_CHANGES = 8
-TITLE = "*What changed (newest first, last 2 hours)*"
+TITLE = f"*What changed (newest first, last {WINDOW_HOURS} hours)*"
 
 
 def change_line(item: dict[str, Any]) -> str:

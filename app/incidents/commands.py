@@ -82,10 +82,8 @@ class IncidentCommands:
         d = digest(turns, names)
         meta = await self._meta(channel, ts, scope)
         await self._record(job, scope, command, channel, ts)
-        if command == CATCHUP:
+        if command == CATCHUP or not turns:  # no turns: the same "nothing you may see" answer
             return catchup_text(d, meta)
-        if not turns:
-            return catchup_text(d, meta)  # the same "nothing you may see" answer
         if meta is None:
             first = turns[0].at
             link = await permalink(self._slack, channel, ts)

@@ -26,7 +26,7 @@ from app.identity.service import alert_namespaces
 from app.incidents.memory import IncidentMemory, IncidentRecord, point_id, redact
 from app.incidents.render import IncidentMeta, for_slack, postmortem_markdown
 from app.incidents.summary import FindingsSource, answer_findings, digest
-from app.incidents.thread import evidence_digest, thread_turns
+from app.incidents.thread import evidence_digest, session_id, thread_turns
 from app.job_audit import query_event, write_once
 from app.jobs import Job
 from app.queue import RedisJobStateStore
@@ -34,6 +34,7 @@ from app.slack.posts import SlackPosts
 from app.slack.workspace import SlackWorkspace
 from kernel.audit import AuditSink, sha256_hex
 from kernel.errors import BackendError
+from tools.kubernetes.changes_extract import parse_time
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +79,7 @@ def alert_meta(alert: Mapping[str, Any], link: str | None, *, resolved: bool) ->
 
 def _time(value: object) -> datetime | None:
     """Alertmanager's RFC 3339 time; its zero time ("0001-…") means unset."""
-    if not isinstance(value, str) or value.startswith("0001-"):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return None if isinstance(value, str) and value.startswith("0001-") else parse_time(value)
 
 
 class IncidentRecorder:
@@ -192,7 +188,7 @@ class AlertResolution:
             job.job_id,
             answered=True,
             user_id=job.user_id,
-            session_id=f"{job.channel_id}:{root}",
+            session_id=session_id(job.channel_id, root),
             response_hash=sha256_hex(text),
         )
         raw = await self._states.raw(job.job_id)

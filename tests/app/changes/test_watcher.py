@@ -20,9 +20,8 @@ import pytest
 
 from app.changes.store import ChangeStore
 from app.changes.watcher import ChangeWatcher
-from app.incidents.retention import purge_incidents
 from app.memory.notes import NoteStore
-from app.retention import purge_change_records, purge_conversations
+from app.retention import purge_change_records, purge_conversations, purge_incidents
 from sim.kubernetes import Scenario
 from tests.app.audit.test_roles import as_role
 from tests.fixtures.kubernetes import ClusterFactory, SimCluster

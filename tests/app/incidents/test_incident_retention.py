@@ -8,7 +8,8 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from app.incidents.retention import purge_incidents, purge_memory
+from app.incidents.retention import purge_memory
+from app.retention import purge_incidents
 
 
 async def add(pool: asyncpg.Pool, days_ago: int) -> uuid.UUID:
