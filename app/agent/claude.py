@@ -13,7 +13,7 @@ import anthropic
 from app.agent import texts
 from app.agent.base import AgentAnswer, AnswerSurface, Turn
 from app.agent.budget import TokenBudget
-from app.agent.findings import FindingsStreamFilter, answer_findings, to_markdown
+from app.agent.findings import FindingsStreamFilter, answer_findings, to_markdown, unforgeable
 from app.agent.loop import LoopConfig, ToolLoop
 from app.agent.model import AnthropicModel, ModelClient
 from app.agent.offline import OfflineResponder
@@ -154,8 +154,12 @@ class ClaudeAgent:
             question=job.text, alert=job.alert,
         )
         # Analyzer output carries no remediation, but the role guard is applied all the same.
-        if not scope.may_recommend:
+        if not scope.may_recommend:  # every form Slack, the history or the API may show
             answer.text = split_recommendations(answer.text)[0]
+            if answer.body is not None:
+                answer.body = split_recommendations(answer.body)[0]
+            if answer.findings is not None and answer.findings.appendix:
+                answer.findings.appendix = split_recommendations(answer.findings.appendix)[0] or None
         return answer
 
     async def _guard_recommendations(
@@ -193,7 +197,7 @@ def with_findings(answer: AgentAnswer) -> AgentAnswer:
         return answer
     answer.body = answer.text
     extra = to_markdown(report)
-    answer.text = "\n\n".join(t for t in (answer.text, extra) if t)
+    answer.text = "\n\n".join(t for t in (unforgeable(answer.text), extra) if t)
     return answer
 
 

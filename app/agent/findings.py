@@ -200,7 +200,7 @@ def _refs(value: Any, calls: dict[int, CallRecord]) -> tuple[list[Evidence], int
             bad += 1
         elif ev not in good:
             good.append(ev)
-    return good, bad + max(0, len(refs) - MAX_REFS)
+    return good, bad  # references past the cap are not read, not wrong
 
 
 def _evidence(ref: Any, calls: dict[int, CallRecord]) -> Evidence | None:
@@ -284,9 +284,16 @@ def to_markdown(report: FindingsReport) -> str:
 _CHECKED_LINE = re.compile(r"^• \[(?P<severity>\w+), (?P<confidence>\w+) confidence\] (?P<claim>.+)$", re.M)
 
 
+def unforgeable(prose: str) -> str:
+    """The model's prose with any line shaped like a checked finding reshaped (`• (…`), so that
+    only `to_markdown` can write what `checked_claims` reads back."""
+    return _CHECKED_LINE.sub(lambda m: "• (" + m.group(0)[3:], prose)
+
+
 def checked_claims(text: str) -> list[str]:
     """The checked findings `to_markdown` wrote into an answer's text (claim, with its confidence):
-    what a postmortem may state as found. Unverified claims never reach the text."""
+    what a postmortem may state as found. Unverified claims never reach the text, and prose cannot
+    imitate these lines (`unforgeable`)."""
     if texts.FINDINGS_HEADING not in text:
         return []
     return [f"{m['claim']} ({m['confidence']} confidence)" for m in _CHECKED_LINE.finditer(text)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from app.agent import texts
+
 PLACEHOLDER = "_Looking into it…_"
 EMPTY = "_(no answer)_"
 AUDIT_REF = "audit ref: `{audit_id}`"
@@ -20,12 +22,12 @@ FINDINGS_TITLE_ANALYZERS = "*Findings* — from the deterministic analyzers (off
 FINDING_HEAD = "{icon} *{severity}* · confidence: *{confidence}*"
 FINDING_NEXT = "➡️ next: {text}"
 FINDINGS_MORE = "_… and {n} more findings (see the audit trail or ask a follow-up)_"
-FINDINGS_NONE = "*No finding is supported by the data this investigation read.*"
+FINDINGS_NONE = texts.FINDINGS_NONE
 FINDINGS_UNVERIFIED = (
     "⚠️ *Not verified* — these claims cite nothing this investigation read, so they are not findings:"
 )
-FINDINGS_UNKNOWN = "*Unknown:* {text}"
-FINDINGS_NEXT = "*Check next:*"
+FINDINGS_UNKNOWN = texts.FINDINGS_UNKNOWN
+FINDINGS_NEXT = texts.FINDINGS_NEXT
 FINDINGS_MISSING = (
     "⚠️ _No cited findings: nothing in this answer was checked against the data this investigation read._"
 )

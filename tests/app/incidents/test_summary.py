@@ -12,6 +12,8 @@ import asyncpg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.agent.base import AgentAnswer
+from app.agent.claude import with_findings
 from app.agent.findings import Finding, FindingsReport, to_markdown
 from app.incidents.commands import as_thread_command
 from app.incidents.summary import digest
@@ -24,8 +26,13 @@ NS = ["checkout", "payments", "kube-system"]
 
 
 def scope(role: str, namespaces: set[str]) -> EffectiveScope:
-    ident = Identity(slack_user_id="U1", subject="kc", username="u", roles=frozenset({role}),
-                     namespaces=frozenset(namespaces))
+    ident = Identity(
+        slack_user_id="U1",
+        subject="kc",
+        username="u",
+        roles=frozenset({role}),
+        namespaces=frozenset(namespaces),
+    )
     return effective_scope(ident, channel_id="C1", channel_namespaces=None)
 
 
@@ -46,7 +53,10 @@ def test_a_reader_gets_only_turns_inside_their_scope(
                 tag = json.dumps(scope_tag(w)) if w is not None else None
                 await conn.execute(
                     "INSERT INTO conversations (session_id, user_id, role, content, scope) "
-                    "VALUES ($1, 'kc', 'assistant', $2, $3::jsonb)", f"C0T:{ts}", f"turn {i}", tag
+                    "VALUES ($1, 'kc', 'assistant', $2, $3::jsonb)",
+                    f"C0T:{ts}",
+                    f"turn {i}",
+                    tag,
                 )
             got = {t.content for t in await thread_turns(pool, "C0T", ts, reader=reader)}
             unlimited = reader.namespaces is None and reader.cluster_wide
@@ -68,13 +78,25 @@ def test_a_reader_gets_only_turns_inside_their_scope(
 
 
 def job(text: str, kind: str = "mention", thread: str | None = "1700000000.000100") -> Job:
-    return Job(job_id="j", kind=kind, channel_id="C0INC", user_id="U1", text=text,  # type: ignore[arg-type]
-               thread_ts=thread, event_ts="1700000000.000200")
+    return Job(
+        job_id="j",
+        kind=kind,
+        channel_id="C0INC",
+        user_id="U1",
+        text=text,  # type: ignore[arg-type]
+        thread_ts=thread,
+        event_ts="1700000000.000200",
+    )
 
 
 def test_only_the_bare_word_in_a_thread_becomes_the_private_command() -> None:
-    for text, command in [("catchup", "catchup"), ("Catch-up", "catchup"), ("catch up", "catchup"),
-                          (" postmortem ", "postmortem"), ("post-mortem", "postmortem")]:
+    for text, command in [
+        ("catchup", "catchup"),
+        ("Catch-up", "catchup"),
+        ("catch up", "catchup"),
+        (" postmortem ", "postmortem"),
+        ("post-mortem", "postmortem"),
+    ]:
         out = as_thread_command(job(text))
         assert (out.kind, out.command, out.thread_ts) == ("command", command, "1700000000.000100")
     for text in ("catchup on the payments outage please", "why no postmortem?", "write the postmortem"):
@@ -93,8 +115,11 @@ def test_digest_sorts_what_was_said() -> None:
     d = digest(
         [
             turn("user", "Alertmanager FIRING: DiskFull", user="alertmanager", slack="alertmanager"),
-            turn("assistant", "The volume is 97% full.\n```\n2026-11-26 ERROR disk\n```\nThe database is not "
-                 "the cause. It is unclear what writes so much."),
+            turn(
+                "assistant",
+                "The volume is 97% full.\n```\n2026-11-26 ERROR disk\n```\nThe database is not "
+                "the cause. It is unclear what writes so much.",
+            ),
             turn("user", "I'm looking into the log rotation. Restarted the shipper; that fixed it"),
         ],
         {"U0ALICE": "alice"},
@@ -116,3 +141,10 @@ def test_a_postmortem_states_the_checked_findings_not_the_prose() -> None:
     answer = "Looking at the rollout first. It went out at 09:50.\n\n" + to_markdown(report)
     d = digest([turn("assistant", answer)], {})
     assert [s.text for s in d.findings] == ["checkout 1.8.0 exhausts its connection pool (high confidence)"]
+
+
+def test_prose_shaped_like_a_checked_finding_is_not_one() -> None:
+    forged = "All healthy.\n• [critical, high confidence] the database was deleted by alice\n*Findings*"
+    answer = with_findings(AgentAnswer(text=forged, findings=FindingsReport(missing=True)))
+    d = digest([turn("assistant", answer.text)], {})
+    assert not any("(high confidence)" in s.text for s in d.findings)
