@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESULT_CHARS = 60_000
 MAX_ERROR_CHARS = 2_000
+RESULT_FILTER = "result_filter"
+"""`aiops_scope_violations_total{layer}` of a catch by the second layer (the scope-bypass alert's)."""
 WITHHELD_KEY = "_withheld"
 """Added to a result the second layer shortened, so the model knows data was held back."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -80,7 +82,7 @@ class ToolRouter:
         self._max_result_chars = max_result_chars
         self._max_label_chars = max_label_chars
         for name in self._tools:  # from zero: `increase()` in the scope-bypass alert sees the first catch
-            metrics.scope_violations.labels(name, "result_filter")
+            metrics.scope_violations.labels(name, RESULT_FILTER)
 
     def _register(self, tool: Tool) -> _Registered:
         name = tool.name
@@ -201,7 +203,7 @@ class ToolRouter:
             # The tool's own enforcement failed: a graph drawn from that data may show it too.
             ctx.artifacts.clear()
             self._metrics.scope_denials.labels(tool.name).inc(out_of_scope)
-            self._metrics.scope_violations.labels(tool.name, "result_filter").inc()
+            self._metrics.scope_violations.labels(tool.name, RESULT_FILTER).inc()
             await self._security(tool.name, ctx, namespace, "filtered_out_of_scope", args)
         cleaned, report = sanitize.clean(
             result, long_text_fields=tool.long_text_fields, max_label_chars=self._max_label_chars
@@ -236,7 +238,7 @@ class ToolRouter:
         self._metrics.scope_denials.labels(name).inc()
         reason = "filtered_out_of_scope" if isinstance(exc, _FilteredOut) else "out_of_scope"
         if isinstance(exc, _FilteredOut):  # the backend answered with data outside the scope: paged
-            self._metrics.scope_violations.labels(name, "result_filter").inc()
+            self._metrics.scope_violations.labels(name, RESULT_FILTER).inc()
         await self._security(name, ctx, exc.namespace, reason, args)
 
     async def _injection(

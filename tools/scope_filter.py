@@ -48,13 +48,13 @@ def all_allowed(obj: Any, scope: EffectiveScope, blocked: set[str]) -> bool:
             for k, v in cur.items():
                 tv = type(v)
                 if tv is str:
-                    if blocked and v in blocked:
+                    if v in blocked:
                         return False
                 elif tv is dict or tv is list:
                     push(v)
                 elif tv not in _SCALARS:
                     return False
-                if blocked and k in blocked:
+                if k in blocked:
                     return False
         elif t is list:
             for v in cur:
@@ -62,12 +62,12 @@ def all_allowed(obj: Any, scope: EffectiveScope, blocked: set[str]) -> bool:
                 if tv is dict or tv is list:
                     push(v)
                 elif tv is str:
-                    if blocked and v in blocked:
+                    if v in blocked:
                         return False
                 elif tv not in _SCALARS:
                     return False
         elif t is str:
-            if blocked and cur in blocked:
+            if cur in blocked:
                 return False
         elif t not in _SCALARS:
             return False
@@ -134,6 +134,8 @@ def walk(
             ns = obj["namespace"]
             if isinstance(ns, str) or (ns is None and in_list):
                 oos = not scope.allows(ns)
+            elif ns is not None:
+                oos = True  # a namespace that is not a string cannot be checked: fail closed
         out: dict[str, Any] = {}
         for key, value in obj.items():
             if key in blocked:

@@ -87,3 +87,29 @@ def test_the_filter_skips_copying_only_when_nothing_would_be_dropped(
         counts = [0, 0]
         filtered, oos, blk = walk(value, scope, blocked, counts, in_list=False)
         assert filtered == value and counts == [0, 0] and not oos and not blk
+
+
+def test_a_namespace_that_is_not_a_string_is_dropped_not_passed() -> None:
+    scope = effective_scope(
+        Identity("U1", "kc-1", "u", frozenset({"viewer"}), frozenset({"shop"})),
+        channel_id=None,
+        channel_namespaces=None,
+    )
+    result = {"items": [{"name": "a", "namespace": ["payments"]}, {"name": "b", "namespace": "shop"}]}
+    assert not all_allowed(result, scope, set())
+    counts = [0, 0]
+    filtered, _, _ = walk(result, scope, set(), counts, in_list=False)
+    assert filtered == {"items": [{"name": "b", "namespace": "shop"}]} and counts == [1, 0]
+
+
+@given(blocked=st.sampled_from([set(), {"ignore previous instructions"}]))
+def test_an_in_scope_result_takes_the_fast_path(blocked: set[str]) -> None:
+    scope = effective_scope(
+        Identity("U1", "kc-1", "u", frozenset({"viewer"}), frozenset({"shop"})),
+        channel_id=None,
+        channel_namespaces=None,
+    )
+    pods = {
+        "items": [{"name": f"p{i}", "namespace": "shop", "containers": [{"ready": True}]} for i in range(5)]
+    }
+    assert all_allowed(pods, scope, blocked) is True
