@@ -71,10 +71,8 @@ class JobQueue:
     async def enqueue(self, job: Job, *, dedup_key: str | None = None) -> bool:
         """Queue `job` unless its dedup key was seen in the last 24 h. True = queued."""
         key = f"{self.prefix}:dedup:{dedup_key or job.job_id}"
-        job = redact_job(job)  # before anything is stored: Redis, sessions, audit, model
-        # Same JSON as Job.to_fields() (Job is flat), without dataclasses.asdict's deep copy —
-        # ~10 % of the ack path.
-        payload = json.dumps(vars(job), separators=(",", ":"))
+        # redacted before anything is stored: Redis, sessions, audit, model
+        payload = redact_job(job).stream_json()
         entry = await self._enqueue_script(keys=[key, self.stream], args=[DEDUP_TTL_S, payload])
         return entry is not None
 

@@ -30,9 +30,10 @@ from collections import deque
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis._parsers.base import BaseParser
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import ReadOnlyError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ _INCOMPLETE = object()
 
 
 class _Replies:
-    """RESP replies out of a byte buffer: ints, errors (as ResponseError), strings, nulls."""
+    """RESP replies out of a byte buffer: ints, errors (redis-py's classes), strings, nulls."""
 
     def __init__(self) -> None:
         self._buf = b""
@@ -71,7 +72,8 @@ class _Replies:
                 if len(buf) < after + size + 2:
                     return _INCOMPLETE
                 line, after = buf[after:after + size], after + size + 2
-            reply = ResponseError(line.decode("utf-8", "replace"))
+            # redis-py's classes: LOADING → BusyLoadingError (retried), READONLY → ReadOnlyError, …
+            reply = BaseParser.parse_error(line.decode("utf-8", "replace"))  # type: ignore[no-untyped-call]
         elif kind == b"+":
             reply = line
         elif kind == b"$":
@@ -135,7 +137,7 @@ class PipelinedScript:
     def _take_replies(self, conn: AbstractConnection) -> None:
         """Replies are handled where the bytes arrive: the connection's stream hands its data to
         `_on_data` instead of buffering it for a reader task to wake up for. The connection is
-        ours until `aclose`/`_fail`, which disconnect it (a new stream before anyone reuses it)."""
+        ours until `aclose`/`_drop`, which disconnect it (a new stream before anyone reuses it)."""
         stream: asyncio.StreamReader = conn._reader  # type: ignore[assignment]
         replies = _Replies()
         if stream._buffer:  # type: ignore[attr-defined]
@@ -147,14 +149,14 @@ class PipelinedScript:
             try:
                 self._deliver(replies)
             except Exception as exc:
-                self._spawn(self._fail(conn, exc))
+                self._drop(conn, exc)
 
         def on_eof() -> None:
-            self._spawn(self._fail(conn, RedisConnectionError("Redis closed the ack-path connection")))
+            self._drop(conn, RedisConnectionError("Redis closed the ack-path connection"))
 
         def on_error(exc: BaseException) -> None:
             error = exc if isinstance(exc, Exception) else RedisConnectionError(type(exc).__name__)
-            self._spawn(self._fail(conn, error))
+            self._drop(conn, error)
 
         stream.feed_data = on_data  # type: ignore[method-assign,assignment]
         stream.feed_eof = on_eof  # type: ignore[method-assign]
@@ -167,6 +169,10 @@ class PipelinedScript:
             waiter = self._waiters.popleft()
             if waiter.done():
                 continue
+            if isinstance(reply, RedisConnectionError | ReadOnlyError):
+                # Redis loading its data, or a replica after a failover: this connection is no use
+                waiter.set_exception(reply)
+                raise RedisConnectionError(f"ack-path Redis answered {type(reply).__name__}")
             if isinstance(reply, Exception):  # a script error: this call fails, not the connection
                 waiter.set_exception(reply)
             else:
@@ -185,32 +191,39 @@ class PipelinedScript:
         try:
             conn._writer.write(data)  # type: ignore[union-attr]
         except Exception as exc:
-            self._spawn(self._fail(conn, exc))
+            self._drop(conn, exc)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)  # keep a reference until done (the loop holds only a weak one)
         task.add_done_callback(self._tasks.discard)
 
-    async def _fail(self, conn: AbstractConnection, exc: Exception) -> None:
-        """The connection is gone: every call in flight fails, the next one reconnects."""
-        if self._conn is conn:
-            self._conn = None
-            await self._fail_waiters(exc)
-            with contextlib.suppress(Exception):
-                await conn.disconnect()
-            log.warning("ack-path Redis connection lost (%s)", type(exc).__name__)
+    def _drop(self, conn: AbstractConnection, exc: Exception) -> None:
+        """The connection is gone: every call in flight fails now, and the next call (even one made
+        before the socket is closed) gets a new connection."""
+        if self._conn is not conn:
+            return
+        self._conn = None
+        self._fail_waiters(exc)
+        self._spawn(self._close(conn))
+        log.warning("ack-path Redis connection lost (%s)", type(exc).__name__)
+
+    async def _close(self, conn: AbstractConnection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.disconnect()
+        with contextlib.suppress(Exception):
+            await self._pool.release(conn)  # its slot back to the pool, as aclose does
 
     async def aclose(self) -> None:
         conn, self._conn = self._conn, None
         if conn is None:
             return
-        await self._fail_waiters(RedisConnectionError("closed"))
+        self._fail_waiters(RedisConnectionError("closed"))
         with contextlib.suppress(Exception):
             await conn.disconnect()  # its stream was ours: a fresh one on the pool's next connect
         await self._pool.release(conn)
 
-    async def _fail_waiters(self, exc: Exception) -> None:
+    def _fail_waiters(self, exc: Exception) -> None:
         waiters, self._waiters, self._out = self._waiters, deque(), []
         for waiter in waiters:
             if not waiter.done():

@@ -122,5 +122,5 @@ class ThreadIntake:
             require or "",
             mark or "",
         ]
-        payload = json.dumps(vars(redact_job(job)), separators=(",", ":"))  # no credential is stored
+        payload = redact_job(job).stream_json()  # no credential is stored
         return int(await self._script(keys=keys, args=[DEDUP_TTL_S, payload, THREAD_TTL_S]))

@@ -10,14 +10,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
+from redis.exceptions import BusyLoadingError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 
 from app.redis_pipe import PipelinedScript
 from tests.conftest import REDIS_URL
 
 SCRIPT = """
 if ARGV[1] == 'boom' then return redis.error_reply('ERR boom') end
+if ARGV[1] == 'loading' then return redis.error_reply('LOADING Redis is loading the dataset in memory') end
 if ARGV[1] == 'text' then return 'some text' end
 return tonumber(ARGV[1])
 """
@@ -76,3 +77,18 @@ async def test_a_killed_connection_is_replaced_by_the_next_call(named: tuple[aio
     finally:
         await script.aclose()
         await admin.aclose()
+
+
+async def test_a_loading_redis_is_a_connection_error_and_the_connection_is_replaced(
+    named: tuple[aioredis.Redis, str],
+) -> None:
+    """`-LOADING` (a restarted Redis reading its data) is what the ack path retries, not a 500."""
+    script = PipelinedScript(redis=named[0], script=SCRIPT)
+    try:
+        assert await script([], [1]) == 1
+        first = script._conn
+        with pytest.raises(BusyLoadingError):
+            await script([], ["loading"])
+        assert await script([], [2]) == 2 and script._conn is not first
+    finally:
+        await script.aclose()
