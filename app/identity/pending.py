@@ -157,7 +157,12 @@ class PendingLogins:
         if not fields:
             return None
         token = secrets.token_hex(16)
-        interval = float(_text(fields, "interval") or 5)
+        try:
+            interval = float(_text(fields, "interval") or 5)
+        except ValueError:  # tampered with: one bad login never stops the sweep of the others
+            log.error("identity: a pending login could not be resumed (ValueError)")
+            await self.drop(user)
+            return None
         if not await self._claim(keys=[state, lease], args=[token, self.lease_ms(interval)]):
             return None
         try:

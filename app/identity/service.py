@@ -22,6 +22,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from app.identity import messages
 from app.identity.binding import LinkRefused
 from app.identity.channel_info import SharedChannels
@@ -319,9 +321,12 @@ class IdentityService:
         provider = self._provider
         if not isinstance(provider, LinkingProvider):
             return messages.LOGOUT_NOT_POSSIBLE.format(source=messages.MODE_SOURCES[self.mode])
-        try:
-            if self._logins is not None:
+        if self._logins is not None:
+            try:
                 await self._logins.stop(job.user_id)  # a login still being polled ends too
+            except RedisError as exc:  # no poller can renew its lease without Redis either
+                log.warning("identity: pending login not dropped (%s)", type(exc).__name__)
+        try:
             subject = await provider.linked_subject(job.user_id)
             removed = await provider.logout(job.user_id)
         except Exception as exc:

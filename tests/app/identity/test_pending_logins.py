@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from app.audit.log import PostgresAuditLog
+from app.identity import messages
 from app.identity.device import DeviceFlowProvider
 from app.identity.keycloak import KeycloakClient
 from app.identity.links import LinkCipher, PostgresLinkStore
@@ -51,9 +52,13 @@ async def make_worker(
     kc.add_user("vera", email="vera@example.com", namespaces=["team-a"], roles=["viewer"])
     made: list[Worker] = []
 
-    async def make(key: SecretStr = KEY) -> Worker:
-        client = KeycloakClient(base_url=kc.base_url, realm=kc.realm, client_id=kc.client_id,
-                                client_secret=SecretStr(kc.client_secret or ""))
+    async def make(key: SecretStr = KEY, redis: aioredis.Redis | None = None) -> Worker:
+        client = KeycloakClient(
+            base_url=kc.base_url,
+            realm=kc.realm,
+            client_id=kc.client_id,
+            client_secret=SecretStr(kc.client_secret or ""),
+        )
         verifier = TokenVerifier(jwks=JwksCache(fetch=client.jwks), issuer=kc.issuer, audience=kc.audience)
         links = PostgresLinkStore(pool=pg_pool, cipher=LinkCipher(key=KEY))
         provider = DeviceFlowProvider(keycloak=client, verifier=verifier, links=links)
@@ -63,9 +68,15 @@ async def make_worker(
             worker.told.append((user, text))
 
         worker.service = IdentityService(
-            provider=provider, channel_scopes={}, audit=PostgresAuditLog(pool=pg_pool, agent_version="t"),
-            metrics=Metrics(), notify=notify, channel_default="own",
-            pending=PendingLogins(redis=redis_client, prefix=redis_prefix, cipher=LinkCipher(key=key)),
+            provider=provider,
+            channel_scopes={},
+            audit=PostgresAuditLog(pool=pg_pool, agent_version="t"),
+            metrics=Metrics(),
+            notify=notify,
+            channel_default="own",
+            pending=PendingLogins(
+                redis=redis or redis_client, prefix=redis_prefix, cipher=LinkCipher(key=key)
+            ),
         )
         made.append(worker)
         return worker
@@ -83,8 +94,15 @@ def user() -> str:
 
 
 def command(slack_user: str, name: str) -> Job:
-    return Job(job_id=uuid.uuid4().hex, kind="command", channel_id="D0X", user_id=slack_user, text="",
-               command=name, event_ts="1.0")
+    return Job(
+        job_id=uuid.uuid4().hex,
+        kind="command",
+        channel_id="D0X",
+        user_id=slack_user,
+        text="",
+        command=name,
+        event_ts="1.0",
+    )
 
 
 async def login(w: Worker, kc: KeycloakSim, slack_user: str) -> str:
@@ -102,8 +120,11 @@ async def until(predicate: Callable[[], object], within_s: float = 20.0) -> None
 
 
 async def identity_rows(pool: asyncpg.Pool, slack_user: str) -> list[str]:
-    rows = await pool.fetch("SELECT failure_reason FROM audit_events WHERE event_type = 'identity' "
-                            "AND user_id = $1 ORDER BY timestamp", slack_user)
+    rows = await pool.fetch(
+        "SELECT failure_reason FROM audit_events WHERE event_type = 'identity' "
+        "AND user_id = $1 ORDER BY timestamp",
+        slack_user,
+    )
     return [r["failure_reason"] for r in rows]
 
 
@@ -194,3 +215,31 @@ async def test_a_login_its_dead_poller_completed_is_reported_as_linked(
     await until(lambda: b.told)
     assert len(b.told) == 1 and "vera" in b.told[0][1] and "refused" not in b.told[0][1].lower()
     assert await identity_rows(pg_pool, u) == ["link"]
+
+
+async def test_one_tampered_login_does_not_stop_the_sweep(
+    make_worker: Make, kc: KeycloakSim, pg_pool: asyncpg.Pool, redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    a, b = await make_worker(), await make_worker()
+    bad, u = user(), user()
+    await login(a, kc, bad)  # the older login: the sweep meets it first
+    code = await login(a, kc, u)
+    await until(lambda: kc.device(code).polls > 0)
+    await a.service.aclose()
+    await redis_client.hset(f"{redis_prefix}:login:{bad}", "interval", "not a number")
+    kc.approve(code, "vera")
+    b.sweep()
+    await until(lambda: b.told)
+    assert [who for who, _ in b.told] == [u] and await identity_rows(pg_pool, u) == ["link"]
+    assert not await redis_client.exists(f"{redis_prefix}:login:{bad}")
+
+
+async def test_logout_works_while_redis_is_down(make_worker: Make) -> None:
+    """Revoking access must not depend on the store of pending logins."""
+    unreachable = aioredis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=1)
+    w = await make_worker(redis=unreachable)
+    try:
+        said = await w.service.command(command(user(), "logout"))
+        assert said == messages.LOGOUT_NOTHING
+    finally:
+        await unreachable.aclose()
