@@ -31,6 +31,8 @@ from app.slack.stream import StreamWriter, UpdateWriter
 
 PLACEHOLDER = strings.PLACEHOLDER
 ANSWER_EVENT = "aiops_answer_part"
+MAX_THREAD_PAGES = 20
+"""Pages of 200 replies read at most to find a job's earlier posts (a bound: 4,000 replies)."""
 """Slack message-metadata event type on every message of an answer (payload: job_id, part)."""
 JSON = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -267,23 +269,29 @@ def answer_tag(job_id: str, part: int | str) -> JSON:
 async def tagged_posts(
     client: AsyncWebClient, channel: str, thread_ts: str, job_id: str
 ) -> dict[int | str, str]:
-    """part → ts of the messages `job_id` already posted in the thread (found by their tag)."""
-    try:
-        resp = await client.conversations_replies(
-            channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
-        )
-    except SlackApiError as exc:
-        log.info("cannot read the thread to find earlier posts (%s)", _error_code(exc))
-        return {}
+    """part → ts of the messages `job_id` already posted in the thread (found by their tag),
+    over every page of the thread: an alert thread can run to hundreds of replies."""
     found: dict[int | str, str] = {}
-    for m in resp.get("messages") or []:
-        meta = m.get("metadata") or {}
-        payload = meta.get("event_payload") or {}
-        part = payload.get("part")
-        if (
-            meta.get("event_type") == ANSWER_EVENT
-            and payload.get("job_id") == job_id
-            and isinstance(part, int | str)
-        ):
-            found.setdefault(part, str(m["ts"]))
+    cursor = None
+    for _ in range(MAX_THREAD_PAGES):
+        try:
+            resp = await client.conversations_replies(
+                channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+            )
+        except SlackApiError as exc:
+            log.info("cannot read the thread to find earlier posts (%s)", _error_code(exc))
+            return found
+        for m in resp.get("messages") or []:
+            meta = m.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            part = payload.get("part")
+            if (
+                meta.get("event_type") == ANSWER_EVENT
+                and payload.get("job_id") == job_id
+                and isinstance(part, int | str)
+            ):
+                found.setdefault(part, str(m["ts"]))
+        cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
     return found

@@ -267,7 +267,12 @@ class WebApi(Workspace):
         if replies:
             out[0].update(reply_count=len(replies), latest_reply=replies[-1].ts,
                           reply_users=sorted({r.user for r in replies if r.user}))
-        return {"messages": out, "has_more": False, "response_metadata": {"next_cursor": ""}}
+        # As Slack: at most `limit` messages (default and cap 1000) a page, the rest by cursor.
+        limit = min(max(int(p.get("limit") or 1000), 1), 1000)
+        start = int(str(p.get("cursor") or "0").removeprefix("off:") or 0)
+        page, more = out[start:start + limit], start + limit < len(out)
+        cursor = f"off:{start + limit}" if more else ""
+        return {"messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}
 
     # ---- files (files_upload_v2: get URL → POST bytes → complete) --------------------------
 
