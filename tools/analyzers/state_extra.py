@@ -11,14 +11,13 @@ ConfigMaps and Secrets are read as metadata only (client.list_metadata).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from kernel.errors import ToolError
 from kernel.scope import EffectiveScope
 from tools.analyzers.base import ClusterState
 from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.facts import FACTS
-from tools.kubernetes.scoping import list_scoped, target_namespaces
+from tools.kubernetes.scoping import list_metadata_scoped, list_scoped, target_namespaces
 
 NAMESPACED = (
     "service",
@@ -69,7 +68,8 @@ async def collect_extra(
     async def one(kind: str) -> None:
         try:
             if kind in METADATA:
-                facts = [FACTS[kind](o) for o in await _metadata(client, kind, scope, namespace, tool=tool)]
+                found = await list_metadata_scoped(client, kind, scope, namespace, tool=tool)
+                facts = [FACTS[kind](o) for o in found]
             else:
                 _, facts = await list_scoped(client, kind, scope, namespace, tool=tool, each=FACTS[kind])
         except ToolError as exc:  # forbidden by the operator's RBAC, or down: skip the checks
@@ -113,18 +113,6 @@ async def _parent_gateways(
             state.missing_parents.add((ns, name))
 
     await asyncio.gather(*(get(ns, name) for ns, name in wanted))
-
-
-async def _metadata(
-    client: KubernetesClient, kind: str, scope: EffectiveScope, namespace: str | None, *, tool: str
-) -> list[dict[str, Any]]:
-    targets = target_namespaces(scope, namespace, tool=tool)
-    if targets is None:
-        items = await client.list_metadata(kind, None)
-    else:
-        batches = await asyncio.gather(*(client.list_metadata(kind, ns) for ns in targets))
-        items = [i for b in batches for i in b]
-    return [i for i in items if scope.allows(str((i.get("metadata") or {}).get("namespace") or ""))]
 
 
 def named_cluster_objects(state: ClusterState) -> dict[str, set[str]]:

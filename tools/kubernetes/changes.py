@@ -26,7 +26,7 @@ from tools.base import JSON, Tool, ToolContext
 from tools.kubernetes import changes_extract as ex
 from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.schemas import BOOL, INT, NAMESPACE_IN, OPT_INT, OPT_STR, STR, STR_LIST, obj
-from tools.kubernetes.scoping import ALL, CONCURRENCY, list_scoped, target_namespaces
+from tools.kubernetes.scoping import ALL, list_metadata_scoped, list_scoped, target_namespaces
 from tools.kubernetes.tools import within_budget
 
 DEFAULT_SINCE = timedelta(hours=24)
@@ -217,7 +217,8 @@ class K8sChangesTool(Tool):
             return (await list_scoped(self.client, kind, scope, namespace, tool=self.name))[1]
 
         kinds = ("deployment", "replicaset", "statefulset", "daemonset", "controllerrevision", "hpa", "job")
-        results = await asyncio.gather(*(listed(k) for k in kinds), self._configmaps(scope, namespace))
+        configmaps = list_metadata_scoped(self.client, "configmap", scope, namespace, tool=self.name)
+        results = await asyncio.gather(*(listed(k) for k in kinds), configmaps)
         got = dict(zip((*kinds, "configmap"), results, strict=True))
         items = ex.rollout_items([*got["replicaset"], *got["controllerrevision"]], since, owners=OWNERS)
         items += ex.hpa_items(got["hpa"], since)
@@ -227,19 +228,3 @@ class K8sChangesTool(Tool):
         if nodes:
             items += ex.node_items(await self.client.list("node", None), since)
         return items
-
-    async def _configmaps(self, scope: EffectiveScope, namespace: str | None) -> list[JSON]:
-        """Metadata only (PartialObjectMetadataList), per namespace of the scope."""
-        targets = target_namespaces(scope, namespace, tool=self.name)
-        if targets is None:
-            found = await self.client.list_metadata("configmap", None)
-        else:
-            sem = asyncio.Semaphore(CONCURRENCY)
-
-            async def one(ns: str) -> list[JSON]:
-                async with sem:
-                    return await self.client.list_metadata("configmap", ns)
-
-            batches = await asyncio.gather(*(one(ns) for ns in targets))
-            found = [i for batch in batches for i in batch]
-        return [i for i in found if scope.allows(str((i.get("metadata") or {}).get("namespace") or ""))]

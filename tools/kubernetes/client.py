@@ -234,8 +234,12 @@ class KubernetesClient:
         The Accept header makes the API server strip everything but `metadata`, so `data` never
         leaves it; RBAC cannot express that, which is why this is the only path to these kinds."""
         path = paths.core_collection(METADATA_ONLY[kind], namespace)
-        body = await self._get(path, [], accept=METADATA_ACCEPT)
-        items = json.loads(body).get("items") or []
+        try:
+            body = await self._get(path, [], accept=METADATA_ACCEPT)
+        except _NotFound:
+            return []
+        doc = json.loads(body)
+        items = (doc.get("items") if isinstance(doc, dict) else None) or []
         # keep metadata only, even if a server ignored the Accept header
         return [{"metadata": i.get("metadata")} for i in items if isinstance(i, dict)]
 

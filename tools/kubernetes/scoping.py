@@ -9,7 +9,7 @@ by the object's own namespace (the router filters a third time on the summaries)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kernel.errors import ScopeDenied, ToolError
@@ -95,11 +95,29 @@ async def list_scoped(
     targets = target_namespaces(scope, namespace, tool=tool)
     if targets is None:
         return [ALL], await client.list(kind, None, **kw)
+    return targets, await _per_namespace(targets, lambda ns: client.list(kind, ns, **kw))
+
+
+async def list_metadata_scoped(
+    client: KubernetesClient, kind: str, scope: EffectiveScope, namespace: str | None, *, tool: str
+) -> list[dict[str, Any]]:
+    """`list_scoped` for the metadata-only kinds (ConfigMaps, Secrets): `client.list_metadata`,
+    every item inside the scope."""
+    targets = target_namespaces(scope, namespace, tool=tool)
+    if targets is None:
+        items = await client.list_metadata(kind, None)
+    else:
+        items = await _per_namespace(targets, lambda ns: client.list_metadata(kind, ns))
+    return [i for i in items if scope.allows(str(object_namespace(i) or ""))]
+
+
+async def _per_namespace(targets: list[str], fetch: Callable[[str], Awaitable[list[Any]]]) -> list[Any]:
+    """One list per namespace, at most CONCURRENCY at a time, flattened."""
     sem = asyncio.Semaphore(CONCURRENCY)
 
     async def one(ns: str) -> list[Any]:
         async with sem:
-            return await client.list(kind, ns, **kw)
+            return await fetch(ns)
 
     batches = await asyncio.gather(*(one(ns) for ns in targets))
-    return targets, [item for batch in batches for item in batch]
+    return [item for batch in batches for item in batch]
