@@ -306,6 +306,10 @@ async def main(calls: int) -> None:
             for label, tool, args, _ in cases:
                 runs = {}
                 for which, r in routers.items():
+                    # each side starts cold: neither finds the other's strings in the sanitizer's caches
+                    sanitize._CLEAN.clear()
+                    sanitize.clean_label.cache_clear()
+                    sanitize.redact_secrets.cache_clear()
                     if which == "before":
                         with baseline_pipeline():
                             runs[which] = await measure(r, tool, args, ctx, calls)
