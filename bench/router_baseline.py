@@ -13,6 +13,8 @@ from typing import Any
 import tools.router
 from tools import sanitize
 
+_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
 
 def plain_clean(
     obj: Any, *, long_text_fields: frozenset[str], max_label_chars: int = sanitize.MAX_LABEL_CHARS
@@ -64,7 +66,7 @@ def _plain(obj: Any, key: str | None, long: frozenset[str], cap: int, rep: sanit
 
 def stdlib_escaped_json(obj: Any) -> str:
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=str)
-    return text.translate(sanitize._ESCAPES)
+    return text.translate(_ESCAPES)
 
 
 def never_all_allowed(obj: Any, scope: Any, blocked: set[str]) -> bool:

@@ -25,6 +25,7 @@ from kernel.scope import EffectiveScope
 from tools import sanitize
 from tools.base import JSON, Artifact, Tool, ToolContext
 from tools.blocklist import Blocklist
+from tools.fast_clean import NeedsFilter, clean_in_scope
 from tools.schema import Validator, compile_schema
 from tools.scope_filter import OutOfScope, all_allowed, strings_of, walk
 
@@ -186,45 +187,67 @@ class ToolRouter:
                 f"namespace {namespace!r} is outside your scope (allowed: {scope.describe()})",
                 namespace=namespace,
             )
+        result, blocked = await self._call(reg, args, ctx)
+        long, cap = tool.long_text_fields, self._max_label_chars
         try:
-            result = await asyncio.wait_for(tool._invoke(args, ctx), tool.timeout_s)
-        except TimeoutError:
-            raise ToolTimeout(
-                f"{tool.name} did not answer within {tool.timeout_s:g}s; narrow the query "
-                "(fewer series, shorter range, a namespace or label selector)"
-            ) from None
-        _validate(reg.outputs, result, f"{tool.name} returned data that does not match its schema; withheld")
-
-        result, out_of_scope, blocked = await self._filter(result, scope)
-        if (out_of_scope or blocked) and isinstance(result, dict):
-            # Tell the model something was held back, so it does not claim "nothing there".
-            result[WITHHELD_KEY] = _withheld_note(out_of_scope, blocked)
-        if out_of_scope:
-            # The tool's own enforcement failed: a graph drawn from that data may show it too.
-            ctx.artifacts.clear()
-            self._metrics.scope_denials.labels(tool.name).inc(out_of_scope)
-            self._metrics.scope_violations.labels(tool.name, RESULT_FILTER).inc()
-            await self._security(tool.name, ctx, namespace, "filtered_out_of_scope", args)
-        cleaned, report = sanitize.clean(
-            result, long_text_fields=tool.long_text_fields, max_label_chars=self._max_label_chars
-        )
+            if blocked:
+                raise NeedsFilter
+            # The usual result: scope check and sanitizing in one pass that copies only changes.
+            cleaned, report = clean_in_scope(result, scope, long_text_fields=long, max_label_chars=cap)
+        except NeedsFilter:
+            result = await self._filter(result, tool.name, ctx, namespace, args, blocked)
+            cleaned, report = sanitize.clean(result, long_text_fields=long, max_label_chars=cap)
         if report.injections:
             await self._injection(tool.name, ctx, namespace, report.injections, args)
         return cleaned
 
-    async def _filter(self, result: Any, scope: EffectiveScope) -> tuple[Any, int, int]:
+    async def _call(self, reg: _Registered, args: JSON, ctx: ToolContext) -> tuple[Any, set[str]]:
+        """The tool's own call (timeout, output schema) and the blocked values its result holds."""
+        tool = reg.tool
+        # Is anything blocked at all? Asked while the tool runs: one Redis round trip off the path.
+        active = asyncio.ensure_future(self._blocklist.active())
+        try:
+            try:
+                async with asyncio.timeout(tool.timeout_s):
+                    result = await tool._invoke(args, ctx)
+            except TimeoutError:
+                raise ToolTimeout(
+                    f"{tool.name} did not answer within {tool.timeout_s:g}s; narrow the query "
+                    "(fewer series, shorter range, a namespace or label selector)"
+                ) from None
+            withheld = f"{tool.name} returned data that does not match its schema; withheld"
+            _validate(reg.outputs, result, withheld)
+            if not await active:
+                return result, set()
+            return result, await self._blocklist.blocked(strings_of(result))
+        finally:
+            if not active.done():
+                active.cancel()
+            elif not active.cancelled():
+                active.exception()  # retrieved: a Redis error after a tool error is not logged twice
+
+    async def _filter(
+        self, result: Any, name: str, ctx: ToolContext, namespace: str | None, args: JSON, blocked: set[str]
+    ) -> Any:
         """Second layer: drop list items holding an out-of-scope namespace or a blocked value."""
-        blocked: set[str] = set()
-        if await self._blocklist.active():
-            blocked = await self._blocklist.blocked(strings_of(result))
-        if all_allowed(result, scope, blocked):
-            return result, 0, 0  # the common case: nothing to drop, so no copy
+        if all_allowed(result, ctx.scope, blocked):
+            return result  # nothing to drop, so no copy
         counts = [0, 0]
         try:
-            filtered, _, _ = walk(result, scope, blocked, counts, in_list=False)
+            result, _, _ = walk(result, ctx.scope, blocked, counts, in_list=False)
         except OutOfScope:
             raise _FilteredOut("the result contained data outside your scope and was withheld") from None
-        return filtered, counts[0], counts[1]
+        out_of_scope, n_blocked = counts
+        if (out_of_scope or n_blocked) and isinstance(result, dict):
+            # Tell the model something was held back, so it does not claim "nothing there".
+            result[WITHHELD_KEY] = _withheld_note(out_of_scope, n_blocked)
+        if out_of_scope:
+            # The tool's own enforcement failed: a graph drawn from that data may show it too.
+            ctx.artifacts.clear()
+            self._metrics.scope_denials.labels(name).inc(out_of_scope)
+            self._metrics.scope_violations.labels(name, RESULT_FILTER).inc()
+            await self._security(name, ctx, namespace, "filtered_out_of_scope", args)
+        return result
 
     async def _error(self, name: str, message: str, ctx: ToolContext, namespace: str | None) -> str:
         """Error text is sanitized too: backend messages can echo label values."""

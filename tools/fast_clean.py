@@ -1,0 +1,152 @@
+"""The router's usual case in one pass: a result with nothing out of scope, nothing blocked and
+(almost) nothing to sanitize. `clean_in_scope` checks every namespace and sanitizes every string
+in the same walk, and copies only the dicts and lists on the path to a value it changed (an env
+value redacted, an injection withheld), so the clean bulk of a result costs one set lookup per
+key and value. Whenever the second layer would have to drop something, or the result holds a
+shape the walk does not know, it raises `NeedsFilter` and the router takes the full path: the
+copying scope filter (tools/scope_filter.py), then `sanitize.clean`.
+
+The contract, checked by property tests against the plain walks: `clean_in_scope(r)` raises
+exactly when `all_allowed(r)` is false, and otherwise returns what `sanitize.clean(r)` returns,
+with the same report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernel.scope import EffectiveScope
+from tools import sanitize
+
+
+class NeedsFilter(Exception):
+    """A namespace outside the scope (or not a string), or a type other than plain JSON."""
+
+
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
+def clean_in_scope(
+    obj: Any, scope: EffectiveScope, *, long_text_fields: frozenset[str], max_label_chars: int
+) -> tuple[Any, sanitize.Report]:
+    """`sanitize.clean(obj)` for a result `all_allowed` would pass unchanged; else NeedsFilter.
+    Only for a label cap of at least MAX_LABEL_CHARS (the clean-string cache's own bound)."""
+    if max_label_chars < sanitize.MAX_LABEL_CHARS:
+        raise NeedsFilter
+    walk = _Walk(scope, long_text_fields, max_label_chars)
+    t = type(obj)
+    if t is dict:
+        return walk.mapping(obj), walk.report
+    if t is list:
+        return walk.sequence(obj, None), walk.report
+    if t is str:
+        return walk.string(obj, None), walk.report
+    if t in _PLAIN:
+        return obj, walk.report
+    raise NeedsFilter
+
+
+class _Walk:
+    def __init__(self, scope: EffectiveScope, long: frozenset[str], cap: int) -> None:
+        self.scope, self.long, self.cap = scope, long, cap
+        self.report = sanitize.Report()
+        self.allowed: set[str] = set()  # namespaces already checked in this result
+
+    def string(self, text: str, key: str | None) -> str:
+        clean = sanitize._CLEAN  # holds no secret-key names, so a clean key needs no redaction
+        if text in clean and (key is None or (key in clean and key not in self.long)):
+            return text
+        return sanitize._clean_str(text, key, self.long, self.cap, self.report)
+
+    def namespace(self, ns: Any) -> None:
+        if type(ns) is not str:
+            raise NeedsFilter
+        if ns not in self.allowed:
+            if not self.scope.allows(ns):
+                raise NeedsFilter
+            self.allowed.add(ns)
+
+    def mapping(self, obj: dict[Any, Any]) -> dict[Any, Any]:
+        if "namespace" in obj:
+            self.namespace(obj["namespace"])
+        clean, long, plain = sanitize._CLEAN, self.long, _PLAIN
+        if not clean.issuperset(obj):
+            return self.rebuild(obj)  # a key the sanitizer changes, or one that is not a string
+        name = obj.get("name")
+        if type(name) is str and "value" in obj and sanitize.is_secret_key(name):
+            return self.rebuild(obj)  # `{"name": "DB_PASSWORD", "value": …}`: the value goes
+        out: dict[Any, Any] | None = None
+        for k, v in obj.items():
+            tv = type(v)
+            if tv is str:
+                if v in clean and k not in long:
+                    continue  # the bulk: a clean value under a clean key
+                new: Any = self.string(v, k)
+            elif tv is dict:
+                new = self.mapping(v)
+            elif tv is list:
+                new = self.sequence(v, k)
+            elif tv in plain:
+                continue
+            else:
+                raise NeedsFilter
+            if new is not v:
+                if out is None:
+                    out = dict(obj)
+                out[k] = new
+        return obj if out is None else out
+
+    def rebuild(self, obj: dict[Any, Any]) -> dict[str, Any]:
+        """`sanitize._clean_dict` for the rare dict whose keys or env value change, with the
+        nested values still walked here (so their namespaces are checked too)."""
+        out: dict[str, Any] = {}
+        name = obj.get("name")
+        secret_env = type(name) is str and "value" in obj and sanitize.is_secret_key(name)
+        for k, v in obj.items():
+            key = k if type(k) is str else str(k)
+            tv = type(v)
+            if tv is str:
+                if secret_env and k == "value" and v:
+                    self.report.redactions += 1
+                    new: Any = sanitize.REDACTED
+                else:
+                    new = self.string(v, key)
+            elif tv is dict:
+                new = self.mapping(v)
+            elif tv is list:
+                new = self.sequence(v, key)
+            elif tv in _PLAIN:
+                new = v
+            else:
+                raise NeedsFilter
+            out[self.key(key, len(out))] = new
+        return out
+
+    def key(self, key: str, position: int) -> str:
+        if key in sanitize._CLEAN:
+            return key
+        c = sanitize.clean_label(key, self.cap)
+        if c.injection:
+            self.report.injections.append(key)
+            self.report.kinds.add(c.injection)
+            return f"{sanitize.MARKER_INJECTION} #{position}"
+        return c.text
+
+    def sequence(self, obj: list[Any], key: str | None) -> list[Any]:
+        out: list[Any] | None = None
+        for i, v in enumerate(obj):
+            tv = type(v)
+            if tv is str:
+                new: Any = self.string(v, key)
+            elif tv is dict:
+                new = self.mapping(v)
+            elif tv is list:
+                new = self.sequence(v, key)
+            elif tv in _PLAIN:
+                continue
+            else:
+                raise NeedsFilter
+            if new is not v:
+                if out is None:
+                    out = list(obj)
+                out[i] = new
+        return obj if out is None else out
