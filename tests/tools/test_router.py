@@ -338,7 +338,8 @@ async def test_redis_outage_withholds_the_result(tool: ListTool, audit_log, metr
     """The blocklist is asked while the tool runs; when Redis cannot answer, no data passes, the
     call is still audited, and the failed check is not left behind as an unretrieved task error."""
     dead = aioredis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))  # refused at once
-    r = ToolRouter(tools=[tool], audit=audit_log, metrics=metrics, blocklist=Blocklist(redis=dead, prefix="x"))
+    blocklist = Blocklist(redis=dead, prefix="x")
+    r = ToolRouter(tools=[tool], audit=audit_log, metrics=metrics, blocklist=blocklist)
     tool.output = {"items": [{"name": "checkout-topology", "namespace": "shop"}]}
     ctx = ctx_for(scope())
     with caplog.at_level(logging.DEBUG):
