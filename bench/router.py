@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -30,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
+from app.stores import create_pg_pool
 from bench.router_baseline import baseline_pipeline, plain_clean, stdlib_escaped_json
 from kernel.audit import AuditEvent, canonical_hash, sha256_hex
 from kernel.metrics import Metrics
@@ -37,9 +39,10 @@ from kernel.scope import Identity, effective_scope
 from tools import sanitize
 from tools.base import JSON, Tool, ToolContext
 from tools.blocklist import Blocklist
+from tools.fast_clean import clean_in_scope
 from tools.router import ToolRouter
 from tools.schema import Violation
-from tools.scope_filter import all_allowed, walk
+from tools.scope_filter import walk
 
 _STR = {"type": "string"}
 _NUM = {"type": "number"}
@@ -177,15 +180,20 @@ def with_jsonschema(router: ToolRouter) -> ToolRouter:
 
 
 async def measure(
-    router: ToolRouter, tool: InstantTool, args: JSON, ctx: ToolContext, calls: int
+    router: ToolRouter, tool: InstantTool, args: JSON, ctx: ToolContext, calls: int, outputs: list[JSON]
 ) -> tuple[list[float], list[float]]:
+    """`calls` routed calls over `outputs` in turn, after one warm-up call per output (at most 64):
+    with 64 outputs every measured call sees strings seen before; with `calls` + 64 outputs
+    every measured call sees new ones."""
+    tool._outputs, tool._i = outputs, -1
     bare: list[float] = []
     routed: list[float] = []
-    for _ in range(20):  # warm-up: validators, caches, connections
+    for _ in range(min(len(outputs), 64)):  # warm-up: validators, caches, connections
         await router.invoke(tool.name, args, ctx)
     for _ in range(calls):
         t0 = time.perf_counter()
         await tool._invoke(args, ctx)
+        tool._i -= 1  # the routed call below gets the same output the bare call got
         t1 = time.perf_counter()
         out = await router.invoke(tool.name, args, ctx)
         t2 = time.perf_counter()
@@ -210,16 +218,15 @@ def _cpu_stages(
     """Every in-process stage of `ToolRouter.invoke`, in order, on one tool output `d`."""
     long = tool.long_text_fields
 
-    def scope_filter(d: Any) -> Any:
-        if not before and all_allowed(d, ctx.scope, set()):
-            return d
-        return walk(d, ctx.scope, set(), [0, 0], in_list=False)
+    def filter_and_sanitize(d: Any) -> Any:
+        if before:  # two walks: the copying scope filter, then every string through clean_label
+            return plain_clean(walk(d, ctx.scope, set(), [0, 0], in_list=False)[0], long_text_fields=long)
+        return clean_in_scope(d, ctx.scope, long_text_fields=long, max_label_chars=sanitize.MAX_LABEL_CHARS)
 
     return {
         "validate in": lambda d: reg.inputs.first_error(args),
         "validate out": lambda d: reg.outputs.first_error(d),
-        "scope filter": scope_filter,
-        "sanitize": lambda d: (plain_clean if before else sanitize.clean)(d, long_text_fields=long),
+        "scope filter + sanitize": filter_and_sanitize,
         "serialize+wrap": lambda d: (stdlib_escaped_json if before else sanitize.escaped_json)(d),
         "hashes": lambda d: (canonical_hash(args), sha256_hex(d if isinstance(d, str) else "")),
     }
@@ -229,14 +236,14 @@ async def stages(routers: dict[str, ToolRouter], cases: list[Any], ctx: ToolCont
     """Where the time goes: each stage on its own, before and after (µs). Each side gets its own
     freshly built outputs (new pod names), so neither finds the other's strings in a cache."""
     for label, tool, args, build in cases:
-        print(f"\n{label + ': stage':<22}" + "".join(f"{h:>13}" for h in (
+        print(f"\n{label + ', first sight: stage':<30}" + "".join(f"{h:>13}" for h in (
             "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         totals: dict[str, list[float]] = {}
         data = {
             which: [build(seed + r) for r in range(calls)]
             for which, seed in (("before", 10_000), ("after", 20_000))
         }
-        for step in ("validate in", "validate out", "scope filter", "sanitize", "serialize+wrap", "hashes"):
+        for step in ("validate in", "validate out", "scope filter + sanitize", "serialize+wrap", "hashes"):
             per: dict[str, list[float]] = {}
             for which, router in routers.items():
                 fn = _cpu_stages(router._tools[tool.name], tool, args, ctx, before=which == "before")[step]
@@ -258,7 +265,7 @@ async def stages(routers: dict[str, ToolRouter], cases: list[Any], ctx: ToolCont
         _row("audit insert (I/O)", audit, audit)
 
 
-def _row(name: str, before: list[float], after: list[float], indent: int = 22) -> None:
+def _row(name: str, before: list[float], after: list[float], indent: int = 30) -> None:
     b50, b95, a50, a95 = pct(before, 50), pct(before, 95), pct(after, 50), pct(after, 95)
     print(f"{'  ' + name:<{indent}}{b50:>13.0f}{b95:>13.0f}{a50:>13.0f}{a95:>13.0f}"
           f"{b50 / a50 if a50 else 0:>12.1f}x{b95 / a95 if a95 else 0:>12.1f}x")  # fmt: skip
@@ -278,7 +285,7 @@ async def main(calls: int) -> None:
         conn = await asyncpg.connect(dsn)
         await migrate(conn)
         await conn.close()
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+        pool = await create_pg_pool(dsn, max_size=4)  # as the app opens it
         assert pool is not None
         series = SeriesTool([series_output(r) for r in range(64)])
         pods = PodsTool([pods_output(r) for r in range(64)])
@@ -298,28 +305,31 @@ async def main(calls: int) -> None:
         print(f"router overhead, {calls} calls per case (µs; audit → PostgreSQL, blocklist → Redis)")
         print("before = jsonschema validators, a copying scope filter, every string through clean_label,")
         print("         the stdlib JSON encoder (bench/router_baseline.py); after = the router as it is")
-        print(f"{'end to end':<32}{'bare p50':>10}" + "".join(f"{h:>13}" for h in (
+        print("repeat = every string seen in an earlier call; first sight = every pod name / series new")
+        print(f"{'end-to-end overhead':<38}{'bare p50':>10}" + "".join(f"{h:>13}" for h in (
             "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         for blocked in (False, True):
             if blocked:  # an unrelated blocked value: the router now hashes the result and MGETs
                 await blocklist.block(["ignore previous instructions"])
-            for label, tool, args, _ in cases:
-                runs = {}
-                for which, r in routers.items():
-                    # each side starts cold: neither finds the other's strings in the sanitizer's caches
-                    sanitize._CLEAN.clear()
-                    sanitize.clean_label.cache_clear()
-                    sanitize.redact_secrets.cache_clear()
-                    if which == "before":
-                        with baseline_pipeline():
-                            runs[which] = await measure(r, tool, args, ctx, calls)
-                    else:
-                        runs[which] = await measure(r, tool, args, ctx, calls)
-                bare = runs["after"][0]
-                over = {w: [r - b for b, r in zip(*runs[w], strict=True)] for w in runs}
-                name = label + (" (blocklist active)" if blocked else "")
-                print(f"{name + ' overhead':<32}{pct(bare, 50):>10.1f}", end="")
-                _row("", over["before"], over["after"], indent=0)
+            for label, tool, args, make_output in cases:
+                for sight in ("repeat", "first sight"):
+                    runs = {}
+                    for which, r in routers.items():
+                        # each side starts cold: neither finds the other's strings in the caches
+                        sanitize._CLEAN.clear()
+                        sanitize.clean_label.cache_clear()
+                        sanitize.redact_secrets.cache_clear()
+                        seed = 1_000 * (which == "before") + 100_000 * blocked
+                        n = 64 if sight == "repeat" else calls + 64
+                        first = seed + (0 if sight == "repeat" else 10_000)
+                        outputs = [make_output(first + i) for i in range(n)]
+                        with baseline_pipeline() if which == "before" else contextlib.nullcontext():
+                            runs[which] = await measure(r, tool, args, ctx, calls, outputs)
+                    bare = runs["after"][0]
+                    over = {w: [r - b for b, r in zip(*runs[w], strict=True)] for w in runs}
+                    name = f"{label}, {sight}" + (" (blocklist on)" if blocked else "")
+                    print(f"{name:<38}{pct(bare, 50):>10.1f}", end="")
+                    _row("", over["before"], over["after"], indent=0)
         await stages(routers, cases, ctx, calls)
     finally:
         if pool is not None:

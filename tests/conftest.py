@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
+from app.stores import create_pg_pool
 
 ADMIN_DSN = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -56,8 +57,7 @@ def pg_dsn() -> Iterator[str]:
 
 @pytest.fixture
 async def pg_pool(pg_dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(pg_dsn, min_size=1, max_size=4)
-    assert pool is not None
+    pool = await create_pg_pool(pg_dsn, max_size=4)  # as the app opens it
     try:
         yield pool
     finally:
