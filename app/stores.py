@@ -116,7 +116,8 @@ async def open_stores(
         except (OSError, aioredis.RedisError) as exc:
             raise StoreUnavailable(f"Redis unreachable ({type(exc).__name__})") from None
         pg_creds = None if "postgres" in embedded else credentials
-        pool = await create_pg_pool(database_url, max_size=pg_max_size, **postgres_options(database_url, pg_creds))
+        options = postgres_options(database_url, pg_creds)
+        pool = await create_pg_pool(database_url, max_size=pg_max_size, **options)
         closers.append(pool.close)
     except BaseException:
         for close in reversed(closers):
