@@ -2,15 +2,18 @@
 # securityContext), read-only root filesystem friendly. No embedded stores in production
 # (DATABASE_URL / REDIS_URL / QDRANT_URL point at real servers), so no `embedded` extra, and no
 # simulators or demo (the separate aiops-sim distribution under sim/ is never copied in).
-FROM python:3.11-slim AS build
+# The build stage is the full python image: it has the C compiler mypyc needs to compile the
+# router's hot path (pyproject [tool.aiops].compiled, setup.py); the runtime stays slim.
+FROM python:3.11 AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+RUN pip install --no-cache-dir "setuptools>=77" "mypy>=1.10"
+COPY pyproject.toml setup.py README.md ./
 COPY kernel kernel
 COPY tools tools
 COPY app app
 COPY handlers handlers
 COPY aiops aiops
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN AIOPS_COMPILE=1 pip wheel --no-cache-dir --no-build-isolation --wheel-dir /wheels .
 
 FROM python:3.11-slim
 # The git SHA the image was built from (CI passes it): the agent version in every audit row.

@@ -1,5 +1,7 @@
 """Per-call overhead of the tool router (validate + enforce + filter + sanitize + wrap + audit)
-with instant tools returning realistic-size outputs (50 Prometheus series, 100 pods).
+with instant tools returning realistic-size outputs (50 Prometheus series, 100 pods). Runs once
+on the Python source, then again on the image's build, whose hot path mypyc compiles
+(`--python-only` skips that second run).
 
 Audit rows go to a real PostgreSQL (DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test)
 in a fresh database created and dropped by this script; the blocklist uses real Redis
@@ -15,7 +17,9 @@ import asyncio
 import contextlib
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -32,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.audit.log import PostgresAuditLog
 from app.audit.migrate import migrate
 from app.stores import create_pg_pool
+from bench.compiled import compiled_tree
 from bench.router_baseline import baseline_pipeline, plain_clean, stdlib_escaped_json
 from kernel.audit import AuditEvent, canonical_hash, sha256_hex
 from kernel.metrics import Metrics
@@ -342,7 +347,21 @@ async def main(calls: int) -> None:
         await admin.close()
 
 
+def compiled_run(calls: int) -> None:
+    """The same bench again on the image's build: the hot path compiled by mypyc (bench/compiled.py)."""
+    with tempfile.TemporaryDirectory(prefix="aiops-bench-compiled-") as work:
+        tree = compiled_tree(Path(work))
+        print("\n== the same, with the hot path compiled by mypyc as the image builds it")
+        subprocess.run([sys.executable, "bench/router.py", "--calls", str(calls), "--python-only"],
+                       cwd=tree, check=True)  # fmt: skip
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--calls", type=int, default=300)
-    asyncio.run(main(parser.parse_args().calls))
+    parser.add_argument("--python-only", action="store_true", help="skip the compiled (image) run")
+    cli = parser.parse_args()
+    print(f"hot path: {'compiled' if sanitize.__file__.endswith('.so') else 'Python source'}")
+    asyncio.run(main(cli.calls))
+    if not cli.python_only:
+        compiled_run(cli.calls)
