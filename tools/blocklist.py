@@ -1,24 +1,35 @@
 """Values blocked after a prompt-injection detection (threat model: "block the offending
 metric label"), shared by every worker through Redis and expiring after a TTL.
 
-Keys are `{prefix}:blocklist:{digest}` with `SET … EX ttl`, one per value: only a digest
-of the value is stored, so a blocked value that held a secret never lands in Redis.
-A lookup is one `GET` of a marker key per tool call — the marker `{prefix}:blocklist:any`
-is refreshed with the same TTL on every block, so while it is absent nothing is blocked and
-the router skips hashing the result; otherwise one `MGET` of the result's values.
+One sorted set, `{prefix}:blocklist:live`, holds a digest of each blocked value scored by its
+expiry (Redis server time, so workers' clocks do not matter): only a digest is stored, so a
+blocked value that held a secret never lands in Redis. A tool call reads the live digests in one
+round trip — empty almost always, a handful after a detection — and compares the result's
+values with them locally, instead of asking Redis about every value of every result.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from functools import lru_cache
 
 import redis.asyncio as aioredis
 
 DEFAULT_TTL_S = 3600
-_MGET_CHUNK = 1000
+
+# KEYS[1] = the set; ARGV = ttl, digest… — entries expire by score, the key once all have.
+_BLOCK = """
+local now = tonumber(redis.call('TIME')[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]) + 1)
+return 1
+"""
+_LIVE = "return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. redis.call('TIME')[1], '+inf')"
 
 
+@lru_cache(maxsize=65_536)
 def _digest(value: str) -> str:
     return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
@@ -28,38 +39,30 @@ class Blocklist:
         if ttl_s <= 0:
             raise ValueError("blocklist ttl_s must be positive")
         self._redis = redis
-        self._prefix = f"{prefix}:blocklist:"
-        self._any = f"{prefix}:blocklist:any"
+        self._key = f"{prefix}:blocklist:live"
         self.ttl_s = ttl_s
-
-    def _key(self, value: str) -> str:
-        return self._prefix + _digest(value)
+        self._block = redis.register_script(_BLOCK)
+        self._live = redis.register_script(_LIVE)
 
     async def block(self, values: Iterable[str]) -> None:
         """Block `values` for `ttl_s` seconds (re-blocking refreshes the TTL)."""
-        keys = {self._key(v) for v in values}
-        if not keys:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.set(key, b"1", ex=self.ttl_s)
-            # Same TTL, set last: the marker outlives every entry, so "no marker" = "none blocked".
-            pipe.set(self._any, b"1", ex=self.ttl_s)
-            await pipe.execute()
+        digests = sorted({_digest(v) for v in values})
+        if digests:
+            await self._block(keys=[self._key], args=[self.ttl_s, *digests])
 
-    async def active(self) -> bool:
-        """Is anything blocked at all? (Cheap pre-check before hashing a whole result.)"""
-        return bool(await self._redis.exists(self._any))
+    async def live(self) -> frozenset[str]:
+        """Digests of the values blocked now: one round trip, usually answering nothing."""
+        found = await self._live(keys=[self._key])
+        return frozenset(d.decode() if isinstance(d, bytes) else str(d) for d in found)
 
-    async def blocked(self, values: Sequence[str]) -> set[str]:
+    @staticmethod
+    def matches(values: Iterable[str], live: frozenset[str]) -> set[str]:
+        """The values among `values` that `live` (from `live()`) blocks."""
+        return {v for v in set(values) if _digest(v) in live}
+
+    async def blocked(self, values: Iterable[str]) -> set[str]:
         """The subset of `values` that is currently blocked."""
-        unique = list(dict.fromkeys(values))
-        hits: set[str] = set()
-        for start in range(0, len(unique), _MGET_CHUNK):
-            chunk = unique[start : start + _MGET_CHUNK]
-            found = await self._redis.mget([self._key(v) for v in chunk])
-            hits.update(v for v, f in zip(chunk, found, strict=True) if f is not None)
-        return hits
+        return self.matches(values, await self.live())
 
     async def unblock(self, value: str) -> None:
-        await self._redis.delete(self._key(value))
+        await self._redis.zrem(self._key, _digest(value))

@@ -103,6 +103,7 @@ class _Walk:
         secret_env = type(name) is str and "value" in obj and sanitize.is_secret_key(name)
         for k, v in obj.items():
             key = k if type(k) is str else str(k)
+            new_key = self.key(key, len(out))  # before the value, as the full path reports them
             tv = type(v)
             if tv is str:
                 if secret_env and k == "value" and v:
@@ -118,7 +119,7 @@ class _Walk:
                 new = v
             else:
                 raise NeedsFilter
-            out[self.key(key, len(out))] = new
+            out[new_key] = new
         return out
 
     def key(self, key: str, position: int) -> str:

@@ -204,8 +204,8 @@ class ToolRouter:
     async def _call(self, reg: _Registered, args: JSON, ctx: ToolContext) -> tuple[Any, set[str]]:
         """The tool's own call (timeout, output schema) and the blocked values its result holds."""
         tool = reg.tool
-        # Is anything blocked at all? Asked while the tool runs: one Redis round trip off the path.
-        active = asyncio.ensure_future(self._blocklist.active())
+        # What is blocked now? Asked while the tool runs: one Redis round trip off the path.
+        active = asyncio.ensure_future(self._blocklist.live())
         try:
             try:
                 async with asyncio.timeout(tool.timeout_s):
@@ -217,9 +217,10 @@ class ToolRouter:
                 ) from None
             withheld = f"{tool.name} returned data that does not match its schema; withheld"
             _validate(reg.outputs, result, withheld)
-            if not await active:
+            live = await active
+            if not live:  # the usual case: nothing blocked anywhere
                 return result, set()
-            return result, await self._blocklist.blocked(strings_of(result))
+            return result, self._blocklist.matches(strings_of(result), live)
         finally:
             if not active.done():
                 active.cancel()
