@@ -3,6 +3,11 @@ similar past incidents from Qdrant, and a cited answer — tokens against the na
 baseline (the same conversation with the raw JSON API responses of the same calls in place of
 our tool results and of the past-incidents block, and no prompt caching).
 
+The cluster is sim/scenarios/changes.yaml on the real clock: its checkout namespace is written as a
+v1.30 API server returns it (managedFields, server defaults, the rollout's four pods — two in
+CrashLoopBackOff — and the last hour's events; docs/decisions.md #72), so the raw JSON is the size
+a real cluster would send.
+
 Both conversations are counted by the provider's own simulator rule (~4 characters per token
 over the JSON of the request). Processed tokens = everything the model reads, cached or not.
 Target (issue #15): ours ≤ 50 % of naive processed tokens, on both providers. The triage's own

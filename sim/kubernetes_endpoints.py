@@ -1,6 +1,7 @@
 """What the EndpointSlice controller would have created: for every Service with a selector that the
 scenario gives no EndpointSlice of its own, one slice with an endpoint per matching pod that has
-an IP (not Pending, not terminated), `ready` from the pod's Ready condition, `targetRef` the pod."""
+an IP (not Pending, not terminated) — its `status.podIP` when the scenario gives one — `ready` from
+the pod's Ready condition, `targetRef` the pod."""
 
 from __future__ import annotations
 
@@ -19,14 +20,33 @@ def _pod_ready(pod: dict[str, Any]) -> bool:
     return bool(statuses) and all(s.get("ready") for s in statuses)
 
 
-def _uid(kind: str, ns: str | None, name: str) -> str:
-    """The uid the simulator renders for that object (sim/kubernetes.py `_render`)."""
-    return f"00000000-0000-4000-8000-{zlib.crc32(repr((kind, ns, name)).encode()):012d}"
+def _uid(obj: dict[str, Any]) -> str:
+    """The uid the simulator renders for that object (sim/kubernetes.py `_render`): its own, if the
+    scenario gives one."""
+    meta = obj["metadata"]
+    key = (obj["kind"], meta.get("namespace"), meta["name"])
+    return str(meta.get("uid") or f"00000000-0000-4000-8000-{zlib.crc32(repr(key).encode()):012d}")
 
 
-def _pod_ip(ns: str, name: str) -> str:
-    n = zlib.crc32(f"{ns}/{name}".encode())
+def _pod_ip(pod: dict[str, Any]) -> str:
+    """The pod's own `status.podIP`, or a stable one from its name when the scenario gives none."""
+    ip = (pod.get("status") or {}).get("podIP")
+    if ip:
+        return str(ip)
+    n = zlib.crc32(f"{pod['metadata'].get('namespace')}/{pod['metadata']['name']}".encode())
     return f"10.244.{(n >> 8) % 256}.{n % 254 + 1}"
+
+
+def _target_port(target: Any, pods: list[dict[str, Any]]) -> Any:
+    """A named `targetPort` resolves, as the controller does, to the container port of that name."""
+    if not isinstance(target, str):
+        return target
+    for pod in pods:
+        for c in (pod.get("spec") or {}).get("containers") or []:
+            for port in c.get("ports") or []:
+                if port.get("name") == target:
+                    return port.get("containerPort")
+    return target
 
 
 def synthesized_endpoint_slices(
@@ -48,7 +68,7 @@ def synthesized_endpoint_slices(
         ns, name = svc["metadata"].get("namespace"), svc["metadata"]["name"]
         if not selector or (ns, name) in have or (namespace is not None and ns != namespace):
             continue
-        endpoints = []
+        endpoints, selected = [], []
         for pod in pods_by_ns.get(ns, []):
             meta = pod["metadata"]
             labels = meta.get("labels") or {}
@@ -57,9 +77,10 @@ def synthesized_endpoint_slices(
                 continue
             if any(labels.get(k) != v for k, v in selector.items()):
                 continue
+            selected.append(pod)
             endpoints.append(
                 {
-                    "addresses": [_pod_ip(ns, meta["name"])],
+                    "addresses": [_pod_ip(pod)],
                     "conditions": {
                         "ready": _pod_ready(pod),
                         "serving": _pod_ready(pod),
@@ -72,7 +93,7 @@ def synthesized_endpoint_slices(
         ports = [
             {
                 "name": p.get("name", ""),
-                "port": p.get("targetPort", p.get("port")),
+                "port": _target_port(p.get("targetPort", p.get("port")), selected),
                 "protocol": p.get("protocol", "TCP"),
             }
             for p in (svc.get("spec") or {}).get("ports") or []
@@ -93,7 +114,7 @@ def synthesized_endpoint_slices(
                             "apiVersion": "v1",
                             "kind": "Service",
                             "name": name,
-                            "uid": _uid("Service", ns, name),
+                            "uid": _uid(svc),
                             "controller": True,
                             "blockOwnerDeletion": True,
                         }

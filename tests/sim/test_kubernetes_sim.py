@@ -314,6 +314,24 @@ async def test_endpoint_slices_follow_pod_readiness_like_the_controller() -> Non
     assert all(e["conditions"]["ready"] and e["targetRef"]["kind"] == "Pod" for e in checkout["endpoints"])
 
 
+async def test_endpoint_slices_carry_the_pods_ips_and_resolve_named_ports() -> None:
+    """A pod's own IP, its Service's uid, a named targetPort resolved to the container port — as
+    the EndpointSlice controller writes them (the `changes` scenario gives all three)."""
+    async with KubernetesSimulator(scenario="changes") as sim:
+        _, body = await _get(sim, "/apis/discovery.k8s.io/v1/namespaces/checkout/endpointslices")
+        _, pods = await _get(sim, "/api/v1/namespaces/checkout/pods?labelSelector=app%3Dcheckout")
+        _, svc = await _get(sim, "/api/v1/namespaces/checkout/services/checkout")
+    by_service = {s["metadata"]["labels"]["kubernetes.io/service-name"]: s for s in body["items"]}
+    checkout = by_service["checkout"]
+    ips = {p["metadata"]["name"]: p["status"]["podIP"] for p in pods["items"]}
+    assert len(ips) == 4
+    assert {e["targetRef"]["name"]: e["addresses"][0] for e in checkout["endpoints"]} == ips
+    assert [e["conditions"]["ready"] for e in checkout["endpoints"]].count(True) == 2  # two crash-looping
+    assert svc["spec"]["ports"][0]["targetPort"] == "http"
+    assert checkout["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
+    assert checkout["metadata"]["ownerReferences"][0]["uid"] == svc["metadata"]["uid"]
+
+
 async def test_new_api_groups_through_the_official_client(k8s_cluster: ClusterFactory) -> None:  # noqa: F811
     scenario = Scenario.load("healthy")
     scenario.add(
