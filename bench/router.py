@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import statistics
 import subprocess
@@ -54,7 +55,7 @@ _NUM = {"type": "number"}
 
 
 class InstantTool(Tool):
-    """Returns the next pre-built output: no I/O, so the router's own cost is what is left."""
+    """Returns the output it was handed: no I/O, so the router's own cost is what is left."""
 
     description: ClassVar[str] = "bench"
     input_schema: ClassVar[JSON] = {
@@ -63,13 +64,11 @@ class InstantTool(Tool):
         "additionalProperties": False,
     }
 
-    def __init__(self, outputs: list[JSON]) -> None:
-        self._outputs = outputs
-        self._i = 0
+    def __init__(self) -> None:
+        self.output: JSON = {}
 
     async def _invoke(self, args: JSON, ctx: ToolContext) -> JSON:
-        self._i += 1
-        return self._outputs[self._i % len(self._outputs)]
+        return self.output
 
 
 class SeriesTool(InstantTool):
@@ -185,20 +184,21 @@ def with_jsonschema(router: ToolRouter) -> ToolRouter:
 
 
 async def measure(
-    router: ToolRouter, tool: InstantTool, args: JSON, ctx: ToolContext, calls: int, outputs: list[JSON]
+    router: ToolRouter,
+    tool: InstantTool,
+    args: JSON,
+    ctx: ToolContext,
+    calls: range,
+    output: Callable[[int], JSON],
 ) -> tuple[list[float], list[float]]:
-    """`calls` routed calls over `outputs` in turn, after one warm-up call per output (at most 64):
-    with 64 outputs every measured call sees strings seen before; with `calls` + 64 outputs
-    every measured call sees new ones."""
-    tool._outputs, tool._i = outputs, -1
+    """Routed calls numbered `calls`; call i gets `output(i)`, made just before it (outside the
+    timing), as a tool's freshly parsed result would be."""
     bare: list[float] = []
     routed: list[float] = []
-    for _ in range(min(len(outputs), 64)):  # warm-up: validators, caches, connections
-        await router.invoke(tool.name, args, ctx)
-    for _ in range(calls):
+    for i in calls:
+        tool.output = output(i)
         t0 = time.perf_counter()
         await tool._invoke(args, ctx)
-        tool._i -= 1  # the routed call below gets the same output the bare call got
         t1 = time.perf_counter()
         out = await router.invoke(tool.name, args, ctx)
         t2 = time.perf_counter()
@@ -206,6 +206,37 @@ async def measure(
         bare.append((t1 - t0) * 1e6)
         routed.append((t2 - t1) * 1e6)
     return bare, routed
+
+
+async def interleaved(
+    routers: dict[str, ToolRouter],
+    tool: InstantTool,
+    args: JSON,
+    ctx: ToolContext,
+    calls: int,
+    outputs: dict[str, Callable[[int], JSON]],
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Before and after in alternating blocks of 20 calls (after 64 warm-up calls each): this
+    machine's speed drifts by up to 2x over minutes, and both sides should see the same drift."""
+    runs: dict[str, tuple[list[float], list[float]]] = {w: ([], []) for w in routers}
+    blocks = [range(-64, 0), *(range(s, min(s + 20, calls)) for s in range(0, calls, 20))]
+    for block in blocks:
+        for which, router in routers.items():
+            gc.collect()  # each side pays for its own garbage, not for the other's
+            with baseline_pipeline() if which == "before" else contextlib.nullcontext():
+                bare, routed = await measure(router, tool, args, ctx, block, outputs[which])
+            if block.start >= 0:
+                runs[which][0].extend(bare)
+                runs[which][1].extend(routed)
+    return runs
+
+
+def _cycle(outputs: list[JSON]) -> Callable[[int], JSON]:
+    return lambda i: outputs[i % len(outputs)]
+
+
+def _fresh(make: Callable[[int], JSON], base: int) -> Callable[[int], JSON]:
+    return lambda i: make(base + i)
 
 
 def _timed(fn: Callable[[Any], Any], data: list[Any]) -> list[float]:
@@ -292,8 +323,7 @@ async def main(calls: int) -> None:
         await conn.close()
         pool = await create_pg_pool(dsn, max_size=4)  # as the app opens it
         assert pool is not None
-        series = SeriesTool([series_output(r) for r in range(64)])
-        pods = PodsTool([pods_output(r) for r in range(64)])
+        series, pods = SeriesTool(), PodsTool()
         blocklist = Blocklist(redis=redis, prefix=prefix)
         audit = PostgresAuditLog(pool=pool, agent_version="bench")
 
@@ -318,18 +348,17 @@ async def main(calls: int) -> None:
                 await blocklist.block(["ignore previous instructions"])
             for label, tool, args, make_output in cases:
                 for sight in ("repeat", "first sight"):
-                    runs = {}
-                    for which, r in routers.items():
-                        # each side starts cold: neither finds the other's strings in the caches
-                        sanitize._CLEAN.clear()
-                        sanitize.clean_label.cache_clear()
-                        sanitize.redact_secrets.cache_clear()
+                    sanitize._CLEAN.clear()  # cold start; the sides' strings differ (seeds), so
+                    sanitize.clean_label.cache_clear()  # neither warms the other's caches
+                    sanitize.redact_secrets.cache_clear()
+                    outputs = {}
+                    for which in routers:
                         seed = 1_000 * (which == "before") + 100_000 * blocked
-                        n = 64 if sight == "repeat" else calls + 64
-                        first = seed + (0 if sight == "repeat" else 10_000)
-                        outputs = [make_output(first + i) for i in range(n)]
-                        with baseline_pipeline() if which == "before" else contextlib.nullcontext():
-                            runs[which] = await measure(r, tool, args, ctx, calls, outputs)
+                        if sight == "repeat":  # 64 results in turn: every string seen 64 calls ago
+                            outputs[which] = _cycle([make_output(seed + i) for i in range(64)])
+                        else:  # a new result each call: every pod name / series new
+                            outputs[which] = _fresh(make_output, seed + 10_000)
+                    runs = await interleaved(routers, tool, args, ctx, calls, outputs)
                     bare = runs["after"][0]
                     over = {w: [r - b for b, r in zip(*runs[w], strict=True)] for w in runs}
                     name = f"{label}, {sight}" + (" (blocklist on)" if blocked else "")

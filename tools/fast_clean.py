@@ -32,29 +32,58 @@ def clean_in_scope(
     Only for a label cap of at least MAX_LABEL_CHARS (the clean-string cache's own bound)."""
     if max_label_chars < sanitize.MAX_LABEL_CHARS:
         raise NeedsFilter
-    walk = _Walk(scope, long_text_fields, max_label_chars)
-    t = type(obj)
-    if t is dict:
-        return walk.mapping(obj), walk.report
-    if t is list:
-        return walk.sequence(obj, None), walk.report
-    if t is str:
-        return walk.string(obj, None), walk.report
-    if t in _PLAIN:
-        return obj, walk.report
-    raise NeedsFilter
+    walk = _Walk(scope, long_text_fields, max_label_chars, defer=True)
+    cleaned = walk.run(obj)
+    if walk.deferred and _changes_any(walk.deferred, max_label_chars):
+        walk = _Walk(scope, long_text_fields, max_label_chars, defer=False)  # one by one this time
+        cleaned = walk.run(obj)
+    return cleaned, walk.report
+
+
+def _changes_any(deferred: list[str], cap: int) -> bool:
+    """Would sanitizing change any of these labels (taken as they are while walking)? Most are
+    vouched for in one scan; the rest (a secret-key name such as DB_PASSWORD, anything suspect)
+    are asked of `clean_label` one by one, as the walk would have."""
+    sanitize.learn_clean(deferred)
+    clean = sanitize._CLEAN
+    for text in deferred:
+        if text not in clean:
+            c = sanitize.clean_label(text, cap)
+            if c.injection or c.text != text:
+                return True
+    return False
 
 
 class _Walk:
-    def __init__(self, scope: EffectiveScope, long: frozenset[str], cap: int) -> None:
+    def __init__(self, scope: EffectiveScope, long: frozenset[str], cap: int, *, defer: bool) -> None:
         self.scope, self.long, self.cap = scope, long, cap
         self.report = sanitize.Report()
         self.allowed: set[str] = set()  # namespaces already checked in this result
+        self.defer = defer
+        self.deferred: list[str] = []
+        """New strings in label position, left as they are until `learn_clean` vouches for them
+        all at once (a hundred new pod names cost one scan instead of a hundred detections)."""
+
+    def run(self, obj: Any) -> Any:
+        t = type(obj)
+        if t is dict:
+            return self.mapping(obj)
+        if t is list:
+            return self.sequence(obj, None)
+        if t is str:
+            return self.string(obj, None)
+        if t in _PLAIN:
+            return obj
+        raise NeedsFilter
 
     def string(self, text: str, key: str | None) -> str:
         clean = sanitize._CLEAN  # holds no secret-key names, so a clean key needs no redaction
-        if text in clean and (key is None or (key in clean and key not in self.long)):
-            return text
+        if key is None or (key in clean and key not in self.long):  # a label, nothing else applies
+            if text in clean:
+                return text
+            if self.defer and len(text) <= sanitize.MAX_LABEL_CHARS:
+                self.deferred.append(text)
+                return text
         return sanitize._clean_str(text, key, self.long, self.cap, self.report)
 
     def namespace(self, ns: Any) -> None:

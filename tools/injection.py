@@ -22,7 +22,7 @@ import re
 from urllib.parse import unquote
 
 from tools.injection_patterns import PATTERNS, TRIGGERS
-from tools.unicode_fold import reader_views, spaced_out
+from tools.unicode_fold import SPACED_RE, reader_views, spaced_out
 
 _Gate = tuple[str, re.Pattern[str], frozenset[str], tuple[str, ...]]
 _GATED: list[_Gate] = [
@@ -102,6 +102,36 @@ def _b64_text(blob: str) -> str | None:
         return None
     printable = sum(c.isprintable() or c in "\n\t" for c in text)
     return text if text and printable / len(text) > 0.95 else None
+
+
+_EXTRA_VIEW_RE = re.compile(r"[&%_]")
+"""The characters for which `variants` adds an HTML, percent or snake_case view."""
+_NOT_LOWER = str.maketrans({chr(c): " " for c in range(128) if not chr(c).islower()})
+_SPACED_HINT_RE = re.compile(r"[ .\-_*|/][a-z0-9][ .\-_*|/]")
+"""Every spaced-out run in lowercased ASCII holds this; most texts do not, and it scans faster."""
+_RUN_RE = re.compile(r"[A-Za-z0-9+/_-]+")
+_ASCII_SUBS = tuple(t for t in _ALL_SUBS if t.isascii())
+
+
+def suspect_offsets(low: str) -> list[int]:
+    """Batch form of the gates `find_injection` passes a text through, for `low` = lowercased
+    ASCII texts joined by NUL (which no trigger, separator or run can contain): the offsets where
+    a trigger word or substring starts, or a character or run that gives a text a second view (a
+    decoding, a snake_case or spaced-out reading, a base64 run). A text in which none starts has
+    one view, itself, with no trigger: `find_injection` returns None for it. Each check first
+    asks cheaply whether anything is there at all; only then are offsets collected."""
+    offsets = []
+    if not _ALL_WORDS.isdisjoint(low.translate(_NOT_LOWER).split()):
+        offsets += [m.start() for m in _ASCII_WORD_RE.finditer(low) if m.group() in _ALL_WORDS]
+    if any(t in low for t in _ASCII_SUBS):
+        offsets += [m.start() for m in _ASCII_SUBS_RE.finditer(low)]
+    if "&" in low or "%" in low or "_" in low:
+        offsets += [m.start() for m in _EXTRA_VIEW_RE.finditer(low)]
+    if _SPACED_HINT_RE.search(low):
+        offsets += [m.start() for m in SPACED_RE.finditer(low)]
+    if max(map(len, _RUN_RE.findall(low)), default=0) >= 24:
+        offsets += [m.start() for m in _B64_RUN_RE.finditer(low)]
+    return offsets
 
 
 def find_injection(text: str) -> str | None:

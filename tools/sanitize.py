@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import orjson
@@ -152,6 +154,29 @@ def _remember_clean(text: str) -> None:
     if len(_CLEAN) >= _CLEAN_MAX:
         _CLEAN.clear()  # bounded memory; the hot strings come back on the next results
     _CLEAN.add(text)
+
+
+def learn_clean(texts: list[str]) -> None:
+    """Vouch for many new strings in one scan: those that `clean_label` would return unchanged
+    under any cap from MAX_LABEL_CHARS up, and that are no secret-key name, join `_CLEAN`. The
+    checks are `clean_label`'s own gates run once over all the texts (lowercased, joined by NUL):
+    a text in which no injection trigger, extra view, secret hint or secret-key word starts is
+    clean. Whatever they cannot vouch for (non-ASCII, over-long, anything suspect) is left to
+    `clean_label`, which decides it alone as before."""
+    texts = [t for t in dict.fromkeys(texts) if len(t) <= MAX_LABEL_CHARS and t.isascii() and "\0" not in t]
+    if not texts:
+        return
+    low = "\0".join(texts).lower()
+    starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+    offsets = injection.suspect_offsets(low)
+    for words, rx in ((_SECRET_HINTS, _SECRET_HINT_LOWER_RE), (_SECRET_KEY_WORDS, _SECRET_KEY_RE)):
+        if any(w in low for w in words):  # only then find where (most batches hold none)
+            offsets += [m.start() for m in rx.finditer(low)]
+    suspect = {bisect_right(starts, o) - 1 for o in offsets}
+    vouched = [t for i, t in enumerate(texts) if i not in suspect] if suspect else texts
+    if len(_CLEAN) + len(vouched) > _CLEAN_MAX:
+        _CLEAN.clear()  # bounded memory, as in `_remember_clean`
+    _CLEAN.update(vouched)
 
 
 def clean_long_text(text: str) -> tuple[str, list[str], bool]:

@@ -27,7 +27,7 @@ _BIDI_REVERSE = frozenset("\u202e\u2067")
 """Right-to-left override/isolate: what a human sees is the stored text reversed."""
 _TAG_TEXT_RE = re.compile("[\U000e0020-\U000e007e]{4,}")
 """Unicode tag characters spelling ASCII: invisible to people, readable by a model."""
-_SPACED_RE = re.compile(r"(?<![^\W_])(?:[^\W_][ .\-_*·|/]){3,}[^\W_](?![^\W_])")
+SPACED_RE = re.compile(r"(?<![^\W_])(?:[^\W_][ .\-_*·|/]){3,}[^\W_](?![^\W_])")
 """`i g n o r e`, `I.G.N.O.R.E`: single letters with one separator between them."""
 
 _LOOKALIKES = {
@@ -83,6 +83,6 @@ def reader_views(text: str) -> list[str]:
 
 def spaced_out(text: str) -> str | None:
     """`i g n o r e  p r e v i o u s` → `ignore  previous`, or None when there is no such run."""
-    if not _SPACED_RE.search(text):
+    if not SPACED_RE.search(text):
         return None
-    return _SPACED_RE.sub(lambda m: re.sub(r"[ .\-_*·|/]", "", m.group(0)), text)
+    return SPACED_RE.sub(lambda m: re.sub(r"[ .\-_*·|/]", "", m.group(0)), text)

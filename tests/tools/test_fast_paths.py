@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bench.router_baseline import plain_clean
 from kernel.scope import Identity, effective_scope
+from tests.fixtures.injections import ALL_PAYLOADS, BENIGN
 from tools import injection, sanitize
 from tools.fast_clean import NeedsFilter, clean_in_scope
 from tools.scope_filter import all_allowed, walk
@@ -219,3 +220,29 @@ def test_redaction_is_the_same_whichever_way_the_hints_are_scanned(text: str) ->
     for pattern, repl in sanitize._SECRET_SUBS:
         expected = pattern.sub(repl, expected)
     assert sanitize.redact_secrets(text) == expected
+
+
+name_like = st.text(alphabet=st.sampled_from(list("abcdefgxyz0123456789-._ /&%;'<>{}$=+KPW")), max_size=40)
+secretish = st.sampled_from(["keycloak-0", "passphrase", "db.password", "token-refresher", "api-key", "pwd"])
+
+
+def _vouched_are_clean(texts: list[str]) -> None:
+    sanitize._CLEAN.clear()
+    sanitize.learn_clean(texts)
+    for text in texts:
+        if text in sanitize._CLEAN:  # decided afresh, not from clean_label's cache
+            assert sanitize.clean_label.__wrapped__(text, sanitize.MAX_LABEL_CHARS) == sanitize.Cleaned(text)
+            assert not sanitize.is_secret_key(text) and len(text) <= sanitize.MAX_LABEL_CHARS
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(name_like | strings | secretish | st.sampled_from(ALL_PAYLOADS), max_size=25))
+def test_a_batch_vouches_only_for_strings_clean_label_passes_unchanged(texts: list[str]) -> None:
+    _vouched_are_clean(texts)
+
+
+def test_no_injection_of_the_corpus_is_vouched_for_even_among_plain_names() -> None:
+    names = [f"checkout-{i:04x}-{i * 7:05d}" for i in range(50)]
+    _vouched_are_clean([*names, *ALL_PAYLOADS, *BENIGN])
+    assert not sanitize._CLEAN.intersection(ALL_PAYLOADS)
+    assert sanitize._CLEAN.issuperset(names)  # and the plain ones are learned in the same scan
