@@ -187,45 +187,47 @@ class ToolRouter:
                 f"namespace {namespace!r} is outside your scope (allowed: {scope.describe()})",
                 namespace=namespace,
             )
-        result, blocked = await self._call(reg, args, ctx)
-        long, cap = tool.long_text_fields, self._max_label_chars
-        try:
-            if blocked:
-                raise NeedsFilter
-            # The usual result: scope check and sanitizing in one pass that copies only changes.
-            cleaned, report = clean_in_scope(result, scope, long_text_fields=long, max_label_chars=cap)
-        except NeedsFilter:
-            result = await self._filter(result, tool.name, ctx, namespace, args, blocked)
-            cleaned, report = sanitize.clean(result, long_text_fields=long, max_label_chars=cap)
-        if report.injections:
-            await self._injection(tool.name, ctx, namespace, report.injections, args)
-        return cleaned
-
-    async def _call(self, reg: _Registered, args: JSON, ctx: ToolContext) -> tuple[Any, set[str]]:
-        """The tool's own call (timeout, output schema) and the blocked values its result holds."""
-        tool = reg.tool
-        # What is blocked now? Asked while the tool runs: one Redis round trip off the path.
+        # What is blocked now? Asked first and awaited last: the Redis round trip runs while the
+        # tool answers and its result is validated and (assuming nothing blocked) cleaned.
         active = asyncio.ensure_future(self._blocklist.live())
+        await asyncio.sleep(0)  # let it send its request before a tool that never yields
         try:
-            try:
-                async with asyncio.timeout(tool.timeout_s):
-                    result = await tool._invoke(args, ctx)
-            except TimeoutError:
-                raise ToolTimeout(
-                    f"{tool.name} did not answer within {tool.timeout_s:g}s; narrow the query "
-                    "(fewer series, shorter range, a namespace or label selector)"
-                ) from None
-            withheld = f"{tool.name} returned data that does not match its schema; withheld"
-            _validate(reg.outputs, result, withheld)
+            result = await self._call(reg, args, ctx)
+            long, cap = tool.long_text_fields, self._max_label_chars
+            try:  # the usual result: scope check and sanitizing in one pass that copies only changes
+                outcome: tuple[Any, sanitize.Report] | None = clean_in_scope(
+                    result, scope, long_text_fields=long, max_label_chars=cap
+                )
+            except NeedsFilter:
+                outcome = None
             live = await active
-            if not live:  # the usual case: nothing blocked anywhere
-                return result, set()
-            return result, self._blocklist.matches(strings_of(result), live)
+            blocked = self._blocklist.matches(strings_of(result), live) if live else set()
         finally:
             if not active.done():
                 active.cancel()
             elif not active.cancelled():
                 active.exception()  # retrieved: a Redis error after a tool error is not logged twice
+        if outcome is None or blocked:  # the full path: the copying filter, then the sanitizer
+            result = await self._filter(result, tool.name, ctx, namespace, args, blocked)
+            outcome = sanitize.clean(result, long_text_fields=long, max_label_chars=cap)
+        cleaned, report = outcome
+        if report.injections:
+            await self._injection(tool.name, ctx, namespace, report.injections, args)
+        return cleaned
+
+    async def _call(self, reg: _Registered, args: JSON, ctx: ToolContext) -> Any:
+        """The tool's own call, under its timeout, and its result checked against its schema."""
+        tool = reg.tool
+        try:
+            async with asyncio.timeout(tool.timeout_s):
+                result = await tool._invoke(args, ctx)
+        except TimeoutError:
+            raise ToolTimeout(
+                f"{tool.name} did not answer within {tool.timeout_s:g}s; narrow the query "
+                "(fewer series, shorter range, a namespace or label selector)"
+            ) from None
+        _validate(reg.outputs, result, f"{tool.name} returned data that does not match its schema; withheld")
+        return result
 
     async def _filter(
         self, result: Any, name: str, ctx: ToolContext, namespace: str | None, args: JSON, blocked: set[str]
