@@ -48,7 +48,7 @@ def _changes_any(deferred: list[str], cap: int) -> bool:
     clean = sanitize._CLEAN
     for text in deferred:
         if text not in clean:
-            c = sanitize.clean_label(text, cap)
+            c = sanitize.label(text, cap)
             if c.injection or c.text != text:
                 return True
     return False
@@ -154,7 +154,7 @@ class _Walk:
     def key(self, key: str, position: int) -> str:
         if key in sanitize._CLEAN:
             return key
-        c = sanitize.clean_label(key, self.cap)
+        c = sanitize.label(key, self.cap)
         if c.injection:
             self.report.injections.append(key)
             self.report.kinds.add(c.injection)

@@ -135,9 +135,16 @@ def clean_label(text: str, max_chars: int = MAX_LABEL_CHARS) -> Cleaned:
     red = redact_secrets(text)
     if len(red) > max_chars:
         return Cleaned(red[: max_chars - len(TRUNCATED)] + TRUNCATED, redacted=red != text, truncated=True)
-    if red == text:
-        _remember_clean(text)
     return Cleaned(red, redacted=red != text)
+
+
+def label(text: str, max_chars: int) -> Cleaned:
+    """`clean_label`, and a string it leaves unchanged joins `_CLEAN` — here, not inside the
+    cached function, so that after `_CLEAN` was emptied a string the cache still holds comes back."""
+    c = clean_label(text, max_chars)
+    if c.text == text and not c.injection:
+        _remember_clean(text)
+    return c
 
 
 _CLEAN: set[str] = set()
@@ -254,7 +261,7 @@ def _clean_str(text: str, key: str | None, long: frozenset[str], cap: int, rep: 
                 rep.kinds.add("long_text")
             rep.redactions += redacted
             return cleaned
-    c = clean_label(text, cap)
+    c = label(text, cap)
     if c.injection:
         rep.injections.append(text)
         rep.kinds.add(c.injection)
@@ -274,7 +281,7 @@ def _clean_dict(obj: dict[Any, Any], long: frozenset[str], cap: int, rep: Report
         if sk in clean_set and len(sk) <= cap:
             new_key = sk
         else:
-            ck = clean_label(sk, cap)
+            ck = label(sk, cap)
             if ck.injection:
                 rep.injections.append(sk)
                 rep.kinds.add(ck.injection)

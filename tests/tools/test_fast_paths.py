@@ -246,3 +246,22 @@ def test_no_injection_of_the_corpus_is_vouched_for_even_among_plain_names() -> N
     _vouched_are_clean([*names, *ALL_PAYLOADS, *BENIGN])
     assert not sanitize._CLEAN.intersection(ALL_PAYLOADS)
     assert sanitize._CLEAN.issuperset(names)  # and the plain ones are learned in the same scan
+
+
+def test_strings_come_back_into_the_clean_set_after_it_was_emptied() -> None:
+    """The set is emptied when it reaches its bound; the strings clean_label's cache still holds
+    must come back into it on their next result, or every later call takes the slow path."""
+    scope = effective_scope(
+        Identity("U1", "kc-1", "u", frozenset({"viewer"}), frozenset({"shop"})),
+        channel_id=None,
+        channel_namespaces=None,
+    )
+    value = {"items": [{"name": "checkout-abc", "namespace": "shop", "phase": "Running"}]}
+    for clean in (
+        lambda: sanitize.clean(value, long_text_fields=frozenset()),
+        lambda: clean_in_scope(value, scope, long_text_fields=frozenset(), max_label_chars=256),
+    ):
+        clean()  # learned once, and cached by clean_label
+        sanitize._CLEAN.clear()  # as when the set reaches _CLEAN_MAX
+        clean()
+        assert {"items", "name", "namespace", "phase", "checkout-abc", "shop", "Running"} <= sanitize._CLEAN
