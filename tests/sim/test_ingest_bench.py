@@ -26,8 +26,9 @@ async def test_every_acknowledged_event_is_on_the_stream_once() -> None:
     assert stream == len(real.unique_ok) == 90  # … and queued once: nothing lost, nothing doubled
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="Debian's wrk is not installed")
 async def test_wrk_phase_loses_nothing_and_counts_what_it_sent() -> None:
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is not installed: `make test` installs it (scripts/ensure-test-services)")
     args = parse_args(["--client", "wrk", "--wrk-requests", "20000", "--concurrency", "8", "--rounds", "1",
                        "--seconds", "1", "--warmup", "5", "--paced-events", "20", "--retry-every", "4",
                        "--database-url", ADMIN_DSN, "--redis-url", REDIS_URL])
