@@ -20,13 +20,17 @@ DEFAULT_TTL_S = 3600
 
 # KEYS[1] = the set; ARGV = ttl, digest… — entries expire by score, the key once all have.
 _BLOCK = """
-local now = tonumber(redis.call('TIME')[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]) + 1)
 return 1
 """
-_LIVE = "return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. redis.call('TIME')[1], '+inf')"
+_LIVE = """
+local t = redis.call('TIME')
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (tonumber(t[1]) + tonumber(t[2]) / 1000000), '+inf')
+"""
 
 
 @lru_cache(maxsize=65_536)

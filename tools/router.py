@@ -190,8 +190,8 @@ class ToolRouter:
         # What is blocked now? Asked first and awaited last: the Redis round trip runs while the
         # tool answers and its result is validated and (assuming nothing blocked) cleaned.
         active = asyncio.ensure_future(self._blocklist.live())
-        await asyncio.sleep(0)  # let it send its request before a tool that never yields
         try:
+            await asyncio.sleep(0)  # let it send its request before a tool that never yields
             result = await self._call(reg, args, ctx)
             long, cap = tool.long_text_fields, self._max_label_chars
             try:  # the usual result: scope check and sanitizing in one pass that copies only changes

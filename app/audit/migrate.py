@@ -38,6 +38,11 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
             applied.append(name)
         await ensure_roles(conn)  # every run: grants cover tables that later migrations add
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+    except BaseException:
+        # Failed or cancelled (then the connection may still be busy and could not even unlock):
+        # end the session, and its lock with it. A pooled connection is replaced; the pool does
+        # not run a reset query that would release the lock (app/stores.py).
+        conn.terminate()
+        raise
+    await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
     return applied
