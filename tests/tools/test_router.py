@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import logging
@@ -356,6 +357,37 @@ async def test_redis_outage_withholds_the_result(tool: ListTool, audit_log, metr
     assert len(await rows(audit_log._pool, ctx.session_id or "", "tool_call")) == 2
     assert "never retrieved" not in caplog.text
     await dead.aclose()
+
+
+async def test_a_cancelled_call_leaves_no_request_behind(tool: ListTool, audit_log, metrics, caplog) -> None:
+    """A job cancelled while its tool runs (shutdown, a lost lease) takes the router's own
+    blocklist request with it, even one Redis never answers: nothing of the call keeps running."""
+    started = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        started.set()
+        await reader.read()  # accepts, reads, never answers
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    mute = aioredis.Redis(host="127.0.0.1", port=port, retry=Retry(NoBackoff(), 0))
+    blocklist = Blocklist(redis=mute, prefix="x")
+    r = ToolRouter(tools=[tool], audit=audit_log, metrics=metrics, blocklist=blocklist)
+    tool.behaviour = hang
+    try:
+        call = asyncio.create_task(r.invoke("fake_list", {"namespace": "shop"}, ctx_for(scope())))
+        await asyncio.wait_for(started.wait(), 5)  # the blocklist request is out, unanswered
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        for _ in range(3):
+            await asyncio.sleep(0)
+        assert not [t for t in asyncio.all_tasks() if "live" in repr(t.get_coro())]
+    finally:
+        server.close()
+        await mute.aclose()
+    gc.collect()
+    assert "never retrieved" not in caplog.text
 
 
 async def test_the_tools_own_result_is_never_modified(router: ToolRouter, tool: ListTool) -> None:
