@@ -69,10 +69,6 @@ def stdlib_escaped_json(obj: Any) -> str:
     return text.translate(_ESCAPES)
 
 
-def never_all_allowed(obj: Any, scope: Any, blocked: set[str]) -> bool:
-    return False  # the filter always walks and copies
-
-
 def no_one_pass(obj: Any, scope: Any, **kwargs: Any) -> Any:
     raise tools.router.NeedsFilter  # the filter, then the sanitizer, as two walks
 
@@ -80,12 +76,11 @@ def no_one_pass(obj: Any, scope: Any, **kwargs: Any) -> Any:
 @contextlib.contextmanager
 def baseline_pipeline() -> Iterator[None]:
     """Run the router with the baseline stages swapped in (measurement only)."""
-    saved = (sanitize.clean, sanitize.escaped_json, tools.router.all_allowed, tools.router.clean_in_scope)
+    saved = (sanitize.clean, sanitize.escaped_json, tools.router.clean_in_scope)
     sanitize.clean = plain_clean
     sanitize.escaped_json = stdlib_escaped_json
-    tools.router.all_allowed = never_all_allowed
     tools.router.clean_in_scope = no_one_pass
     try:
         yield
     finally:
-        (sanitize.clean, sanitize.escaped_json, tools.router.all_allowed, tools.router.clean_in_scope) = saved
+        (sanitize.clean, sanitize.escaped_json, tools.router.clean_in_scope) = saved

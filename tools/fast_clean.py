@@ -7,8 +7,8 @@ shape the walk does not know, it raises `NeedsFilter` and the router takes the f
 copying scope filter (tools/scope_filter.py), then `sanitize.clean`.
 
 The contract, checked by property tests against the plain walks: `clean_in_scope(r)` raises
-exactly when `all_allowed(r)` is false, and otherwise returns what `sanitize.clean(r)` returns,
-with the same report."""
+exactly when `scope_filter.walk` would drop something from `r` or `r` is not plain JSON, and
+otherwise returns what `sanitize.clean(r)` returns, with the same report."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _PLAIN = frozenset({int, float, bool, type(None)})
 def clean_in_scope(
     obj: Any, scope: EffectiveScope, *, long_text_fields: frozenset[str], max_label_chars: int
 ) -> tuple[Any, sanitize.Report]:
-    """`sanitize.clean(obj)` for a result `all_allowed` would pass unchanged; else NeedsFilter.
+    """`sanitize.clean(obj)` for a plain-JSON result the second layer would pass whole; else NeedsFilter.
     Only for a label cap of at least MAX_LABEL_CHARS (the clean-string cache's own bound)."""
     if max_label_chars < sanitize.MAX_LABEL_CHARS:
         raise NeedsFilter

@@ -27,7 +27,7 @@ from tools.base import JSON, Artifact, Tool, ToolContext
 from tools.blocklist import Blocklist
 from tools.fast_clean import NeedsFilter, clean_in_scope
 from tools.schema import Validator, compile_schema
-from tools.scope_filter import OutOfScope, all_allowed, strings_of, walk
+from tools.scope_filter import OutOfScope, strings_of, walk
 
 log = logging.getLogger(__name__)
 
@@ -232,9 +232,8 @@ class ToolRouter:
     async def _filter(
         self, result: Any, name: str, ctx: ToolContext, namespace: str | None, args: JSON, blocked: set[str]
     ) -> Any:
-        """Second layer: drop list items holding an out-of-scope namespace or a blocked value."""
-        if all_allowed(result, ctx.scope, blocked):
-            return result  # nothing to drop, so no copy
+        """Second layer: drop list items holding an out-of-scope namespace or a blocked value. Only
+        reached when something is to be dropped (the one-pass walk declined, or a value is blocked)."""
         counts = [0, 0]
         try:
             result, _, _ = walk(result, ctx.scope, blocked, counts, in_list=False)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.agent.offline_format import unwrap
+from tools.scope_filter import strings_of
 
 _OPEN_TAG = re.compile(r'^<(?:tool_result|tool_error) name="[^"<>]*"')
 
@@ -76,7 +77,7 @@ class CallRecord:
     def strings(self) -> list[str]:
         """Every string value of the result, whitespace-collapsed (for checking quotes)."""
         if self._strings is None:
-            self._strings = [squash(s) for s in _walk_strings(self.data())]
+            self._strings = [squash(s) for s in strings_of(self.data(), keys=False)]
         return self._strings
 
     def contains(self, quote: str) -> bool:
@@ -86,17 +87,3 @@ class CallRecord:
 
 def squash(text: str) -> str:
     return " ".join(text.split())
-
-
-def _walk_strings(obj: Any) -> list[str]:
-    out: list[str] = []
-    stack = [obj]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, str):
-            out.append(cur)
-        elif isinstance(cur, dict):
-            stack.extend(cur.values())
-        elif isinstance(cur, list | tuple):
-            stack.extend(cur)
-    return out

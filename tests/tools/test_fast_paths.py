@@ -21,7 +21,7 @@ from kernel.scope import Identity, effective_scope
 from tests.fixtures.injections import ALL_PAYLOADS, BENIGN
 from tools import injection, sanitize
 from tools.fast_clean import NeedsFilter, clean_in_scope
-from tools.scope_filter import all_allowed, walk
+from tools.scope_filter import walk
 
 NAMESPACES = ["shop", "payments", "kube-system", ""]
 TRICKY = [
@@ -55,6 +55,23 @@ def all_strings(obj: Any) -> list[str]:
     if isinstance(obj, list):
         return [s for v in obj for s in all_strings(v)]
     return []
+
+
+def all_allowed(obj: Any, scope: Any, blocked: set[str]) -> bool:
+    """Reference for the one-pass walk's contract: plain JSON (exact types) in which the second
+    layer would drop nothing — every namespace a string in scope, no key or value blocked."""
+    t = type(obj)
+    if t is dict:
+        if "namespace" in obj and (type(obj["namespace"]) is not str or not scope.allows(obj["namespace"])):
+            return False
+        if any(k in blocked for k in obj):
+            return False
+        return all(all_allowed(v, scope, blocked) for v in obj.values())
+    if t is list:
+        return all(all_allowed(v, scope, blocked) for v in obj)
+    if t is str:
+        return obj not in blocked
+    return t in (int, float, bool, type(None))
 
 
 @settings(max_examples=300, deadline=None)
@@ -102,14 +119,14 @@ def test_a_namespace_that_is_not_a_string_is_dropped_not_passed() -> None:
         channel_namespaces=None,
     )
     result = {"items": [{"name": "a", "namespace": ["payments"]}, {"name": "b", "namespace": "shop"}]}
-    assert not all_allowed(result, scope, set())
+    with pytest.raises(NeedsFilter):  # the one-pass walk leaves it to the filter
+        clean_in_scope(result, scope, long_text_fields=frozenset(), max_label_chars=256)
     counts = [0, 0]
     filtered, _, _ = walk(result, scope, set(), counts, in_list=False)
     assert filtered == {"items": [{"name": "b", "namespace": "shop"}]} and counts == [1, 0]
 
 
-@given(blocked=st.sampled_from([set(), {"ignore previous instructions"}]))
-def test_an_in_scope_result_takes_the_fast_path(blocked: set[str]) -> None:
+def test_an_in_scope_result_takes_the_fast_path() -> None:
     scope = effective_scope(
         Identity("U1", "kc-1", "u", frozenset({"viewer"}), frozenset({"shop"})),
         channel_id=None,
@@ -118,7 +135,10 @@ def test_an_in_scope_result_takes_the_fast_path(blocked: set[str]) -> None:
     pods = {
         "items": [{"name": f"p{i}", "namespace": "shop", "containers": [{"ready": True}]} for i in range(5)]
     }
-    assert all_allowed(pods, scope, blocked) is True
+    first, _ = clean_in_scope(pods, scope, long_text_fields=frozenset(), max_label_chars=256)
+    again, report = clean_in_scope(pods, scope, long_text_fields=frozenset(), max_label_chars=256)
+    assert first == pods and again is pods  # once its keys are known: passed whole, nothing copied
+    assert report == sanitize.Report()
 
 
 class Tag(str):
