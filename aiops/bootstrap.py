@@ -142,7 +142,7 @@ def build_agent(
         tools=tools,
         audit=audit,
         metrics=metrics,
-        blocklist=Blocklist(redis=stores.redis, prefix=settings.redis_prefix),
+        blocklist=Blocklist(pool=stores.pg, prefix=settings.redis_prefix),
     )
     return ClaudeAgent(
         provider=build_model_client(settings, secrets, watcher),
@@ -232,7 +232,7 @@ class Runtime:
                 incident_channel=self.settings.incident_channel,
                 guard=AlertGuard(
                     audit=self.audit,
-                    blocklist=Blocklist(redis=self.stores.redis, prefix=self.settings.redis_prefix),
+                    blocklist=Blocklist(pool=self.stores.pg, prefix=self.settings.redis_prefix),
                     metrics=self.metrics,
                     alertmanager_url=self.settings.alertmanager_external_url,
                     prometheus_url=self.settings.prometheus_external_url,

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -29,15 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import redis.asyncio as aioredis
 from anthropic import AsyncAnthropic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
+
 from app.agent.base import Turn
 from app.agent.claude import ClaudeAgent
 from app.agent.loop import ToolLoop
+from app.audit.log import PostgresAuditLog
 from app.jobs import Job
+from bench.scratch_db import scratch_pool
 from kernel.audit import AuditEvent, canonical_hash
 from kernel.metrics import Metrics
 from kernel.scope import EffectiveScope, Identity, effective_scope
@@ -50,17 +52,28 @@ from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.tools import K8sEventsTool, K8sListTool
 from tools.router import ToolOutcome, ToolRouter
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 FINAL = "## Summary\nrecommender in shop is OOM-killed at its 256Mi limit.\n\n## Findings\n- evidence"
 
 
 class MemoryAudit:
+    """The agent's own audit events, kept in memory: these benches count tokens, not rows."""
+
     def __init__(self) -> None:
         self.events: list[AuditEvent] = []
 
     async def write(self, event: AuditEvent) -> uuid.UUID:
         self.events.append(event)
         return event.id
+
+
+def routed(tools: list[Tool], pool: asyncpg.Pool) -> ToolRouter:
+    """A router as the app builds it: its audit rows and blocklist gate in PostgreSQL."""
+    return ToolRouter(
+        tools=tools,
+        audit=PostgresAuditLog(pool=pool, agent_version="bench"),
+        metrics=Metrics(),
+        blocklist=Blocklist(pool=pool, prefix=f"aiops-bench-{uuid.uuid4().hex[:8]}"),
+    )
 
 
 class NullSurface:
@@ -205,17 +218,12 @@ SCENARIOS = [
 ]
 
 
-async def bench_tokens_one(scenario: str, ns: str, redis: aioredis.Redis, tmp: Path) -> dict[str, float]:
+async def bench_tokens_one(scenario: str, ns: str, pool: asyncpg.Pool, tmp: Path) -> dict[str, float]:
     """Round 1: analyze + list pods; round 2: events; answer; then one follow-up in the thread."""
     async with KubernetesSimulator(scenario=scenario) as k8s, AnthropicSim() as sim:
         kube = KubernetesClient(kubeconfig=str(k8s.write_kubeconfig(tmp / f"kubeconfig-{scenario}")))
         tools: list[Tool] = [AnalyzeTool(client=kube), K8sListTool(client=kube), K8sEventsTool(client=kube)]
-        router = ToolRouter(
-            tools=tools,
-            audit=MemoryAudit(),
-            metrics=Metrics(),
-            blocklist=Blocklist(redis=redis, prefix=f"aiops-bench-{uuid.uuid4().hex[:8]}"),
-        )
+        router = routed(tools, pool)
         client = AsyncAnthropic(base_url=sim.base_url, api_key=sim.api_key)
         sim.script(
             [
@@ -260,14 +268,11 @@ async def bench_tokens_one(scenario: str, ns: str, redis: aioredis.Redis, tmp: P
 
 
 async def bench_tokens() -> dict[str, dict[str, float]]:
-    redis = aioredis.Redis.from_url(REDIS_URL)
     tmp = Path(tempfile.mkdtemp())
     out = {}
-    try:
+    async with scratch_pool() as pool:
         for scenario, ns in SCENARIOS:
-            out[scenario] = await bench_tokens_one(scenario, ns, redis, tmp)
-    finally:
-        await redis.aclose()
+            out[scenario] = await bench_tokens_one(scenario, ns, pool, tmp)
     return out
 
 

@@ -4,8 +4,8 @@ on the Python source, then again on the image's build, whose hot path mypyc comp
 (`--python-only` skips that second run).
 
 Audit rows go to a real PostgreSQL (DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test)
-in a fresh database created and dropped by this script; the blocklist uses real Redis
-(REDIS_URL, default redis://127.0.0.1:6379/0) under a throw-away key prefix.
+in a fresh database created and dropped by this script (bench/scratch_db.py); the blocklist is
+checked by the statement that writes each call's audit row, as in production.
 
     .venv/bin/python bench/router.py [--calls 300]
 """
@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import os
 import statistics
 import subprocess
 import sys
@@ -27,18 +26,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-import asyncpg
-import redis.asyncio as aioredis
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.audit.log import PostgresAuditLog
-from app.audit.migrate import migrate
-from app.stores import create_pg_pool
 from bench.compiled import compiled_tree
 from bench.router_baseline import baseline_pipeline, plain_clean, stdlib_escaped_json
+from bench.scratch_db import scratch_pool
 from kernel.audit import AuditEvent, canonical_hash, sha256_hex
 from kernel.metrics import Metrics
 from kernel.scope import Identity, effective_scope
@@ -297,11 +293,12 @@ async def stages(routers: dict[str, ToolRouter], cases: list[Any], ctx: ToolCont
         audit = []
         for _ in range(calls):
             t0 = time.perf_counter()
-            await routers["after"]._audit.write(
-                AuditEvent(event_type="tool_call", user_id="kc-bench", tool_calls=[{}])
+            await routers["after"]._audit.write_unless_blocked(
+                AuditEvent(event_type="tool_call", user_id="kc-bench", tool_calls=[{}]),
+                prefix="bench-stages", known=frozenset(),
             )
             audit.append((time.perf_counter() - t0) * 1e6)
-        _row("audit insert (I/O)", audit, audit)
+        _row("audit row + gate (I/O)", audit, audit)
 
 
 def _row(name: str, before: list[float], after: list[float], indent: int = 30) -> None:
@@ -311,23 +308,10 @@ def _row(name: str, before: list[float], after: list[float], indent: int = 30) -
 
 
 async def main(calls: int) -> None:
-    admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    db = f"aiops_bench_{uuid.uuid4().hex[:10]}"
     prefix = f"aiops-bench-{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    dsn = admin_dsn.rsplit("/", 1)[0] + f"/{db}"
-    redis = aioredis.Redis.from_url(redis_url)
-    pool = None
-    try:
-        conn = await asyncpg.connect(dsn)
-        await migrate(conn)
-        await conn.close()
-        pool = await create_pg_pool(dsn, max_size=4)  # as the app opens it
-        assert pool is not None
+    async with scratch_pool() as pool:
         series, pods = SeriesTool(), PodsTool()
-        blocklist = Blocklist(redis=redis, prefix=prefix)
+        blocklist = Blocklist(pool=pool, prefix=prefix)
         audit = PostgresAuditLog(pool=pool, agent_version="bench")
 
         def build() -> ToolRouter:
@@ -340,14 +324,14 @@ async def main(calls: int) -> None:
             ("50 series", series, {"query": "rate(http_requests_total[5m])"}, series_output),
             ("100 pods", pods, {"namespace": "shop"}, pods_output),
         ]
-        print(f"router overhead, {calls} calls per case (µs; audit → PostgreSQL, blocklist → Redis)")
+        print(f"router overhead, {calls} calls per case (µs; audit and blocklist gate → PostgreSQL)")
         print("before = jsonschema validators, a copying scope filter, every string through clean_label,")
         print("         the stdlib JSON encoder (bench/router_baseline.py); after = the router as it is")
         print("repeat = every string seen in an earlier call; first sight = every pod name / series new")
         print(f"{'end-to-end overhead':<38}{'bare p50':>10}" + "".join(f"{h:>13}" for h in (
             "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         for blocked in (False, True):
-            if blocked:  # an unrelated blocked value: the router now hashes the result and MGETs
+            if blocked:  # an unrelated blocked value: the router now digests every string of the result
                 await blocklist.block(["ignore previous instructions"])
             for label, tool, args, make_output in cases:
                 for sight in ("repeat", "first sight"):
@@ -368,15 +352,6 @@ async def main(calls: int) -> None:
                     print(f"{name:<38}{pct(bare, 50):>10.1f}", end="")
                     _row("", over["before"], over["after"], indent=0)
         await stages(routers, cases, ctx, calls)
-    finally:
-        if pool is not None:
-            await pool.close()
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.close()
 
 
 def compiled_run(calls: int) -> None:

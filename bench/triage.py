@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import copy
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -33,11 +32,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import redis.asyncio as aioredis
 from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
 
 from app import messages
 from app.agent.claude import ClaudeAgent
@@ -46,20 +46,18 @@ from app.agent.openai_model import OpenAIModel
 from app.incidents.memory import IncidentMemory, IncidentRecord
 from app.incidents.triage import IncidentAwareAgent
 from app.jobs import Job
-from bench.agent import MemoryAudit, NullSurface, naive_tokens, processed, raw_get
+from bench.agent import MemoryAudit, NullSurface, naive_tokens, processed, raw_get, routed
+from bench.scratch_db import scratch_pool
 from kernel.metrics import Metrics
 from kernel.scope import EffectiveScope, Identity, effective_scope
 from sim.anthropic import AnthropicSim, SimReply, estimate_tokens
 from sim.kubernetes import KubernetesSimulator
 from sim.openai import OpenAISim
 from tools.analyzers.tool import AnalyzeTool
-from tools.blocklist import Blocklist
 from tools.kubernetes.changes import K8sChangesTool
 from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.tools import K8sEventsTool
-from tools.router import ToolRouter
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 NS = "checkout"
 ALERT: dict[str, Any] = {
     "version": "4", "status": "firing", "receiver": "aiops", "truncatedAlerts": 0,
@@ -156,7 +154,7 @@ def naive_anthropic(body: dict[str, Any], raw: dict[str, Any]) -> int:
     return naive_tokens(body, raw)
 
 
-async def triage(provider: str, tmp: Path, redis: aioredis.Redis) -> dict[str, float]:
+async def triage(provider: str, tmp: Path, pool: asyncpg.Pool) -> dict[str, float]:
     sim: AnthropicSim | OpenAISim
     async with KubernetesSimulator(scenario="changes", live_clock=True) as k8s:
         sim = await (AnthropicSim() if provider == "anthropic" else OpenAISim()).start()
@@ -169,11 +167,8 @@ async def triage(provider: str, tmp: Path, redis: aioredis.Redis) -> dict[str, f
             model = OpenAIModel(AsyncOpenAI(base_url=sim.v1_url, api_key=sim.api_key))
         try:
             await past_incidents(memory)
-            router = ToolRouter(
-                tools=[K8sChangesTool(client=kube), AnalyzeTool(client=kube), K8sEventsTool(client=kube)],
-                audit=MemoryAudit(), metrics=Metrics(),
-                blocklist=Blocklist(redis=redis, prefix=f"aiops-bench-{uuid.uuid4().hex[:8]}"),
-            )  # fmt: skip
+            tools = [K8sChangesTool(client=kube), AnalyzeTool(client=kube), K8sEventsTool(client=kube)]
+            router = routed(list(tools), pool)
             inner = ClaudeAgent(
                 provider=model, model="m", router=router, audit=MemoryAudit(), metrics=Metrics()
             )
@@ -205,12 +200,12 @@ async def triage(provider: str, tmp: Path, redis: aioredis.Redis) -> dict[str, f
 
 
 async def main(runs: int) -> None:
-    redis = aioredis.Redis.from_url(REDIS_URL)
     tmp = Path(tempfile.mkdtemp(prefix="aiops-bench-triage-"))
     print("alert triage: k8s_changes + analyze, then k8s_events, similar incidents from Qdrant, cited answer")
     try:
         for provider in ("anthropic", "openai"):
-            results = [await triage(provider, tmp, redis) for _ in range(runs)]
+            async with scratch_pool() as pool:
+                results = [await triage(provider, tmp, pool) for _ in range(runs)]
             r = results[-1]
             lat = statistics.median(x["latency_s"] for x in results) * 1000
             ratio = r["ours"] / r["naive"]
@@ -219,7 +214,6 @@ async def main(runs: int) -> None:
                   f"tokens vs naive {r['naive']:.0f} → {ratio:.0%} (target ≤ 50 %) {verdict}; "
                   f"triage p50 {lat:.0f} ms over {runs} runs (simulated model, real tools)")  # fmt: skip
     finally:
-        await redis.aclose()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -48,3 +48,15 @@ class AuditSink(Protocol):
     """Where audit events go. The implementation stamps agent_version and timestamp."""
 
     async def write(self, event: AuditEvent) -> UUID: ...
+
+
+class GatedAuditSink(AuditSink, Protocol):
+    """An audit sink that is also the blocklist's gate (tools/blocklist.py): a tool result's row
+    is written only if nothing outside what the caller matched against is blocked right then."""
+
+    async def write_unless_blocked(
+        self, event: AuditEvent, *, prefix: str, known: frozenset[str]
+    ) -> dict[str, float] | None:
+        """Write `event` if every value digest blocked now under `prefix` is in `known`, and
+        return None. Otherwise write nothing and return the live set: digest → expiry (epoch s)."""
+        ...

@@ -1,72 +1,96 @@
-"""Values blocked after a prompt-injection detection (threat model: "block the offending
-metric label"), shared by every worker through Redis and expiring after a TTL.
+"""Values blocked after a prompt-injection detection (threat model: "block the offending metric
+label"), shared by every worker and expiring after a TTL.
 
-One sorted set, `{prefix}:blocklist:live`, holds a digest of each blocked value scored by its
-expiry (Redis server time, so workers' clocks do not matter): only a digest is stored, so a
-blocked value that held a secret never lands in Redis. A tool call reads the live digests in one
-round trip — empty almost always, a handful after a detection — and compares the result's
-values with them locally, instead of asking Redis about every value of every result.
+They live in PostgreSQL, beside the audit log (table `blocked_values`, migration 015), as a digest
+of each value with its expiry: a blocked value that held a secret never lands in a table. The
+check a tool result needs costs no round trip of its own. Each worker keeps what it last learned
+is blocked (`known()`) and matches results against it locally; the statement that then writes
+the call's audit row writes it only if nothing outside that set is blocked at that moment
+(`GatedAuditSink.write_unless_blocked`). When something is, nothing is written, the worker learns
+the live set from the answer and cleans the result again. So a result is recorded, and released,
+only if none of its values was blocked when its audit row committed (decision 74).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-import redis.asyncio as aioredis
+import asyncpg
 
 DEFAULT_TTL_S = 3600
 
-# KEYS[1] = the set; ARGV = ttl, digest… — entries expire by score, the key once all have.
 _BLOCK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[i]) end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]) + 1)
-return 1
+INSERT INTO blocked_values (prefix, digest, expires_at)
+SELECT $1, d, now() + make_interval(secs => $2) FROM unnest($3::text[]) AS d
+ON CONFLICT (prefix, digest) DO UPDATE SET expires_at = EXCLUDED.expires_at
+RETURNING digest, extract(epoch FROM expires_at)::float8 AS expires
 """
-_LIVE = """
-local t = redis.call('TIME')
-return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (tonumber(t[1]) + tonumber(t[2]) / 1000000), '+inf')
+_PURGE = "DELETE FROM blocked_values WHERE prefix = $1 AND expires_at <= now()"
+LIVE_SQL = """
+SELECT digest, extract(epoch FROM expires_at)::float8 AS expires
+FROM blocked_values WHERE prefix = $1 AND expires_at > now()
 """
+"""The live set of one prefix, digest → expiry (epoch seconds); the audit gate answers with it too."""
 
 
 @lru_cache(maxsize=65_536)
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
     return hashlib.blake2b(value.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class Blocklist:
-    def __init__(self, *, redis: aioredis.Redis, prefix: str, ttl_s: int = DEFAULT_TTL_S) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, prefix: str, ttl_s: int = DEFAULT_TTL_S) -> None:
         if ttl_s <= 0:
             raise ValueError("blocklist ttl_s must be positive")
-        self._redis = redis
-        self._key = f"{prefix}:blocklist:live"
+        self._pool = pool
+        self.prefix = prefix
         self.ttl_s = ttl_s
-        self._block = redis.register_script(_BLOCK)
-        self._live = redis.register_script(_LIVE)
+        self._known: dict[str, float] = {}
 
-    async def block(self, values: Iterable[str]) -> None:
-        """Block `values` for `ttl_s` seconds (re-blocking refreshes the TTL)."""
-        digests = sorted({_digest(v) for v in values})
-        if digests:
-            await self._block(keys=[self._key], args=[self.ttl_s, *digests])
+    def known(self) -> frozenset[str]:
+        """What this worker last learned is blocked, less what has expired since (no I/O).
+        A stale view costs a retry at the audit gate, never a released blocked value."""
+        now = time.time()
+        if any(expires <= now for expires in self._known.values()):
+            self._known = {d: e for d, e in self._known.items() if e > now}
+        return frozenset(self._known)
+
+    def learn(self, live: Mapping[str, float]) -> None:
+        """Replace the local view with the live set (digest → expiry, epoch seconds)."""
+        self._known = dict(live)
 
     async def live(self) -> frozenset[str]:
-        """Digests of the values blocked now: one round trip, usually answering nothing."""
-        found = await self._live(keys=[self._key])
-        return frozenset(d.decode() if isinstance(d, bytes) else str(d) for d in found)
+        """Digests of the values blocked now (one round trip), and learn them."""
+        rows = await self._pool.fetch(LIVE_SQL, self.prefix)
+        self.learn({r["digest"]: r["expires"] for r in rows})
+        return frozenset(self._known)
+
+    async def block(self, values: Iterable[str]) -> None:
+        """Block `values` for `ttl_s` seconds (re-blocking refreshes the TTL); expired entries
+        of this prefix are purged in the same transaction."""
+        digests = sorted({digest(v) for v in values})
+        if not digests:
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(_PURGE, self.prefix)
+            rows = await conn.fetch(_BLOCK, self.prefix, float(self.ttl_s), digests)
+        self._known.update({r["digest"]: r["expires"] for r in rows})
 
     @staticmethod
     def matches(values: Iterable[str], live: frozenset[str]) -> set[str]:
-        """The values among `values` that `live` (from `live()`) blocks."""
-        return {v for v in set(values) if _digest(v) in live}
+        """The values among `values` that `live` blocks."""
+        return {v for v in set(values) if digest(v) in live}
 
     async def blocked(self, values: Iterable[str]) -> set[str]:
         """The subset of `values` that is currently blocked."""
         return self.matches(values, await self.live())
 
     async def unblock(self, value: str) -> None:
-        await self._redis.zrem(self._key, _digest(value))
+        gone = digest(value)
+        await self._pool.execute(
+            "DELETE FROM blocked_values WHERE prefix = $1 AND digest = $2", self.prefix, gone
+        )
+        self._known.pop(gone, None)

@@ -2,8 +2,9 @@
 
 invoke(): input schema → scope → tool._invoke() (timeout) → output schema →
 second-layer namespace filter + blocklist → sanitize/truncate/redact → size cap →
-XML wrap → audit. It never raises for tool problems: the model gets an error it can act
-on, and anything unexpected fails closed (no data passes).
+XML wrap → audit (the row is written only if no value of the result is blocked right then).
+It never raises for tool problems: the model gets an error it can act on, and anything
+unexpected fails closed (no data passes).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernel.audit import AuditEvent, AuditSink, canonical_hash, sha256_hex
+from kernel.audit import AuditEvent, GatedAuditSink, canonical_hash, sha256_hex
 from kernel.errors import ResultTooLarge, SchemaInvalid, ScopeDenied, ToolError, ToolTimeout
 from kernel.metrics import Metrics
 from kernel.scope import EffectiveScope
 from tools import sanitize
 from tools.base import JSON, Artifact, Tool, ToolContext
-from tools.blocklist import Blocklist
+from tools.blocklist import Blocklist, digest
 from tools.fast_clean import NeedsFilter, clean_in_scope
 from tools.schema import Validator, compile_schema
 from tools.scope_filter import OutOfScope, strings_of, walk
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESULT_CHARS = 60_000
 MAX_ERROR_CHARS = 2_000
+_GATE_ATTEMPTS = 3
+"""Audit-gate attempts before a result is withheld: each retry follows a block this worker had
+not seen, so a third in a row means blocks arrive faster than one call can be cleaned."""
+_UNSETTLED = "values of this result were being blocked while it was checked; withheld, try again"
 RESULT_FILTER = "result_filter"
 """`aiops_scope_violations_total{layer}` of a catch by the second layer (the scope-bypass alert's)."""
 WITHHELD_KEY = "_withheld"
@@ -68,7 +73,7 @@ class ToolRouter:
         self,
         *,
         tools: Sequence[Tool],
-        audit: AuditSink,
+        audit: GatedAuditSink,
         metrics: Metrics,
         blocklist: Blocklist,
         max_result_chars: int = DEFAULT_MAX_RESULT_CHARS,
@@ -121,53 +126,96 @@ class ToolRouter:
         # Own context per call: the agent runs tools in parallel on one job context, and a
         # graph must be attributed to (and withheld with) the call that drew it.
         ctx = dataclasses.replace(ctx, artifacts=[])
-        outcome = "ok"
-        payload: JSON = {}
+        known = self._blocklist.known()
+        outcome, is_error = "ok", False
+        payload: Any = None
+        result: Any = None
         try:
             if reg is None:
                 raise SchemaInvalid(f"unknown tool; available tools: {', '.join(self._tools)}")
-            payload = await self._run(reg, args, ctx, namespace)
-            content = sanitize.wrap(safe_name, payload)
-            if len(content) > self._max_result_chars:
-                raise ResultTooLarge(_too_large(name, args, len(content), self._max_result_chars))
-            is_error = False
+            result = await self._run(reg, args, ctx, namespace)
+            payload, own = await self._clean(reg.tool, result, ctx, namespace, args, known)
+            known |= own  # values it just blocked itself: the sanitizer already withheld them
+            content = self._content(safe_name, args, payload)
         except ToolError as exc:
             outcome, is_error = type(exc).__name__, True
-            try:
-                if isinstance(exc, ScopeDenied):
-                    await self._scope_denied(safe_name, exc, ctx, args)
-                content = await self._error(safe_name, str(exc), ctx, namespace)
-            except Exception as inner:
-                outcome, content = "internal", self._internal(safe_name, inner)
+            content = await self._failed(safe_name, exc, ctx, args, namespace)
         except Exception as exc:
             outcome, is_error, content = "internal", True, self._internal(safe_name, exc)
 
-        entry = {"tool": safe_name, "inputs_hash": canonical_hash(args), "result_hash": sha256_hex(content)}
-        if reg is not None and not is_error:
-            entry.update(_audit_fields(reg.tool.audit_args, args))
-            entry.update(_audit_fields(reg.tool.audit_result_fields, payload))
-        try:
-            await self._audit.write(
-                AuditEvent(
-                    event_type="tool_call",
-                    user_id=ctx.scope.user_id,
-                    session_id=ctx.session_id,
-                    namespace=namespace,
-                    tool_calls=[entry],
-                    latency_ms=int((time.perf_counter() - started) * 1000),
-                )
+        retries = 0
+        while True:
+            entry = self._entry(reg, safe_name, args, content, None if is_error else payload)
+            event = AuditEvent(
+                event_type="tool_call",
+                user_id=ctx.scope.user_id,
+                session_id=ctx.session_id,
+                namespace=namespace,
+                tool_calls=[entry],
+                latency_ms=int((time.perf_counter() - started) * 1000),
             )
-        except Exception as exc:  # no audit row → no data (fail closed)
-            log.error("audit write for tool %s failed: %s", safe_name, type(exc).__name__)
-            outcome, is_error = "audit_unavailable", True
-            withheld = {"error": "audit log unavailable; result withheld"}
-            content = sanitize.wrap(safe_name, withheld, error=True)
-            entry["result_hash"] = sha256_hex(content)
+            try:
+                if is_error:  # nothing of the tool's data in it: no blocklist check needed
+                    await self._audit.write(event)
+                    break
+                prefix = self._blocklist.prefix
+                live = await self._audit.write_unless_blocked(event, prefix=prefix, known=known)
+            except Exception as exc:  # no audit row → no data (fail closed)
+                log.error("audit write for tool %s failed: %s", safe_name, type(exc).__name__)
+                outcome, is_error = "audit_unavailable", True
+                withheld = {"error": "audit log unavailable; result withheld"}
+                content = sanitize.wrap(safe_name, withheld, error=True)
+                entry["result_hash"] = sha256_hex(content)
+                break
+            if live is None:
+                break
+            # Something was blocked that this worker had not seen: nothing was written. Learn
+            # the live set and clean the result again (rare: only after a detection).
+            assert reg is not None
+            self._blocklist.learn(live)
+            known = self._blocklist.known()
+            retries += 1
+            if retries == _GATE_ATTEMPTS:
+                outcome, is_error = "blocklist_unsettled", True
+                content = sanitize.wrap(safe_name, {"error": _UNSETTLED}, error=True)
+                continue
+            try:
+                payload, _ = await self._clean(reg.tool, result, ctx, namespace, args, known, again=True)
+                content = self._content(safe_name, args, payload)
+            except ToolError as exc:
+                outcome, is_error = type(exc).__name__, True
+                content = await self._failed(safe_name, exc, ctx, args, namespace)
 
         self._metrics.tool_calls.labels(safe_name, outcome).inc()
         self._metrics.tool_latency.labels(safe_name).observe(time.perf_counter() - started)
         artifacts = () if is_error else tuple(ctx.artifacts)
         return ToolOutcome(tool_use_id, safe_name, content, is_error, entry, artifacts)
+
+    def _content(self, name: str, args: JSON, payload: Any) -> str:
+        content = sanitize.wrap(name, payload)
+        if len(content) > self._max_result_chars:
+            raise ResultTooLarge(_too_large(name, args, len(content), self._max_result_chars))
+        return content
+
+    @staticmethod
+    def _entry(reg: _Registered | None, name: str, args: JSON, content: str, payload: Any) -> dict[str, Any]:
+        """The call's part of the audit row; declared fields of the result only when it passed."""
+        entry = {"tool": name, "inputs_hash": canonical_hash(args), "result_hash": sha256_hex(content)}
+        if reg is not None and payload is not None:
+            entry.update(_audit_fields(reg.tool.audit_args, args))
+            entry.update(_audit_fields(reg.tool.audit_result_fields, payload))
+        return entry
+
+    async def _failed(
+        self, name: str, exc: ToolError, ctx: ToolContext, args: JSON, namespace: str | None
+    ) -> str:
+        """The model's error text for a refused or failed call (with its security row if any)."""
+        try:
+            if isinstance(exc, ScopeDenied):
+                await self._scope_denied(name, exc, ctx, args)
+            return await self._error(name, str(exc), ctx, namespace)
+        except Exception as inner:
+            return self._internal(name, inner)
 
     @staticmethod
     def _internal(name: str, exc: BaseException) -> str:
@@ -176,6 +224,7 @@ class ToolRouter:
         return sanitize.wrap(name, {"error": f"{name} failed internally; no data was returned"}, error=True)
 
     async def _run(self, reg: _Registered, args: JSON, ctx: ToolContext, namespace: str | None) -> Any:
+        """Input schema, scope, then the tool itself: its result, schema-checked, not yet cleaned."""
         tool, scope = reg.tool, ctx.scope
         _validate(reg.inputs, args, f"invalid arguments for {tool.name}", echo=True)
         if not scope.may_query:
@@ -187,33 +236,7 @@ class ToolRouter:
                 f"namespace {namespace!r} is outside your scope (allowed: {scope.describe()})",
                 namespace=namespace,
             )
-        # What is blocked now? Asked first and awaited last: the Redis round trip runs while the
-        # tool answers and its result is validated and (assuming nothing blocked) cleaned.
-        active = asyncio.ensure_future(self._blocklist.live())
-        try:
-            await asyncio.sleep(0)  # let it send its request before a tool that never yields
-            result = await self._call(reg, args, ctx)
-            long, cap = tool.long_text_fields, self._max_label_chars
-            try:  # the usual result: scope check and sanitizing in one pass that copies only changes
-                outcome: tuple[Any, sanitize.Report] | None = clean_in_scope(
-                    result, scope, long_text_fields=long, max_label_chars=cap
-                )
-            except NeedsFilter:
-                outcome = None
-            live = await active
-            blocked = self._blocklist.matches(strings_of(result), live) if live else set()
-        finally:
-            if not active.done():
-                active.cancel()
-            elif not active.cancelled():
-                active.exception()  # retrieved: a Redis error after a tool error is not logged twice
-        if outcome is None or blocked:  # the full path: the copying filter, then the sanitizer
-            result = await self._filter(result, tool.name, ctx, namespace, args, blocked)
-            outcome = sanitize.clean(result, long_text_fields=long, max_label_chars=cap)
-        cleaned, report = outcome
-        if report.injections:
-            await self._injection(tool.name, ctx, namespace, report.injections, args)
-        return cleaned
+        return await self._call(reg, args, ctx)
 
     async def _call(self, reg: _Registered, args: JSON, ctx: ToolContext) -> Any:
         """The tool's own call, under its timeout, and its result checked against its schema."""
@@ -229,8 +252,49 @@ class ToolRouter:
         _validate(reg.outputs, result, f"{tool.name} returned data that does not match its schema; withheld")
         return result
 
+    async def _clean(
+        self,
+        tool: Tool,
+        result: Any,
+        ctx: ToolContext,
+        namespace: str | None,
+        args: JSON,
+        known: frozenset[str],
+        *,
+        again: bool = False,
+    ) -> tuple[Any, frozenset[str]]:
+        """What the model may see of `result`, given the digests `known` to be blocked, and the
+        digests of the values it blocked itself (withheld by the sanitizer already). `again`:
+        a retry after the audit gate taught us new blocks; the security rows, metrics and blocks
+        of this result were written by the first pass and are not repeated."""
+        long, cap = tool.long_text_fields, self._max_label_chars
+        blocked = self._blocklist.matches(strings_of(result), known) if known else set()
+        outcome: tuple[Any, sanitize.Report] | None = None
+        if not blocked:
+            try:  # the usual result: scope check and sanitizing in one pass that copies only changes
+                outcome = clean_in_scope(result, ctx.scope, long_text_fields=long, max_label_chars=cap)
+            except NeedsFilter:
+                pass
+        if outcome is None:  # the full path: the copying filter, then the sanitizer
+            filtered = await self._filter(result, tool.name, ctx, namespace, args, blocked, quiet=again)
+            outcome = sanitize.clean(filtered, long_text_fields=long, max_label_chars=cap)
+        cleaned, report = outcome
+        if not report.injections or again:
+            return cleaned, frozenset()
+        await self._injection(tool.name, ctx, namespace, report.injections, args)
+        left = set(strings_of(cleaned))  # the sanitizer withheld them: checked, not assumed
+        return cleaned, frozenset(digest(v) for v in report.injections if v not in left)
+
     async def _filter(
-        self, result: Any, name: str, ctx: ToolContext, namespace: str | None, args: JSON, blocked: set[str]
+        self,
+        result: Any,
+        name: str,
+        ctx: ToolContext,
+        namespace: str | None,
+        args: JSON,
+        blocked: set[str],
+        *,
+        quiet: bool = False,
     ) -> Any:
         """Second layer: drop list items holding an out-of-scope namespace or a blocked value. Only
         reached when something is to be dropped (the one-pass walk declined, or a value is blocked)."""
@@ -243,7 +307,7 @@ class ToolRouter:
         if (out_of_scope or n_blocked) and isinstance(result, dict):
             # Tell the model something was held back, so it does not claim "nothing there".
             result[WITHHELD_KEY] = _withheld_note(out_of_scope, n_blocked)
-        if out_of_scope:
+        if out_of_scope and not quiet:
             # The tool's own enforcement failed: a graph drawn from that data may show it too.
             ctx.artifacts.clear()
             self._metrics.scope_denials.labels(name).inc(out_of_scope)

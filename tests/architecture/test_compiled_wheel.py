@@ -16,6 +16,7 @@ SUITES = [
     "tests/tools/test_sanitize.py",
     "tests/tools/test_injection_corpus.py",
     "tests/tools/test_router.py",
+    "tests/tools/test_router_gate.py",
 ]
 
 

@@ -59,7 +59,7 @@ async def test_labels_reach_the_prompt_only_sanitized(make_harness: HarnessFacto
     assert len(rows) == 1
     assert rows[0]["user_id"] == "system:alertmanager" and rows[0]["namespace"] == "checkout"
     assert INJECTION not in json.dumps([dict(r) for r in rows], default=str)
-    blocklist = Blocklist(redis=h.redis, prefix=h.prefix)
+    blocklist = Blocklist(pool=h.pg, prefix=h.prefix)
     assert await blocklist.blocked([INJECTION]) == {INJECTION}
 
 

@@ -11,7 +11,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
@@ -58,13 +57,13 @@ PLACES: dict[str, Callable[[str], dict[str, Any]]] = {
 
 
 @pytest.fixture
-async def router(audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redis_prefix: str) -> ToolRouter:
+async def router(audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool, redis_prefix: str) -> ToolRouter:
     tool = ListTool()
     return ToolRouter(
         tools=[tool],
         audit=audit_log,
         metrics=Metrics(),
-        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+        blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
     )
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
@@ -35,10 +35,10 @@ def router(
     tool: ListTool,
     audit_log: PostgresAuditLog,
     metrics: Metrics,
-    redis_client: aioredis.Redis,
+    pg_pool: asyncpg.Pool,
     redis_prefix: str,
 ) -> ToolRouter:
-    blocklist = Blocklist(redis=redis_client, prefix=redis_prefix)
+    blocklist = Blocklist(pool=pg_pool, prefix=redis_prefix)
     return ToolRouter(tools=[tool, AdminTool()], audit=audit_log, metrics=metrics, blocklist=blocklist)
 
 
@@ -82,12 +82,12 @@ async def test_out_of_scope_items_from_the_backend_count_one_violation_per_call(
 
 
 async def test_an_out_of_scope_object_withheld_whole_is_a_violation_too(
-    audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redis_prefix: str, metrics: Metrics
+    audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool, redis_prefix: str, metrics: Metrics
 ) -> None:
     tool = ListTool({"items": [], "namespace": "kube-system"})  # type: ignore[dict-item]
     tool.output_schema = {"type": "object"}  # type: ignore[misc]
     r = ToolRouter(tools=[tool], audit=audit_log, metrics=metrics,
-                   blocklist=Blocklist(redis=redis_client, prefix=redis_prefix))
+                   blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix))
     out = await r.invoke("fake_list", {}, ctx())
     assert out.is_error
     assert violations(metrics, "fake_list") == 1.0

@@ -71,14 +71,14 @@ FINDINGS = {
 
 
 @pytest.fixture
-def router(prometheus_url, k8s_cluster, audit_log, metrics, redis_client, redis_prefix):
+def router(prometheus_url, k8s_cluster, audit_log, metrics, pg_pool, redis_prefix):
     async def build() -> ToolRouter:
         cluster = await k8s_cluster("crashloop")
         prom = PrometheusClient(url=prometheus_url)
         return ToolRouter(
             tools=[K8sPodLogsTool(client=cluster.client), K8sEventsTool(client=cluster.client),
                    PrometheusRangeQueryTool(client=prom)],
-            audit=audit_log, metrics=metrics, blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+            audit=audit_log, metrics=metrics, blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
         )
 
     return build
@@ -226,9 +226,9 @@ class LeakyLogs(Tool):
         return {"lines": "\n".join(lines)}
 
 
-async def test_a_quoted_log_line_is_the_redacted_one(llm, audit_log, metrics, redis_client, redis_prefix):
+async def test_a_quoted_log_line_is_the_redacted_one(llm, audit_log, metrics, pg_pool, redis_prefix):
     router = ToolRouter(tools=[LeakyLogs()], audit=audit_log, metrics=metrics,
-                        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix))
+                        blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix))
     doc = {"findings": [
         {"claim": "LEAK quoting the secret",
          "evidence": [{"call": 1, "quote": "db_password=hunter2-secret"}]},

@@ -65,7 +65,7 @@ def demo_with_crashing_checkout() -> Scenario:
 
 
 @pytest.fixture
-async def offline(k8s_cluster, audit_log, metrics, redis_client, redis_prefix):
+async def offline(k8s_cluster, audit_log, metrics, pg_pool, redis_prefix):
     """ask(question, namespaces, alert=None) → (answer, cluster) from an agent with no Anthropic key."""
 
     async def ask(question: str, namespaces: tuple[str, ...], *, alert=None, scenario=None, user=None):
@@ -74,7 +74,7 @@ async def offline(k8s_cluster, audit_log, metrics, redis_client, redis_prefix):
             tools=[AnalyzeTool(client=cluster.client)],
             audit=audit_log,
             metrics=metrics,
-            blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+            blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
         )
         agent = ClaudeAgent(client=None, model="m", router=router, audit=audit_log, metrics=metrics)
         job = Job(

@@ -25,13 +25,13 @@ QUERY = "sum by (pod) (rate(http_requests_total[5m]))"
 
 
 @pytest.fixture
-def router(prometheus_url, audit_log, metrics, redis_client, redis_prefix):
+def router(prometheus_url, audit_log, metrics, pg_pool, redis_prefix):
     client = PrometheusClient(url=prometheus_url)
     return ToolRouter(
         tools=[PrometheusRangeQueryTool(client=client), PrometheusAlertsTool(client=client)],
         audit=audit_log,
         metrics=metrics,
-        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+        blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
     )
 
 

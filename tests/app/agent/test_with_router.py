@@ -56,13 +56,13 @@ def job(text: str = "what is wrong in shop?") -> Job:
 
 
 @pytest.fixture
-def make_router(audit_log, metrics, redis_client, redis_prefix):
+def make_router(audit_log, metrics, pg_pool, redis_prefix):
     def build(tools: list[Tool]) -> ToolRouter:
         return ToolRouter(
             tools=tools,
             audit=audit_log,
             metrics=metrics,
-            blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+            blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
         )
 
     return build

@@ -3,8 +3,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
@@ -25,7 +25,7 @@ def ctx_for(scope: EffectiveScope) -> ToolContext:
 
 @pytest.fixture
 def make_router(
-    audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redis_prefix: str
+    audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool, redis_prefix: str
 ) -> RouterFactory:
     """The real router over the four k8s tools + analyze, pointed at one simulated cluster."""
 
@@ -34,7 +34,7 @@ def make_router(
             tools=[*kubernetes_tools(client=cluster.client), AnalyzeTool(client=cluster.client)],
             audit=audit_log,
             metrics=Metrics(),
-            blocklist=Blocklist(redis=redis_client, prefix=redis_prefix, ttl_s=60),
+            blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix, ttl_s=60),
         )
 
     return build

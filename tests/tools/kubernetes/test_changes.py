@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
@@ -48,13 +48,13 @@ class Recorded:
 
 
 @pytest.fixture
-def router_for(audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redis_prefix: str) -> Any:
+def router_for(audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool, redis_prefix: str) -> Any:
     def build(cluster: SimCluster, history: ChangeHistory | None = None) -> ToolRouter:
         return ToolRouter(
             tools=[K8sChangesTool(client=cluster.client, history=history)],
             audit=audit_log,
             metrics=Metrics(),
-            blocklist=Blocklist(redis=redis_client, prefix=redis_prefix, ttl_s=60),
+            blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix, ttl_s=60),
         )
 
     return build

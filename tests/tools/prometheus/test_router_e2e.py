@@ -10,7 +10,6 @@ from typing import Any
 
 import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
@@ -34,7 +33,7 @@ VIEWER_A = make_scope("viewer", namespaces={"team-a"})
 async def router(
     prometheus_server: PrometheusServer,
     audit_log: PostgresAuditLog,
-    redis_client: aioredis.Redis,
+    pg_pool: asyncpg.Pool,
     redis_prefix: str,
 ) -> AsyncIterator[ToolRouter]:
     client = PrometheusClient(url=prometheus_server.url)
@@ -47,7 +46,7 @@ async def router(
             ],
             audit=audit_log,
             metrics=Metrics(),
-            blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+            blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
         )
     finally:
         client.close()

@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
-import redis.asyncio as aioredis
 
 from app.audit.log import PostgresAuditLog
 from kernel.metrics import Metrics
@@ -32,14 +32,14 @@ def runbooks(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def search_router(
-    audit_log: PostgresAuditLog, redis_client: aioredis.Redis, redis_prefix: str
+    audit_log: PostgresAuditLog, pg_pool: asyncpg.Pool, redis_prefix: str
 ) -> Callable[[RunbookIndex], ToolRouter]:
     def make(index: RunbookIndex) -> ToolRouter:
         return ToolRouter(
             tools=[RunbookSearchTool(index=index)],
             audit=audit_log,
             metrics=Metrics(),
-            blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+            blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
         )
 
     return make

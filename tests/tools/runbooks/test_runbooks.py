@@ -8,7 +8,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-import redis.asyncio as aioredis
 from pydantic import SecretStr
 
 from aiops.cli import cmd_runbooks_ingest
@@ -131,7 +130,7 @@ async def test_injection_planted_in_a_runbook_is_withheld_by_the_router(
 
 async def test_locked_local_index_is_a_tool_error_not_a_crash(
     index: RunbookIndex, runbooks: Path, tmp_path: Path, audit_log: PostgresAuditLog,
-    redis_client: aioredis.Redis, redis_prefix: str,
+    pg_pool: asyncpg.Pool, redis_prefix: str,
 ) -> None:  # fmt: skip
     """A second process on the same local folder (e.g. two `aiops worker` processes without QDRANT_URL)."""
     await ingest(runbooks, index=index)
@@ -140,7 +139,7 @@ async def test_locked_local_index_is_a_tool_error_not_a_crash(
         tools=[RunbookSearchTool(index=second)],
         audit=audit_log,
         metrics=Metrics(),
-        blocklist=Blocklist(redis=redis_client, prefix=redis_prefix),
+        blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
     )
     ctx = ToolContext(scope=scope(), job_id="j", session_id="s")
     out = await router.invoke("runbook_search", {"query": "OOMKilled"}, ctx)
