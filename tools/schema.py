@@ -1,10 +1,12 @@
-"""Tool schemas, checked and compiled once: draft-07, validated by fastjsonschema.
+"""Tool schemas, checked and compiled once: draft-07, validated by generated code.
 
 The router validates every tool input and every tool output before it reaches the model, on
-every call, so the validator is on the hot path. `fastjsonschema` compiles a schema to Python
-code (about a hundred times faster than `jsonschema` on our outputs) but supports drafts 4, 6
-and 7 only, so our schemas must stay within draft-07: `check_draft07` refuses the keywords
-only 2019-09/2020-12 know (a validator that ignores a keyword would silently accept more).
+every call, so the validator is on the hot path. tools/validator_gen.py turns a schema into a
+yes-or-no Python function for the keywords our tools use most and hands every other subschema to
+`fastjsonschema` (itself about a hundred times faster than `jsonschema` on our outputs), which
+supports drafts 4, 6 and 7 only, so our schemas must stay within draft-07: `check_draft07` refuses
+the keywords only 2019-09/2020-12 know (a validator that ignores a keyword would silently accept
+more).
 
 `jsonschema` stays the reference: it checks the schema itself and, when the fast validator
 rejects a document, names the best-matching error (so messages to the model are unchanged).
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-import fastjsonschema
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError, best_match
+
+from tools.validator_gen import compile_check
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 NEWER_DRAFT_KEYWORDS = frozenset(
@@ -69,7 +72,8 @@ class ReferenceValidator:
 
 
 class FastValidator:
-    """A compiled fastjsonschema function; only a rejected document pays for a message."""
+    """A generated yes-or-no function (tools/validator_gen.py); only a rejected document pays
+    for a message, from the reference."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self._check = _compile(json.dumps(schema, sort_keys=True))
@@ -77,16 +81,12 @@ class FastValidator:
         self._reference: ReferenceValidator | None = None
 
     def first_error(self, value: Any) -> Violation | None:
-        try:
-            self._check(value)
+        if self._check(value):
             return None
-        except fastjsonschema.JsonSchemaValueException as exc:
-            if self._reference is None:
-                self._reference = ReferenceValidator(self._schema)
-            # Fail closed: should the reference disagree, the fast rejection still stands.
-            return self._reference.first_error(value) or Violation(
-                _json_path(exc.name), exc.rule or "schema", exc.message
-            )
+        if self._reference is None:
+            self._reference = ReferenceValidator(self._schema)
+        # Fail closed: should the reference disagree, the fast rejection still stands.
+        return self._reference.first_error(value) or Violation("$", "schema", "does not match the schema")
 
 
 def compile_schema(schema: dict[str, Any]) -> FastValidator:
@@ -160,15 +160,8 @@ def _refs(schema: Any) -> Iterator[str]:
 
 
 @lru_cache(maxsize=256)
-def _compile(canonical: str) -> Callable[[Any], Any]:
-    """One compiled function per distinct schema (routers are built often in tests).
-    No defaults filled in (validation must not change the data) and no format assertions
-    (jsonschema does not assert formats by default either)."""
-    schema = {**json.loads(canonical), "$schema": DRAFT_07}
-    return fastjsonschema.compile(schema, use_default=False, use_formats=False)
-
-
-def _json_path(name: str | None) -> str:
-    """fastjsonschema's `data.series[0]` → `$.series[0]`."""
-    name = name or "data"
-    return "$" + name[len("data") :] if name.startswith("data") else name
+def _compile(canonical: str) -> Callable[[Any], bool]:
+    """One generated function per distinct schema (routers are built often in tests). Parts it
+    delegates to fastjsonschema fill in no defaults (validation must not change the data) and
+    assert no formats (jsonschema does not assert formats by default either)."""
+    return compile_check({**json.loads(canonical), "$schema": DRAFT_07})

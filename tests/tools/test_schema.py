@@ -1,7 +1,8 @@
-"""The fast validators (fastjsonschema, draft-07) against the reference (jsonschema).
+"""The fast validators (generated code, fastjsonschema for the rest; draft-07) against the
+reference (jsonschema).
 
 Every real tool's schemas stay within draft-07, and on documents generated from those schemas —
-valid ones, near-valid ones (one value, key or length off) and arbitrary JSON — the compiled
+valid ones, near-valid ones (one value, key or length off) and arbitrary JSON — the fast
 validator accepts and rejects exactly what jsonschema does.
 """
 
