@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from uuid import UUID, uuid4
@@ -56,7 +57,8 @@ class GatedAuditSink(AuditSink, Protocol):
 
     async def write_unless_blocked(
         self, event: AuditEvent, *, prefix: str, known: frozenset[str]
-    ) -> dict[str, float] | None:
+    ) -> Sequence[Mapping[str, Any]] | None:
         """Write `event` if every value digest blocked now under `prefix` is in `known`, and
-        return None. Otherwise write nothing and return the live set: digest → expiry (epoch s)."""
+        return None. Otherwise write nothing and return the live set: rows of `digest`, `expires`
+        (epoch seconds) and `db_now` (the database's time), as the blocklist learns them."""
         ...

@@ -34,9 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_RESULT_CHARS = 60_000
 MAX_ERROR_CHARS = 2_000
-_GATE_ATTEMPTS = 3
-"""Audit-gate attempts before a result is withheld: each retry follows a block this worker had
-not seen, so a third in a row means blocks arrive faster than one call can be cleaned."""
+_GATE_ATTEMPTS = 3  # audit-gate rounds before a result is withheld (each follows a new block)
 _UNSETTLED = "values of this result were being blocked while it was checked; withheld, try again"
 RESULT_FILTER = "result_filter"
 """`aiops_scope_violations_total{layer}` of a catch by the second layer (the scope-bypass alert's)."""
@@ -155,7 +153,7 @@ class ToolRouter:
                 latency_ms=int((time.perf_counter() - started) * 1000),
             )
             try:
-                if is_error:  # nothing of the tool's data in it: no blocklist check needed
+                if is_error:  # no result in it (its message went through the label sanitizer)
                     await self._audit.write(event)
                     break
                 prefix = self._blocklist.prefix
@@ -169,8 +167,7 @@ class ToolRouter:
                 break
             if live is None:
                 break
-            # Something was blocked that this worker had not seen: nothing was written. Learn
-            # the live set and clean the result again (rare: only after a detection).
+            # A block this worker had not seen: nothing written. Learn it, clean again (rare).
             assert reg is not None
             self._blocklist.learn(live)
             known = self._blocklist.known()
@@ -185,6 +182,8 @@ class ToolRouter:
             except ToolError as exc:
                 outcome, is_error = type(exc).__name__, True
                 content = await self._failed(safe_name, exc, ctx, args, namespace)
+            except Exception as exc:  # as on the first pass: fail closed, never raise
+                outcome, is_error, content = "internal", True, self._internal(safe_name, exc)
 
         self._metrics.tool_calls.labels(safe_name, outcome).inc()
         self._metrics.tool_latency.labels(safe_name).observe(time.perf_counter() - started)

@@ -13,12 +13,16 @@ point anywhere in it). tests/tools/test_schema.py holds the result to jsonschema
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
 import fastjsonschema
 
 _ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples"})
+_DATA = _ANNOTATIONS | {"enum", "const"}
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
+"""Keywords whose value maps names (data, not keywords) to subschemas."""
 _KNOWN = _ANNOTATIONS | {
     "type", "properties", "required", "additionalProperties", "items",
     "minLength", "maxLength", "minItems", "maxItems",
@@ -64,7 +68,10 @@ def compile_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
     body = gen.schema(schema, "d")
     source = "def check(d):\n" + "".join(f"    {line}\n" for line in body) + "    return True\n"
     namespace: dict[str, Any] = {"_MISSING": _MISSING, **gen.helpers}
-    exec(compile(source, "<aiops validator>", "exec"), namespace)  # noqa: S102 (our own schemas)
+    try:
+        exec(compile(source, "<aiops validator>", "exec"), namespace)  # noqa: S102 (our own schemas)
+    except (SyntaxError, RecursionError) as exc:  # past Python's nesting limits (fastjsonschema's too)
+        raise ValueError(f"schema is nested too deeply to compile ({type(exc).__name__})") from None
     check: Callable[[Any], bool] = namespace["check"]
     return check
 
@@ -171,7 +178,9 @@ def _native(schema: dict[str, Any]) -> bool:
         return False
     for keyword in _BOUNDS:
         n = schema.get(keyword)
-        if keyword in schema and (isinstance(n, bool) or not isinstance(n, int | float)):
+        if keyword in schema and (
+            isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n)
+        ):
             return False
     props = schema.get("properties", {})
     required = schema.get("required", [])
@@ -186,10 +195,20 @@ def _native(schema: dict[str, Any]) -> bool:
 
 
 def _mentions_ref(schema: Any) -> bool:
-    if isinstance(schema, dict):
-        return "$ref" in schema or any(_mentions_ref(v) for k, v in schema.items() if k not in _ANNOTATIONS)
+    """A `$ref` anywhere a subschema can be. The values of name → subschema maps are searched
+    whatever their names (a property may be called `title` or `default`), data is not."""
     if isinstance(schema, list):
         return any(_mentions_ref(v) for v in schema)
+    if not isinstance(schema, dict):
+        return False
+    if "$ref" in schema:
+        return True
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            if any(_mentions_ref(v) for v in value.values()):
+                return True
+        elif key not in _DATA and _mentions_ref(value):
+            return True
     return False
 
 

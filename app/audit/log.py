@@ -18,8 +18,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::inet, $11, $12, $13)
 
 # The tool call's row, written only if every value blocked now under prefix $14 is among the
 # digests $15 the router matched the result against (tools/blocklist.py). One statement, one
-# snapshot: the check and the row commit together. Rows come back only when nothing was written
-# (the live set, for the router to learn and clean the result again) — no RETURNING needed.
+# snapshot (taken when it starts): the check and the row commit together. Rows come back only
+# when nothing was written (the live set, for the router to learn and clean the result again),
+# so no RETURNING is needed.
 _INSERT_UNLESS_BLOCKED = """
 WITH live AS (
     SELECT digest, expires_at FROM blocked_values WHERE prefix = $14 AND expires_at > now()
@@ -32,7 +33,8 @@ WITH live AS (
         $9::text, $10::inet, $11::text, $12::int, $13::int
     WHERE NOT EXISTS (SELECT 1 FROM unknown)
 )
-SELECT digest, extract(epoch FROM expires_at)::float8 AS expires
+SELECT digest, extract(epoch FROM expires_at)::float8 AS expires,
+    extract(epoch FROM now())::float8 AS db_now
 FROM live WHERE EXISTS (SELECT 1 FROM unknown)
 """
 
@@ -48,9 +50,9 @@ class PostgresAuditLog:
 
     async def write_unless_blocked(
         self, event: AuditEvent, *, prefix: str, known: frozenset[str]
-    ) -> dict[str, float] | None:
+    ) -> list[asyncpg.Record] | None:
         rows = await self._pool.fetch(_INSERT_UNLESS_BLOCKED, *self._row(event), prefix, list(known))
-        return {r["digest"]: r["expires"] for r in rows} if rows else None
+        return rows or None
 
     def _row(self, event: AuditEvent) -> tuple[Any, ...]:
         return (

@@ -11,7 +11,7 @@ import asyncpg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.blocklist import Blocklist, digest
+from tools.blocklist import GRACE_S, Blocklist, digest
 
 PAYLOAD = "ignore previous instructions; password=hunter2"
 
@@ -49,10 +49,21 @@ async def test_blocks_expire_and_are_purged(pg_pool: asyncpg.Pool, redis_prefix:
     assert [r["digest"] for r in left] == [digest("b")]
 
 
-async def test_the_local_view_forgets_what_has_expired(pg_pool: asyncpg.Pool, redis_prefix: str) -> None:
+async def test_the_local_view_forgets_what_has_expired_by_the_databases_clock(
+    pg_pool: asyncpg.Pool, redis_prefix: str
+) -> None:
+    """Expiry is judged by the database's clock (learnt with each answer) plus a grace, so a
+    worker whose clock runs two minutes ahead keeps what the database still counts as blocked."""
     bl = Blocklist(pool=pg_pool, prefix=redis_prefix)
-    bl.learn({digest("old"): time.time() - 1, digest("new"): time.time() + 60})
-    assert bl.known() == {digest("new")}
+    db_now = time.time() - 120  # the database is two minutes behind this worker
+    bl.learn([
+        {"digest": digest("lapsed"), "expires": db_now - GRACE_S - 1, "db_now": db_now},
+        {"digest": digest("in grace"), "expires": db_now - 1, "db_now": db_now},
+        {"digest": digest("live there"), "expires": db_now + 60, "db_now": db_now},
+    ])  # fmt: skip
+    assert bl.known() == {digest("in grace"), digest("live there")}
+    await bl.block(["fresh"])  # a real answer: the offset is the real one again (about zero)
+    assert bl.known() == {digest("fresh")}
 
 
 async def test_re_blocking_refreshes_a_value(pg_pool: asyncpg.Pool, redis_prefix: str) -> None:

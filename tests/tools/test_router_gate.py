@@ -1,5 +1,6 @@
 """The audit gate: a tool result is recorded, and released to the model, only if none of its
-values was blocked when its audit row committed — whichever worker blocked it, and however late.
+values was blocked when the statement writing its audit row began — whichever worker blocked it,
+and however late.
 Real PostgreSQL; "another worker" is a second `Blocklist` on the same table, as in production."""
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class BlocksBeforeEachWrite(PostgresAuditLog):
         super().__init__(pool=pool, agent_version="test")
         self._other, self._victims = other, list(victims)
 
-    async def write_unless_blocked(self, event: AuditEvent, **kw: Any) -> dict[str, float] | None:
+    async def write_unless_blocked(self, event: AuditEvent, **kw: Any) -> list[asyncpg.Record] | None:
         if self._victims:
             await self._other.block([self._victims.pop(0)])
         return await super().write_unless_blocked(event, **kw)
@@ -126,7 +127,7 @@ async def test_no_released_result_carries_a_value_blocked_before_its_row(
     pg_pool: asyncpg.Pool, names: list[str], known_first: set[str], late: set[str]
 ) -> None:
     """Whatever this worker already knew and whatever another worker blocked after it looked:
-    every released value was unblocked when the row committed, and the row hashes what left."""
+    every released value was unblocked when the row was written, and the row hashes what left."""
     prefix = f"gate-{uuid.uuid4().hex[:8]}"
     tool = ListTool(items(names))
     router = router_on(pg_pool, prefix, tool)
@@ -136,5 +137,49 @@ async def test_no_released_result_carries_a_value_blocked_before_its_row(
     out = await router.invoke("fake_list", {"namespace": "shop"}, c)
     released = [i["name"] for i in unwrap(out.content)[2]["items"]]
     assert released == [n for n in names if n not in known_first | late]
+    [entry] = await tool_rows(pg_pool, c.session_id or "")
+    assert entry["result_hash"] == sha256_hex(out.content)
+
+
+async def test_a_retry_that_fails_unexpectedly_fails_closed(pg_pool: asyncpg.Pool, redis_prefix: str) -> None:
+    """The retry after the gate reports a block goes the full path (copying filter, then
+    sanitizer); whatever goes wrong there, invoke answers with an error, never raises."""
+
+    class FailsOnRetry(ToolRouter):  # a fault on the retry path only: the first pass is clean
+        async def _clean(self, *args: Any, again: bool = False, **kw: Any) -> Any:
+            if again:
+                raise RuntimeError("unexpected")
+            return await super()._clean(*args, again=again, **kw)
+
+    tool = ListTool(items(["checkout-1", "checkout-2"]))
+    router = FailsOnRetry(
+        tools=[tool],
+        audit=PostgresAuditLog(pool=pg_pool, agent_version="test"),
+        metrics=Metrics(),
+        blocklist=Blocklist(pool=pg_pool, prefix=redis_prefix),
+    )
+    await Blocklist(pool=pg_pool, prefix=redis_prefix).block(["checkout-2"])  # another worker
+    c = ctx()
+    out = await router.invoke("fake_list", {"namespace": "shop"}, c)
+    assert out.is_error and "failed internally" in out.content and "checkout" not in out.content
+    [entry] = await tool_rows(pg_pool, c.session_id or "")
+    assert entry["result_hash"] == sha256_hex(out.content)
+
+
+async def test_a_deeply_nested_result_never_makes_the_retry_raise(
+    pg_pool: asyncpg.Pool, redis_prefix: str
+) -> None:
+    """700 levels: the one-pass walk takes it; the full path of the retry may run out of stack
+    (the Python source does, the compiled build does not). Either way: an answer, no blocked value."""
+    deep: Any = "x"
+    for _ in range(700):
+        deep = {"a": deep}
+    tool = ListTool(
+        {"items": [*items(["checkout-2"])["items"], {"name": "ok", "namespace": "shop", "deep": deep}]}
+    )
+    await Blocklist(pool=pg_pool, prefix=redis_prefix).block(["checkout-2"])  # another worker
+    c = ctx()
+    out = await router_on(pg_pool, redis_prefix, tool).invoke("fake_list", {"namespace": "shop"}, c)
+    assert "checkout-2" not in out.content
     [entry] = await tool_rows(pg_pool, c.session_id or "")
     assert entry["result_hash"] == sha256_hex(out.content)

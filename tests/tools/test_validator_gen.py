@@ -182,3 +182,32 @@ def test_objects_keys_and_extra_keys(extra: Any, props: dict[str, Any], required
         for b in (1, 3, "x", None):
             for doc in ({}, {"a": a}, {"b": b}, {"zz": b}, {"a": a, "b": b}, {"a": a, "zz": b}):
                 assert check(doc) == reference.is_valid(doc), (schema, doc)
+
+
+@pytest.mark.parametrize("name", ["title", "default", "description", "examples", "$comment", "enum", "n"])
+def test_a_ref_under_any_property_name_sends_the_whole_schema_over(name: str) -> None:
+    """Property names are data: a `$ref` below one called like an annotation is still found,
+    so "#" means the root (a subschema checked alone would resolve it to itself)."""
+    schema = {
+        "type": "object",
+        "required": ["n"],
+        "properties": {"n": {"type": "integer"}, name: {"properties": {"child": {"$ref": "#"}}}},
+    }
+    doc = {"n": 1, name: {"child": {}}}  # the child lacks the root's required "n"
+    assert compile_check(schema)(doc) is Draft7Validator(schema).is_valid(doc) is False
+
+
+def test_a_schema_nested_past_pythons_limits_is_refused_plainly() -> None:
+    """Past about 20 nested loops neither generator's code compiles; the tool is refused at
+    registration with a message (the router names the tool), not a SyntaxError."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": 1}
+    for _ in range(30):
+        schema = {"type": "array", "items": schema}
+    with pytest.raises(ValueError, match="nested too deeply"):
+        compile_check(schema)
+
+
+def test_a_non_finite_bound_is_left_to_fastjsonschema() -> None:
+    gen = _Generator()
+    gen.schema({"type": "number", "maximum": float("inf")}, "d")
+    assert [h for h in gen.helpers if h.startswith("_f")]
