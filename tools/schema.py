@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError, best_match
 
-from tools.validator_gen import compile_check
+from tools.validator_gen import compile_check, keyword_values
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 NEWER_DRAFT_KEYWORDS = frozenset(
@@ -99,10 +99,12 @@ def check_draft07(schema: dict[str, Any]) -> None:
     declared = schema.get("$schema")
     if declared is not None and declared.rstrip("#") != DRAFT_07.rstrip("#"):
         raise ValueError(f"schema declares {declared!r}; only draft-07 is supported")
-    remote = sorted({r for r in _refs(schema) if not r.startswith("#")})
+    refs = [r for r in keyword_values(schema, "$ref") if isinstance(r, str)]
+    remote = sorted({r for r in refs if not r.startswith("#")})
     if remote:  # fastjsonschema would fetch them over the network at compile time
         raise ValueError(f"schema refers to other documents: {', '.join(remote)}")
-    dollar = sorted(p for p in _patterns(schema) if _DOLLAR.search(p))
+    patterns = [p for p in keyword_values(schema, "pattern") if isinstance(p, str)]
+    dollar = sorted(p for p in patterns if _DOLLAR.search(p))
     if dollar:  # Python's `$` also matches before a final newline, ECMA-262's does not
         raise ValueError(f"pattern uses `$`; end it with (?![\\s\\S]) instead: {dollar[0]}")
     found = sorted(set(newer_keywords(schema)))
@@ -133,30 +135,6 @@ def newer_keywords(schema: Any) -> Iterator[str]:
                 yield from newer_keywords(sub)
         else:
             yield from newer_keywords(value)
-
-
-def _patterns(schema: Any) -> Iterator[str]:
-    if isinstance(schema, dict):
-        for key, value in schema.items():
-            if key == "pattern" and isinstance(value, str):
-                yield value
-            elif key not in _DATA_KEYWORDS:
-                yield from _patterns(value)
-    elif isinstance(schema, list):
-        for sub in schema:
-            yield from _patterns(sub)
-
-
-def _refs(schema: Any) -> Iterator[str]:
-    if isinstance(schema, dict):
-        for key, value in schema.items():
-            if key == "$ref" and isinstance(value, str):
-                yield value
-            elif key not in _DATA_KEYWORDS:
-                yield from _refs(value)
-    elif isinstance(schema, list):
-        for sub in schema:
-            yield from _refs(sub)
 
 
 @lru_cache(maxsize=256)

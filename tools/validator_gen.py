@@ -14,7 +14,7 @@ point anywhere in it). tests/tools/test_schema.py holds the result to jsonschema
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import fastjsonschema
@@ -194,22 +194,27 @@ def _native(schema: dict[str, Any]) -> bool:
     )
 
 
-def _mentions_ref(schema: Any) -> bool:
-    """A `$ref` anywhere a subschema can be. The values of name → subschema maps are searched
-    whatever their names (a property may be called `title` or `default`), data is not."""
+def keyword_values(schema: Any, keyword: str) -> Iterator[Any]:
+    """Every value of `keyword` wherever a subschema can be. The values of name → subschema maps
+    are searched whatever their names (a property may be called `title` or `$ref`), data is not."""
     if isinstance(schema, list):
-        return any(_mentions_ref(v) for v in schema)
+        for sub in schema:
+            yield from keyword_values(sub, keyword)
+        return
     if not isinstance(schema, dict):
-        return False
-    if "$ref" in schema:
-        return True
+        return
     for key, value in schema.items():
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            if any(_mentions_ref(v) for v in value.values()):
-                return True
-        elif key not in _DATA and _mentions_ref(value):
-            return True
-    return False
+        if key == keyword:
+            yield value
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            for sub in value.values():
+                yield from keyword_values(sub, keyword)
+        elif key not in _DATA:
+            yield from keyword_values(value, keyword)
+
+
+def _mentions_ref(schema: Any) -> bool:
+    return any(True for _ in keyword_values(schema, "$ref"))
 
 
 def _delegated(schema: Any) -> Callable[[Any], bool]:

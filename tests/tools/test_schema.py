@@ -339,3 +339,12 @@ def test_dollar_anchors_are_refused_since_the_dialects_disagree_on_them() -> Non
     for bad in ({"namespace": "shop\n"}, {"namespace": "shop/x"}):
         assert compile_schema(namespace).first_error(bad) is not None
         assert not Draft7Validator(namespace).is_valid(bad)
+
+
+def test_refs_and_patterns_are_found_under_any_property_name() -> None:
+    """Property names are data: a remote `$ref` or a `$` pattern below a property called like an
+    annotation (`title`, `description`) is refused like any other."""
+    with pytest.raises(ValueError, match="other documents"):
+        check_draft07({"properties": {"title": {"$ref": "http://127.0.0.1:1/evil.json"}}})
+    with pytest.raises(ValueError, match="pattern uses"):
+        check_draft07({"properties": {"description": {"type": "string", "pattern": "^a$"}}})
