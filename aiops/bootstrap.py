@@ -362,9 +362,11 @@ async def build_runtime(
             async with stores.pg.acquire() as conn:
                 await migrate(conn)
         metrics = metrics or Metrics()
-        audit = PostgresAuditLog(pool=stores.pg, agent_version=settings.agent_version)
+        version = settings.agent_version
+        audit = PostgresAuditLog(pool=stores.pg, agent_version=version, connect=stores.pg_connect)
+        stores.on_close(audit.aclose)
         prefix = settings.redis_prefix
-        set_build_info(metrics, git_sha=settings.agent_version)
+        set_build_info(metrics, git_sha=version)
         slack = slack or build_slack_client(settings, secrets, metrics)
         if watcher is not None:  # Bolt's authorize and the workers read client.token per call
             watcher.subscribe(lambda _name, value: setattr(slack, "token", value), "slack_bot_token")
@@ -379,10 +381,8 @@ async def build_runtime(
             states=RedisJobStateStore(redis=stores.redis, prefix=prefix),
             sessions=SessionStore(redis=stores.redis, pool=stores.pg, prefix=prefix),
             slack=slack,
-            identity=identity
-            or build_identity(
-                settings, secrets, audit=audit, metrics=metrics, stores=stores, slack=slack
-            ),
+            identity=identity or build_identity(
+                settings, secrets, audit=audit, metrics=metrics, stores=stores, slack=slack),
             agent=with_incident_memory(agent or build_agent(
                 settings,
                 secrets,

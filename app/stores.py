@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from kernel.errors import ConfigError, StoreUnavailable
 log = logging.getLogger(__name__)
 
 Closer = Callable[[], Awaitable[None]]
+PG_CONNECT_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -39,6 +41,12 @@ class Stores:
     embedded: list[str] = field(default_factory=list)
     """Which stores run embedded ("postgres", "redis") — shown at start-up."""
     _closers: list[Closer] = field(default_factory=list)
+    pg_connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None
+    """A PostgreSQL connection outside the pool, as the pool opens its own (the audit gate's)."""
+
+    def on_close(self, close: Closer) -> None:
+        """Run `close` at shutdown before the stores themselves (it may still use them)."""
+        self._closers.append(close)
 
     async def ping_redis(self) -> None:
         await self.redis.ping()
@@ -119,6 +127,7 @@ async def open_stores(
         options = postgres_options(database_url, pg_creds)
         pool = await create_pg_pool(database_url, max_size=pg_max_size, **options)
         closers.append(pool.close)
+        connect = functools.partial(asyncpg.connect, database_url, timeout=PG_CONNECT_TIMEOUT_S, **options)
     except BaseException:
         for close in reversed(closers):
             try:
@@ -126,7 +135,7 @@ async def open_stores(
             except Exception as exc:
                 log.warning("cleanup after failed start: %s", type(exc).__name__)
         raise
-    return Stores(redis=redis, pg=pool, embedded=embedded, _closers=closers)
+    return Stores(redis=redis, pg=pool, embedded=embedded, _closers=closers, pg_connect=connect)
 
 
 REDIS_CLIENT_OPTIONS: dict[str, Any] = {

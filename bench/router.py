@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.audit.log import PostgresAuditLog
 from bench.compiled import compiled_tree
 from bench.router_baseline import baseline_pipeline, plain_clean, stdlib_escaped_json
-from bench.scratch_db import scratch_pool
+from bench.scratch_db import scratch_database
 from kernel.audit import AuditEvent, canonical_hash, sha256_hex
 from kernel.metrics import Metrics
 from kernel.scope import Identity, effective_scope
@@ -309,10 +309,10 @@ def _row(name: str, before: list[float], after: list[float], indent: int = 30) -
 
 async def main(calls: int) -> None:
     prefix = f"aiops-bench-{uuid.uuid4().hex[:8]}"
-    async with scratch_pool() as pool:
+    async with scratch_database() as (pool, connect):
         series, pods = SeriesTool(), PodsTool()
         blocklist = Blocklist(pool=pool, prefix=prefix)
-        audit = PostgresAuditLog(pool=pool, agent_version="bench")
+        audit = PostgresAuditLog(pool=pool, agent_version="bench", connect=connect)  # as the app's
 
         def build() -> ToolRouter:
             return ToolRouter(tools=[series, pods], audit=audit, metrics=Metrics(), blocklist=blocklist)
@@ -352,6 +352,7 @@ async def main(calls: int) -> None:
                     print(f"{name:<38}{pct(bare, 50):>10.1f}", end="")
                     _row("", over["before"], over["after"], indent=0)
         await stages(routers, cases, ctx, calls)
+        await audit.aclose()
 
 
 def compiled_run(calls: int) -> None:

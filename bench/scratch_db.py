@@ -4,19 +4,24 @@ a routed tool call writes to, as in production."""
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
 
 from app.audit.migrate import migrate
-from app.stores import create_pg_pool
+from app.stores import PG_CONNECT_TIMEOUT_S, create_pg_pool
+
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
 @asynccontextmanager
-async def scratch_pool(max_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
+async def scratch_database(max_size: int = 4) -> AsyncIterator[tuple[asyncpg.Pool, Connect]]:
+    """The scratch database's pool, opened as the app opens it, and a way to open a connection
+    outside the pool (as `app.stores.Stores.pg_connect`, for the audit gate's own)."""
     admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     db = f"aiops_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(admin_dsn)
@@ -31,9 +36,15 @@ async def scratch_pool(max_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
             await conn.close()
         pool = await create_pg_pool(dsn, max_size=max_size)  # as the app opens it
         assert pool is not None
-        yield pool
+        yield pool, functools.partial(asyncpg.connect, dsn, timeout=PG_CONNECT_TIMEOUT_S)
     finally:
         if pool is not None:
             await pool.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
+
+
+@asynccontextmanager
+async def scratch_pool(max_size: int = 4) -> AsyncIterator[asyncpg.Pool]:
+    async with scratch_database(max_size) as (pool, _):
+        yield pool

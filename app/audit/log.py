@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from kernel.audit import AuditEvent
+
+log = logging.getLogger(__name__)
 
 _INSERT = """
 INSERT INTO audit_events (id, event_type, user_id, session_id, agent_version, user_message,
@@ -39,10 +44,19 @@ FROM live WHERE EXISTS (SELECT 1 FROM unknown)
 """
 
 
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+
+
 class PostgresAuditLog:
-    def __init__(self, *, pool: asyncpg.Pool, agent_version: str) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, agent_version: str, connect: Connect | None = None) -> None:
+        """`connect`: a connection of the gate's own for the tool-call rows (see `_Pinned`)."""
         self._pool = pool
         self._agent_version = agent_version
+        self._gate = _Pinned(connect) if connect is not None else None
+
+    async def aclose(self) -> None:
+        if self._gate is not None:
+            await self._gate.aclose()
 
     async def write(self, event: AuditEvent) -> UUID:
         await self._pool.execute(_INSERT, *self._row(event))
@@ -51,7 +65,12 @@ class PostgresAuditLog:
     async def write_unless_blocked(
         self, event: AuditEvent, *, prefix: str, known: frozenset[str]
     ) -> list[asyncpg.Record] | None:
-        rows = await self._pool.fetch(_INSERT_UNLESS_BLOCKED, *self._row(event), prefix, list(known))
+        args = (*self._row(event), prefix, list(known))
+        gate = self._gate
+        if gate is None or gate.busy:  # another call holds it: the pool, rather than queueing
+            rows = await self._pool.fetch(_INSERT_UNLESS_BLOCKED, *args)
+        else:
+            rows = await gate.fetch(self._pool, _INSERT_UNLESS_BLOCKED, args)
         return rows or None
 
     def _row(self, event: AuditEvent) -> tuple[Any, ...]:
@@ -70,3 +89,60 @@ class PostgresAuditLog:
             event.latency_ms,
             event.token_count,
         )
+
+
+class _Pinned:
+    """One connection of the tool-call gate's own, outside the pool: every tool result waits
+    for its row, and asyncpg's pool costs about as much again as the statement's own Python
+    side on each acquire and release (the release is a shielded task, one more loop turn).
+    Only one call uses it at a time; one that finds it busy goes through the pool instead, so
+    parallel tool calls never queue behind each other. After any error or a cancellation the
+    connection is dropped (its state is unknown) and the next call opens a new one; a call
+    that cannot open one uses the pool, which then decides, as it did before, and so do the
+    calls of the next RETRY_S seconds (no connection attempt in front of every call)."""
+
+    RETRY_S = 30.0
+
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+        self._conn: asyncpg.Connection | None = None
+        self._retry_at = 0.0
+        self.busy = False
+
+    async def fetch(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
+        self.busy = True
+        try:
+            conn = await self._connection()
+            if conn is None:
+                rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
+                return rows
+            try:
+                rows = await conn.fetch(sql, *args)
+            except BaseException:
+                self._conn = None
+                conn.terminate()
+                raise
+            return rows
+        finally:
+            self.busy = False
+
+    async def _connection(self) -> asyncpg.Connection | None:
+        """The open connection, a new one, or None (the pool's turn)."""
+        if self._conn is not None and not self._conn.is_closed():
+            return self._conn
+        if time.monotonic() < self._retry_at:
+            return None
+        try:
+            self._conn = await self._connect()
+        except Exception as exc:
+            log.warning("audit gate connection failed (%s); using the pool", type(exc).__name__)
+            self._retry_at = time.monotonic() + self.RETRY_S
+            return None
+        return self._conn
+
+    async def aclose(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not self.busy:
+            await conn.close(timeout=5)
+        elif conn is not None:  # a write in flight: it fails, and its call withholds the result
+            conn.terminate()

@@ -1,0 +1,149 @@
+"""The audit gate's own connection (app/audit/log.py `_Pinned`): tool-call rows skip the pool's
+acquire and release, yet no call waits behind another, a lost connection costs at most the call
+that was using it, a database that refuses the extra connection leaves the pool to do the work,
+and shutdown closes it. Real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import uuid
+
+import asyncpg
+import pytest
+
+from app.audit.log import PostgresAuditLog
+from app.stores import create_pg_pool
+from kernel.audit import AuditEvent
+
+
+def event(session: str) -> AuditEvent:
+    return AuditEvent(event_type="tool_call", user_id="kc-1", session_id=session, tool_calls=[{"tool": "t"}])
+
+
+async def rows(pool: asyncpg.Pool, session: str) -> int:
+    count: int = await pool.fetchval("SELECT count(*) FROM audit_events WHERE session_id = $1", session)
+    return count
+
+
+async def backends(pool: asyncpg.Pool, app: str) -> int:
+    count: int = await pool.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app)
+    return count
+
+
+def connect_as(dsn: str, app: str) -> functools.partial[object]:
+    return functools.partial(asyncpg.connect, dsn, server_settings={"application_name": app})
+
+
+async def gate(log: PostgresAuditLog, session: str) -> None:
+    assert await log.write_unless_blocked(event(session), prefix="p", known=frozenset()) is None
+
+
+async def test_rows_are_written_while_every_pooled_connection_is_taken(pg_dsn: str) -> None:
+    pool = await create_pg_pool(pg_dsn, max_size=1)
+    log = PostgresAuditLog(pool=pool, agent_version="t", connect=connect_as(pg_dsn, "gate-own"))
+    session = f"s-{uuid.uuid4().hex}"
+    try:
+        async with pool.acquire():  # the pool is exhausted: only the gate's own connection is left
+            await asyncio.wait_for(gate(log, session), timeout=10)
+            await asyncio.wait_for(gate(log, session), timeout=10)
+        assert await rows(pool, session) == 2
+        assert await backends(pool, "gate-own") == 1  # one connection, kept between calls
+    finally:
+        await log.aclose()
+        await pool.close()
+
+
+async def test_a_call_beside_a_busy_gate_connection_is_served_by_the_pool(pg_dsn: str) -> None:
+    pool = await create_pg_pool(pg_dsn, max_size=4, server_settings={"application_name": "pool-busy"})
+    log = PostgresAuditLog(pool=pool, agent_version="t", connect=connect_as(pg_dsn, "gate-busy"))
+    session = f"s-{uuid.uuid4().hex}"
+    admin = await asyncpg.connect(pg_dsn)
+    try:
+        await gate(log, session)
+        await admin.execute("BEGIN")  # the gate statement reads the blocklist: make it wait
+        await admin.execute("LOCK TABLE blocked_values IN ACCESS EXCLUSIVE MODE")
+        held = asyncio.create_task(gate(log, session))
+        await waiting(admin, "gate-busy", 1)
+        beside = asyncio.create_task(gate(log, session))
+        await waiting(admin, "pool-busy", 1)  # at the database on a pooled connection, not queued
+        await admin.execute("ROLLBACK")
+        await asyncio.wait_for(asyncio.gather(held, beside), timeout=10)
+        assert await rows(pool, session) == 3
+    finally:
+        await admin.close()
+        await log.aclose()
+        await pool.close()
+
+
+async def waiting(admin: asyncpg.Connection, app: str, n: int) -> None:
+    """Until `n` backends of `app` wait on a lock (10 s at most)."""
+    sql = "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'"
+    async with asyncio.timeout(10):
+        while await admin.fetchval(sql, app) < n:  # noqa: ASYNC110 (the server's state, polled)
+            await asyncio.sleep(0.01)
+
+
+async def test_a_lost_gate_connection_fails_only_the_call_using_it(
+    pg_dsn: str, pg_pool: asyncpg.Pool
+) -> None:
+    log = PostgresAuditLog(pool=pg_pool, agent_version="t", connect=connect_as(pg_dsn, "gate-lost"))
+    session = f"s-{uuid.uuid4().hex}"
+    try:
+        await gate(log, session)
+        killed = await pg_pool.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
+            "gate-lost",
+        )
+        assert killed == 1
+        try:  # the loss is noticed either now (the call fails: the router withholds its result)
+            await gate(log, session)
+            written = 1
+        except Exception:  # asyncpg raises several kinds here; the router withholds on any
+            written = 0  # …or before it, when the closed socket was read: then it reconnected
+        await gate(log, session)  # a new connection of its own
+        assert await rows(pg_pool, session) == 2 + written
+        assert await backends(pg_pool, "gate-lost") == 1
+    finally:
+        await log.aclose()
+
+
+async def test_a_refused_gate_connection_leaves_the_work_to_the_pool(
+    pg_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempts = 0
+
+    async def refused() -> asyncpg.Connection:
+        nonlocal attempts
+        attempts += 1
+        raise asyncpg.TooManyConnectionsError("sorry, too many clients already")
+
+    log = PostgresAuditLog(pool=pg_pool, agent_version="t", connect=refused)
+    session = f"s-{uuid.uuid4().hex}"
+    with caplog.at_level(logging.WARNING, logger="app.audit.log"):
+        for _ in range(3):
+            await gate(log, session)
+    assert await rows(pg_pool, session) == 3
+    assert attempts == 1  # not again before RETRY_S: no failed attempt in front of every call
+    assert "audit gate connection failed (TooManyConnectionsError); using the pool" in caplog.text
+    await log.aclose()
+
+
+async def test_shutdown_closes_the_gate_connection(pg_dsn: str, pg_pool: asyncpg.Pool) -> None:
+    log = PostgresAuditLog(pool=pg_pool, agent_version="t", connect=connect_as(pg_dsn, "gate-close"))
+    session = f"s-{uuid.uuid4().hex}"
+    await gate(log, session)
+    assert await backends(pg_pool, "gate-close") == 1
+    await log.aclose()
+    for _ in range(100):  # the server ends the backend just after the client's Terminate
+        if await backends(pg_pool, "gate-close") == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert await backends(pg_pool, "gate-close") == 0
+    [entry] = [
+        json.loads(r["tool_calls"])
+        for r in await pg_pool.fetch("SELECT tool_calls FROM audit_events WHERE session_id = $1", session)
+    ]
+    assert entry == [{"tool": "t"}]
