@@ -79,7 +79,7 @@ class _Walk:
     def string(self, text: str, key: str | None) -> str:
         clean = sanitize._CLEAN  # holds no secret-key names, so a clean key needs no redaction
         if key is None or (key in clean and key not in self.long):  # a label, nothing else applies
-            if text in clean:
+            if text in clean or text in sanitize._CLEAN_NAMES:
                 return text
             if self.defer and len(text) <= sanitize.MAX_LABEL_CHARS:
                 self.deferred.append(text)

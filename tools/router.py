@@ -28,7 +28,7 @@ from tools.base import JSON, Artifact, Tool, ToolContext
 from tools.blocklist import Blocklist, digest
 from tools.fast_clean import NeedsFilter, clean_in_scope
 from tools.schema import Validator, compile_schema
-from tools.scope_filter import OutOfScope, strings_of, walk
+from tools.scope_filter import OutOfScope, unique_strings, walk
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class ToolRouter:
         a retry after the audit gate taught us new blocks; the security rows, metrics and blocks
         of this result were written by the first pass and are not repeated."""
         long, cap = tool.long_text_fields, self._max_label_chars
-        blocked = self._blocklist.matches(strings_of(result), known) if known else set()
+        blocked = self._blocklist.matches(unique_strings(result), known) if known else set()
         outcome: tuple[Any, sanitize.Report] | None = None
         if not blocked:
             try:  # the usual result: scope check and sanitizing in one pass that copies only changes
@@ -281,7 +281,7 @@ class ToolRouter:
         if not report.injections or again:
             return cleaned, frozenset()
         await self._injection(tool.name, ctx, namespace, report.injections, args)
-        left = set(strings_of(cleaned))  # the sanitizer withheld them: checked, not assumed
+        left = unique_strings(cleaned)  # the sanitizer withheld them: checked, not assumed
         return cleaned, frozenset(digest(v) for v in report.injections if v not in left)
 
     async def _filter(
