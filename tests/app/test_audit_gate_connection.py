@@ -10,13 +10,15 @@ import functools
 import json
 import logging
 import uuid
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from app.audit.log import PostgresAuditLog
-from app.stores import create_pg_pool
+from app.stores import create_pg_pool, open_stores
 from kernel.audit import AuditEvent
+from tests.conftest import REDIS_URL
 
 
 def event(session: str) -> AuditEvent:
@@ -147,3 +149,23 @@ async def test_shutdown_closes_the_gate_connection(pg_dsn: str, pg_pool: asyncpg
         for r in await pg_pool.fetch("SELECT tool_calls FROM audit_events WHERE session_id = $1", session)
     ]
     assert entry == [{"tool": "t"}]
+
+
+async def test_the_apps_stores_open_the_gate_connection_and_close_it_before_the_pool(
+    pg_dsn: str, pg_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    stores = await open_stores(
+        database_url=f"{pg_dsn}?application_name=gate-stores", redis_url=REDIS_URL, data_dir=tmp_path
+    )
+    log = PostgresAuditLog(pool=stores.pg, agent_version="t", connect=stores.pg_connect)
+    stores.on_close(log.aclose)  # as aiops/bootstrap.py wires it
+    session = f"s-{uuid.uuid4().hex}"
+    async with stores.pg.acquire():  # the pool would open a second connection for the row
+        await asyncio.wait_for(gate(log, session), timeout=10)
+    assert stores.pg.get_size() == 1  # the row did not go through the pool
+    assert await backends(pg_pool, "gate-stores") == 2  # the pool's one and the gate's own
+    await asyncio.wait_for(stores.aclose(), timeout=10)  # would wait forever on a held pooled one
+    async with asyncio.timeout(10):
+        while await backends(pg_pool, "gate-stores"):  # noqa: ASYNC110 (the server's state, polled)
+            await asyncio.sleep(0.02)
+    assert await rows(pg_pool, session) == 1
