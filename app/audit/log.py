@@ -96,17 +96,23 @@ class _Pinned:
     for its row, and asyncpg's pool costs about as much again as the statement's own Python
     side on each acquire and release (the release is a shielded task, one more loop turn).
     Only one call uses it at a time; one that finds it busy goes through the pool instead, so
-    parallel tool calls never queue behind each other. After any error or a cancellation the
-    connection is dropped (its state is unknown) and the next call opens a new one; a call
-    that cannot open one uses the pool, which then decides, as it did before, and so do the
-    calls of the next RETRY_S seconds (no connection attempt in front of every call)."""
+    parallel tool calls never queue behind each other. After any error, a cancellation or a
+    statement running past TIMEOUT_S the connection is dropped (its state is unknown) and the
+    next call opens a new one; so is one left idle for IDLE_S (a firewall or NAT may have dropped
+    it without a word, and a write on it would wait out TCP's retries). A call that cannot open
+    one uses the pool, which then decides, as it did before, and so do the calls of the next
+    RETRY_S seconds. Once closed it opens none again: later calls use the pool."""
 
     RETRY_S = 30.0
+    IDLE_S = 60.0
+    TIMEOUT_S = 10.0
 
     def __init__(self, connect: Connect) -> None:
         self._connect = connect
         self._conn: asyncpg.Connection | None = None
+        self._used_at = 0.0
         self._retry_at = 0.0
+        self._closed = False
         self.busy = False
 
     async def fetch(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
@@ -117,32 +123,46 @@ class _Pinned:
                 rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
                 return rows
             try:
-                rows = await conn.fetch(sql, *args)
+                rows = await conn.fetch(sql, *args, timeout=self.TIMEOUT_S)
             except BaseException:
-                self._conn = None
-                conn.terminate()
+                self._drop()
                 raise
+            self._used_at = time.monotonic()
             return rows
         finally:
             self.busy = False
 
     async def _connection(self) -> asyncpg.Connection | None:
         """The open connection, a new one, or None (the pool's turn)."""
-        if self._conn is not None and not self._conn.is_closed():
+        now = time.monotonic()
+        if self._conn is not None and (self._conn.is_closed() or now - self._used_at > self.IDLE_S):
+            self._drop()
+        if self._conn is not None or self._closed or now < self._retry_at:
             return self._conn
-        if time.monotonic() < self._retry_at:
-            return None
         try:
-            self._conn = await self._connect()
+            conn = await self._connect()
         except Exception as exc:
             log.warning("audit gate connection failed (%s); using the pool", type(exc).__name__)
             self._retry_at = time.monotonic() + self.RETRY_S
             return None
-        return self._conn
+        if self._closed:  # shut down while it was opening
+            conn.terminate()
+            return None
+        self._conn, self._used_at = conn, time.monotonic()
+        return conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.terminate()
 
     async def aclose(self) -> None:
+        self._closed = True
         conn, self._conn = self._conn, None
         if conn is not None and not self.busy:
-            await conn.close(timeout=5)
+            try:
+                await conn.close(timeout=5)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                conn.terminate()  # a flow that died quietly: shutdown must not wait on it
         elif conn is not None:  # a write in flight: it fails, and its call withholds the result
             conn.terminate()

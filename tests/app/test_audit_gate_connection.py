@@ -11,11 +11,12 @@ import json
 import logging
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
-from app.audit.log import PostgresAuditLog
+from app.audit.log import PostgresAuditLog, _Pinned
 from app.stores import create_pg_pool, open_stores
 from kernel.audit import AuditEvent
 from tests.conftest import REDIS_URL
@@ -169,3 +170,91 @@ async def test_the_apps_stores_open_the_gate_connection_and_close_it_before_the_
         while await backends(pg_pool, "gate-stores"):  # noqa: ASYNC110 (the server's state, polled)
             await asyncio.sleep(0.02)
     assert await rows(pg_pool, session) == 1
+
+
+async def test_shutdown_while_the_gate_connection_opens_leaves_no_connection(
+    pg_dsn: str, pg_pool: asyncpg.Pool
+) -> None:
+    async def slow() -> asyncpg.Connection:
+        await asyncio.sleep(0.3)
+        conn: asyncpg.Connection = await connect_as(pg_dsn, "gate-slow")()
+        return conn
+
+    log = PostgresAuditLog(pool=pg_pool, agent_version="t", connect=slow)
+    session = f"s-{uuid.uuid4().hex}"
+    write = asyncio.create_task(gate(log, session))
+    await asyncio.sleep(0.1)  # inside the connect
+    await log.aclose()
+    await asyncio.wait_for(write, timeout=10)  # written through the pool
+    await gate(log, session)  # after shutdown: the pool, no new connection of its own
+    await gone(pg_pool, "gate-slow")
+    assert await rows(pg_pool, session) == 2
+
+
+async def gone(pool: asyncpg.Pool, app: str) -> None:
+    """Until no backend of `app` is left (10 s at most): the server ends one just after its client."""
+    async with asyncio.timeout(10):
+        while await backends(pool, app):  # noqa: ASYNC110 (the server's state, polled)
+            await asyncio.sleep(0.02)
+
+
+class SilentDrop:
+    """A TCP relay to PostgreSQL whose open flows can be cut off without telling either end, as a
+    NAT or firewall does to an idle flow; flows opened later pass."""
+
+    def __init__(self) -> None:
+        self.flows: list[dict[str, bool]] = []
+
+    async def start(self, dsn: str) -> str:
+        target = urlsplit(dsn)
+
+        async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            up_r, up_w = await asyncio.open_connection(target.hostname, target.port)
+            flow = {"cut": False}
+            self.flows.append(flow)
+
+            async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+                while data := await src.read(65536):
+                    if not flow["cut"]:
+                        dst.write(data)
+                        await dst.drain()
+                dst.close()
+
+            await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer), return_exceptions=True)
+
+        self.server = await asyncio.start_server(relay, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return dsn.replace(f":{target.port}/", f":{port}/")
+
+    def cut(self) -> None:
+        for flow in self.flows:
+            flow["cut"] = True
+
+
+async def test_a_silently_dropped_gate_connection_is_not_waited_on(
+    pg_dsn: str, pg_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write on a dead flow fails after TIMEOUT_S (that call withholds its result) instead of
+    waiting out TCP's retries; one after IDLE_S of quiet opens a new connection first."""
+    monkeypatch.setattr(_Pinned, "TIMEOUT_S", 0.5)
+    monkeypatch.setattr(_Pinned, "IDLE_S", 2.0)
+    relay = SilentDrop()
+    log = PostgresAuditLog(
+        pool=pg_pool, agent_version="t", connect=connect_as(await relay.start(pg_dsn), "gate-cut")
+    )
+    session = f"s-{uuid.uuid4().hex}"
+    try:
+        await gate(log, session)
+        relay.cut()
+        async with asyncio.timeout(5) as ours:
+            with pytest.raises(TimeoutError):  # the gate's own timeout…
+                await gate(log, session)
+        assert not ours.expired()  # …not this test's
+        await gate(log, session)  # a new connection, on a new flow
+        relay.cut()
+        await asyncio.sleep(2.2)  # quiet for longer than IDLE_S
+        await asyncio.wait_for(gate(log, session), timeout=5)  # no timeout: replaced before use
+        assert await rows(pg_pool, session) >= 3
+    finally:
+        await log.aclose()
+        relay.server.close()
