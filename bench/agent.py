@@ -28,11 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 from anthropic import AsyncAnthropic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import asyncpg
 
 from app.agent.base import Turn
 from app.agent.claude import ClaudeAgent

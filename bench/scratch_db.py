@@ -7,15 +7,14 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 
+from app.audit.log import Connect
 from app.audit.migrate import migrate
 from app.stores import PG_CONNECT_TIMEOUT_S, create_pg_pool
-
-Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
 @asynccontextmanager

@@ -107,9 +107,6 @@ def _b64_text(blob: str) -> str | None:
 _EXTRA_VIEW_RE = re.compile(r"[&%_]")
 """The characters for which `variants` adds an HTML, percent or snake_case view."""
 _NOT_LOWER = str.maketrans({chr(c): " " for c in range(128) if not chr(c).islower()})
-_SPACED_HINT_RE = re.compile(r"[ .\-_*|/][a-z0-9][ .\-_*|/]")
-"""Every spaced-out run in lowercased ASCII holds this; most texts do not, and it scans faster."""
-_RUN_RE = re.compile(r"[A-Za-z0-9+/_-]+")
 _ASCII_SUBS = tuple(t for t in _ALL_SUBS if t.isascii())
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -123,11 +120,12 @@ def _classes(*groups: tuple[str, str], other: str) -> dict[int, str]:
 
 
 _SHAPES = _classes((_ALNUM, "a"), (" .-_*|/", "s"), other=".")
-"""ASCII as classes, separator "s" and [a-z0-9] "a": `_SPACED_HINT_RE` matches where "sas" is.
-One translate and a substring search take a fifth of the regex's scan, which tries every offset."""
+"""ASCII as classes, separator "s" and [a-z0-9] "a". Every spaced-out run in lowercased ASCII
+holds a separator, a letter or digit, and a separator ("sas"); most texts do not. One translate
+and a substring search take a fifth of a regex's scan, which tries every offset."""
 _RUN_CLASSES = _classes((_ALNUM + "ABCDEFGHIJKLMNOPQRSTUVWXYZ+/_-", "r"), other=" ")
-"""ASCII as `_RUN_RE`'s characters ("r") and the rest: a run of 24 is "r" * 24, found without
-building every run as a string."""
+"""ASCII as base64-run characters ("r") and the rest: a run of 24 or more, the length a
+decoding view needs, is "r" * 24, found without building every run as a string."""
 _LONG_RUN = "r" * 24
 
 
@@ -145,9 +143,9 @@ def suspect_offsets(low: str) -> list[int]:
         offsets += [m.start() for m in _ASCII_SUBS_RE.finditer(low)]
     if "&" in low or "%" in low or "_" in low:
         offsets += [m.start() for m in _EXTRA_VIEW_RE.finditer(low)]
-    if "sas" in low.translate(_SHAPES):  # `_SPACED_HINT_RE.search(low)`, faster
+    if "sas" in low.translate(_SHAPES):  # a separator, a letter or digit, a separator
         offsets += [m.start() for m in SPACED_RE.finditer(low)]
-    if _LONG_RUN in low.translate(_RUN_CLASSES):  # a `_RUN_RE` run of 24 or more
+    if _LONG_RUN in low.translate(_RUN_CLASSES):  # a base64-character run of 24 or more
         offsets += [m.start() for m in _B64_RUN_RE.finditer(low)]
     return offsets
 

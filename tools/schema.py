@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError, best_match
 
-from tools.validator_gen import compile_check, keyword_values
+from tools.validator_gen import compile_check, keyword_values, subschemas
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 NEWER_DRAFT_KEYWORDS = frozenset(
@@ -38,10 +38,7 @@ NEWER_DRAFT_KEYWORDS = frozenset(
 )  # fmt: skip
 """Keywords of 2019-09/2020-12 that draft-07 (and so fastjsonschema) does not know."""
 
-_SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
-"""Keywords whose value maps names to subschemas (the names are data, not keywords)."""
 _DOLLAR = re.compile(r"(?<!\\)\$")
-_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "description", "title"})
 
 
 @dataclass(frozen=True)
@@ -119,22 +116,7 @@ def check_draft07(schema: dict[str, Any]) -> None:
 def newer_keywords(schema: Any) -> Iterator[str]:
     """Every 2019-09/2020-12-only keyword used anywhere in `schema` (and array-less `items`
     is fine; `items` as a list means tuple validation in draft-07 and is allowed too)."""
-    if isinstance(schema, list):
-        for sub in schema:
-            yield from newer_keywords(sub)
-        return
-    if not isinstance(schema, dict):
-        return
-    for key, value in schema.items():
-        if key in NEWER_DRAFT_KEYWORDS:
-            yield key
-        if key in _DATA_KEYWORDS:
-            continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            for sub in value.values():
-                yield from newer_keywords(sub)
-        else:
-            yield from newer_keywords(value)
+    return (key for node in subschemas(schema) for key in node if key in NEWER_DRAFT_KEYWORDS)
 
 
 @lru_cache(maxsize=256)

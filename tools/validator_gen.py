@@ -41,12 +41,6 @@ _TYPE = {
     "integer": "((isinstance({v}, int) and not isinstance({v}, bool))"
     " or (isinstance({v}, float) and {v}.is_integer()))",
 }
-_GUARD = {
-    "string": "isinstance({v}, str)",
-    "object": "isinstance({v}, dict)",
-    "array": "isinstance({v}, (list, tuple))",
-    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
-}
 _BOUNDS = {  # keyword → (applies to, comparison that fails)
     "minLength": ("string", "len({v}) < {n}"),
     "maxLength": ("string", "len({v}) > {n}"),
@@ -165,7 +159,7 @@ def _guarded(applies: str, kinds: list[str] | None, v: str, body: list[str]) -> 
         return []
     if kinds and all(k == applies or (applies == "number" and k == "integer") for k in kinds):
         return body
-    return [f"if {_GUARD[applies].format(v=v)}:", *_block(body)]
+    return [f"if {_TYPE[applies].format(v=v)}:", *_block(body)]
 
 
 def _native(schema: dict[str, Any]) -> bool:
@@ -194,23 +188,28 @@ def _native(schema: dict[str, Any]) -> bool:
     )
 
 
-def keyword_values(schema: Any, keyword: str) -> Iterator[Any]:
-    """Every value of `keyword` wherever a subschema can be. The values of name → subschema maps
-    are searched whatever their names (a property may be called `title` or `$ref`), data is not."""
+def subschemas(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every object in `schema` that stands where a subschema can, `schema` first. The values of
+    name → subschema maps are walked whatever their names (a property may be called `title` or
+    `$ref`); data (`enum`, `const`, annotations) is not."""
     if isinstance(schema, list):
         for sub in schema:
-            yield from keyword_values(sub, keyword)
+            yield from subschemas(sub)
         return
     if not isinstance(schema, dict):
         return
+    yield schema
     for key, value in schema.items():
-        if key == keyword:
-            yield value
-        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
             for sub in value.values():
-                yield from keyword_values(sub, keyword)
+                yield from subschemas(sub)
         elif key not in _DATA:
-            yield from keyword_values(value, keyword)
+            yield from subschemas(value)
+
+
+def keyword_values(schema: Any, keyword: str) -> Iterator[Any]:
+    """Every value of `keyword` wherever a subschema can be."""
+    return (node[keyword] for node in subschemas(schema) if keyword in node)
 
 
 def _mentions_ref(schema: Any) -> bool:

@@ -66,11 +66,10 @@ class PostgresAuditLog:
         self, event: AuditEvent, *, prefix: str, known: frozenset[str]
     ) -> list[asyncpg.Record] | None:
         args = (*self._row(event), prefix, list(known))
-        gate = self._gate
-        if gate is None or gate.busy:  # another call holds it: the pool, rather than queueing
+        if self._gate is None:
             rows = await self._pool.fetch(_INSERT_UNLESS_BLOCKED, *args)
         else:
-            rows = await gate.fetch(self._pool, _INSERT_UNLESS_BLOCKED, args)
+            rows = await self._gate.fetch(self._pool, _INSERT_UNLESS_BLOCKED, args)
         return rows or None
 
     def _row(self, event: AuditEvent) -> tuple[Any, ...]:
@@ -113,14 +112,17 @@ class _Pinned:
         self._used_at = 0.0
         self._retry_at = 0.0
         self._closed = False
-        self.busy = False
+        self._busy = False
 
     async def fetch(self, pool: asyncpg.Pool, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
-        self.busy = True
+        if self._busy:  # another call holds it: the pool, rather than queueing
+            rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
+            return rows
+        self._busy = True
         try:
             conn = await self._connection()
             if conn is None:
-                rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
+                rows = await pool.fetch(sql, *args)
                 return rows
             try:
                 rows = await conn.fetch(sql, *args, timeout=self.TIMEOUT_S)
@@ -130,7 +132,7 @@ class _Pinned:
             self._used_at = time.monotonic()
             return rows
         finally:
-            self.busy = False
+            self._busy = False
 
     async def _connection(self) -> asyncpg.Connection | None:
         """The open connection, a new one, or None (the pool's turn)."""
@@ -159,7 +161,7 @@ class _Pinned:
     async def aclose(self) -> None:
         self._closed = True
         conn, self._conn = self._conn, None
-        if conn is not None and not self.busy:
+        if conn is not None and not self._busy:
             try:
                 await conn.close(timeout=5)
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):

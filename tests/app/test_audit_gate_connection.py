@@ -114,14 +114,17 @@ async def test_a_lost_gate_connection_fails_only_the_call_using_it(
 
 
 async def test_a_refused_gate_connection_leaves_the_work_to_the_pool(
-    pg_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+    pg_dsn: str, pg_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
     attempts = 0
+    server = urlsplit(pg_dsn)
+    refusing = server._replace(netloc=f"no_such_role@{server.hostname}:{server.port}").geturl()
 
-    async def refused() -> asyncpg.Connection:
+    async def refused() -> asyncpg.Connection:  # the server itself says no
         nonlocal attempts
         attempts += 1
-        raise asyncpg.TooManyConnectionsError("sorry, too many clients already")
+        conn: asyncpg.Connection = await asyncpg.connect(refusing)
+        return conn
 
     log = PostgresAuditLog(pool=pg_pool, agent_version="t", connect=refused)
     session = f"s-{uuid.uuid4().hex}"
@@ -130,7 +133,8 @@ async def test_a_refused_gate_connection_leaves_the_work_to_the_pool(
             await gate(log, session)
     assert await rows(pg_pool, session) == 3
     assert attempts == 1  # not again before RETRY_S: no failed attempt in front of every call
-    assert "audit gate connection failed (TooManyConnectionsError); using the pool" in caplog.text
+    refusal = "InvalidAuthorizationSpecificationError"  # role "no_such_role" does not exist
+    assert f"audit gate connection failed ({refusal}); using the pool" in caplog.text
     await log.aclose()
 
 
