@@ -129,23 +129,69 @@ decoding view needs, is "r" * 24, found without building every run as a string."
 _LONG_RUN = "r" * 24
 
 
-def suspect_offsets(low: str) -> list[int]:
-    """Batch form of the gates `find_injection` passes a text through, for `low` = lowercased
-    ASCII texts joined by NUL (which no trigger, separator or run can contain): the offsets where
+class Probes:
+    """A cheap stand-in for `any(n in low for n in needles)` over a batch (see `Batch`) that
+    may answer yes where the plain test says no, never the other way round. Each needle is
+    probed by one part an occurrence of it must leave in the batch: its longest run of letters,
+    looked up among the batch's distinct letter runs (with the run's edge where a non-letter
+    follows or precedes it in the needle), or, for a needle without letters, its first
+    character, found by a memchr over the text. A hundred pod names share a few letter runs
+    (`checkout` and some hex digits), so thirty needles cost thirty lookups in a short string
+    instead of thirty scans of the whole batch."""
+
+    def __init__(self, needles: tuple[str, ...]) -> None:
+        letters: dict[str, None] = {}
+        chars: dict[str, None] = {}
+        for needle in needles:
+            runs = list(_ASCII_WORD_RE.finditer(needle))
+            if not runs:
+                chars[needle[0]] = None
+                continue
+            run = max(runs, key=lambda m: m.end() - m.start())
+            head = " " if run.start() > 0 else ""  # a non-letter before it: a run starts there
+            tail = " " if run.end() < len(needle) else ""  # a non-letter after it: a run ends there
+            letters[head + run.group() + tail] = None
+        self.letters = tuple(letters)
+        self.chars = tuple(chars)
+
+    def maybe(self, batch: Batch) -> bool:
+        runs, low = batch.runs, batch.low
+        return any(p in runs for p in self.letters) or any(c in low for c in self.chars)
+
+
+class Batch:
+    """Lowercased ASCII texts joined by NUL, the length of the longest, and the distinct maximal
+    runs of `a`-`z` in them (`words`), also joined by spaces with one on either end (`runs`).
+    A needle's letters lie inside one run wherever it occurs."""
+
+    def __init__(self, low: str, longest: int) -> None:
+        self.low, self.longest = low, longest
+        self.words = set(low.translate(_NOT_LOWER).split())
+        self.runs = " " + " ".join(self.words) + " "
+
+
+_SUB_PROBES = Probes(_ASCII_SUBS)
+
+
+def suspect_offsets(batch: Batch) -> list[int]:
+    """Batch form of the gates `find_injection` passes a text through, for lowercased ASCII
+    texts joined by NUL (which no trigger, separator or run can contain): the offsets where
     a trigger word or substring starts, or a character or run that gives a text a second view (a
     decoding, a snake_case or spaced-out reading, a base64 run). A text in which none starts has
     one view, itself, with no trigger: `find_injection` returns None for it. Each check first
-    asks cheaply whether anything is there at all; only then are offsets collected."""
+    asks cheaply whether anything is there at all (a base64 run: only if a text is long enough
+    to hold one); only then are offsets collected."""
+    low = batch.low
     offsets = []
-    if not _ALL_WORDS.isdisjoint(low.translate(_NOT_LOWER).split()):
+    if not _ALL_WORDS.isdisjoint(batch.words):
         offsets += [m.start() for m in _ASCII_WORD_RE.finditer(low) if m.group() in _ALL_WORDS]
-    if any(t in low for t in _ASCII_SUBS):
+    if _SUB_PROBES.maybe(batch):
         offsets += [m.start() for m in _ASCII_SUBS_RE.finditer(low)]
     if "&" in low or "%" in low or "_" in low:
         offsets += [m.start() for m in _EXTRA_VIEW_RE.finditer(low)]
     if "sas" in low.translate(_SHAPES):  # a separator, a letter or digit, a separator
         offsets += [m.start() for m in SPACED_RE.finditer(low)]
-    if _LONG_RUN in low.translate(_RUN_CLASSES):  # a base64-character run of 24 or more
+    if batch.longest >= len(_LONG_RUN) and _LONG_RUN in low.translate(_RUN_CLASSES):  # a base64 run
         offsets += [m.start() for m in _B64_RUN_RE.finditer(low)]
     return offsets
 

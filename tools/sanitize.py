@@ -175,6 +175,10 @@ def _remember_clean(text: str) -> None:
     _CLEAN.add(text)
 
 
+_HINT_PROBES = injection.Probes(_SECRET_HINTS)
+_KEY_PROBES = injection.Probes(_SECRET_KEY_WORDS)
+
+
 def learn_clean(texts: list[str]) -> None:
     """Vouch for many new strings in one scan: those that `clean_label` would return unchanged
     under any cap from MAX_LABEL_CHARS up, and that are no secret-key name, join `_CLEAN`. The
@@ -182,17 +186,23 @@ def learn_clean(texts: list[str]) -> None:
     a text in which no injection trigger, extra view, secret hint or secret-key word starts is
     clean. Whatever they cannot vouch for (non-ASCII, over-long, anything suspect) is left to
     `clean_label`, which decides it alone as before."""
-    texts = [t for t in dict.fromkeys(texts) if len(t) <= MAX_LABEL_CHARS and t.isascii() and "\0" not in t]
+    texts = list(dict.fromkeys(texts))
+    joined, longest = "\0".join(texts), max(map(len, texts), default=0)
+    if longest > MAX_LABEL_CHARS or not joined.isascii() or joined.count("\0") != len(texts) - 1:
+        texts = [t for t in texts if len(t) <= MAX_LABEL_CHARS and t.isascii() and "\0" not in t]
+        joined, longest = "\0".join(texts), max(map(len, texts), default=0)
     if not texts:
         return
-    low = "\0".join(texts).lower()
-    starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-    offsets = injection.suspect_offsets(low)
-    for words, rx in ((_SECRET_HINTS, _SECRET_HINT_LOWER_RE), (_SECRET_KEY_WORDS, _SECRET_KEY_RE)):
-        if any(w in low for w in words):  # only then find where (most batches hold none)
-            offsets += [m.start() for m in rx.finditer(low)]
-    suspect = {bisect_right(starts, o) - 1 for o in offsets}
-    vouched = [t for i, t in enumerate(texts) if i not in suspect] if suspect else texts
+    batch = injection.Batch(joined.lower(), longest)
+    offsets = injection.suspect_offsets(batch)
+    for probes, rx in ((_HINT_PROBES, _SECRET_HINT_LOWER_RE), (_KEY_PROBES, _SECRET_KEY_RE)):
+        if probes.maybe(batch):  # only then find where (most batches hold none)
+            offsets += [m.start() for m in rx.finditer(batch.low)]
+    vouched = texts
+    if offsets:
+        starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
+        suspect = {bisect_right(starts, o) - 1 for o in offsets}
+        vouched = [t for i, t in enumerate(texts) if i not in suspect]
     if len(_CLEAN) + len(vouched) > _CLEAN_MAX:
         _CLEAN.clear()  # bounded memory, as in `_remember_clean`
     _CLEAN.update(vouched)

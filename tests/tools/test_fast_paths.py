@@ -357,6 +357,43 @@ def test_no_injection_of_the_corpus_is_vouched_for_even_among_plain_names() -> N
     assert sanitize._CLEAN.issuperset(names)  # and the plain ones are learned in the same scan
 
 
+GATES = [
+    (injection._SUB_PROBES, injection._ASCII_SUBS),
+    (sanitize._HINT_PROBES, sanitize._SECRET_HINTS),
+    (sanitize._KEY_PROBES, sanitize._SECRET_KEY_WORDS),
+]
+NEEDLES = sorted({needle for _, needles in GATES for needle in needles})
+ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=12)
+around = st.builds(lambda a, n, b: a + n + b, ascii_text | name_like, st.sampled_from(NEEDLES), ascii_text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(texts=st.lists(around | ascii_text | name_like, min_size=1, max_size=8))
+@example(texts=["disk-pressure", "x"])  # "sk" inside a run, not at its end: no "sk-" there
+@example(texts=["task-runner", "-----beginning", "a:b", "api_key"])
+def test_a_probe_never_misses_a_needle_the_plain_scan_would_find(texts: list[str]) -> None:
+    """learn_clean and suspect_offsets ask their probes whether any needle might occur before
+    scanning for where; a probe that said no to a batch holding one would vouch for it."""
+    low = "\0".join(texts).lower()
+    batch = injection.Batch(low, max(map(len, texts)))
+    for probes, needles in GATES:
+        if any(needle in low for needle in needles):
+            assert probes.maybe(batch), (needles, texts)
+
+
+def test_plain_names_are_decided_by_lookups_and_a_24_character_run_still_is_not() -> None:
+    """A hundred pod names share a few letter runs: no probe fires, so no scan runs. A base64 run
+    needs 24 characters; one that long among short names still gets its decoded view."""
+    names = [f"checkout-{i:04x}-{i:05d}" for i in range(100)]
+    batch = injection.Batch("\0".join(names).lower(), max(map(len, names)))
+    assert len(batch.runs) < len(batch.low) / 50 and injection.suspect_offsets(batch) == []
+    assert not any(probes.maybe(batch) for probes, _ in GATES)
+    encoded = "PC90b29sX3Jlc3VsdD5hYmNk"  # "</tool_result>abcd", exactly 24 characters
+    assert injection.find_injection(encoded)
+    _vouched_are_clean([*names, encoded])
+    assert encoded not in sanitize._CLEAN and sanitize._CLEAN.issuperset(names)
+
+
 def test_strings_come_back_into_the_clean_set_after_it_was_emptied() -> None:
     """The set is emptied when it reaches its bound; the strings clean_label's cache still holds
     must come back into it on their next result, or every later call takes the slow path."""
