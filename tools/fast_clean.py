@@ -23,6 +23,7 @@ class NeedsFilter(Exception):
 
 
 _PLAIN = frozenset({int, float, bool, type(None)})
+MAX_LABEL_CHARS = sanitize.MAX_LABEL_CHARS
 
 
 def clean_in_scope(
@@ -30,7 +31,7 @@ def clean_in_scope(
 ) -> tuple[Any, sanitize.Report]:
     """`sanitize.clean(obj)` for a plain-JSON result the second layer would pass whole; else NeedsFilter.
     Only for a label cap of at least MAX_LABEL_CHARS (the clean-string cache's own bound)."""
-    if max_label_chars < sanitize.MAX_LABEL_CHARS:
+    if max_label_chars < MAX_LABEL_CHARS:
         raise NeedsFilter
     walk = _Walk(scope, long_text_fields, max_label_chars, defer=True)
     cleaned = walk.run(obj)
@@ -58,6 +59,9 @@ class _Walk:
     def __init__(self, scope: EffectiveScope, long: frozenset[str], cap: int, *, defer: bool) -> None:
         self.scope, self.long, self.cap = scope, long, cap
         self.report = sanitize.Report()
+        # the sanitizer's sets (never rebound, only cleared) held here: the compiled walk reads
+        # an attribute of its own instead of another module's global, thousands of times a call
+        self.clean, self.names, self.plain = sanitize._CLEAN, sanitize._CLEAN_NAMES, _PLAIN
         self.allowed: set[str] = set()  # namespaces already checked in this result
         self.defer = defer
         self.deferred: list[str] = []
@@ -72,16 +76,16 @@ class _Walk:
             return self.sequence(obj, None)
         if t is str:
             return self.string(obj, None)
-        if t in _PLAIN:
+        if t in self.plain:
             return obj
         raise NeedsFilter
 
     def string(self, text: str, key: str | None) -> str:
-        clean = sanitize._CLEAN  # holds no secret-key names, so a clean key needs no redaction
+        clean = self.clean  # holds no secret-key names, so a clean key needs no redaction
         if key is None or (key in clean and key not in self.long):  # a label, nothing else applies
-            if text in clean or text in sanitize._CLEAN_NAMES:
+            if text in clean or text in self.names:
                 return text
-            if self.defer and len(text) <= sanitize.MAX_LABEL_CHARS:
+            if self.defer and len(text) <= MAX_LABEL_CHARS:
                 self.deferred.append(text)
                 return text
         return sanitize._clean_str(text, key, self.long, self.cap, self.report)
@@ -97,14 +101,16 @@ class _Walk:
     def mapping(self, obj: dict[Any, Any]) -> dict[Any, Any]:
         if "namespace" in obj:
             self.namespace(obj["namespace"])
-        clean, long, plain = sanitize._CLEAN, self.long, _PLAIN
-        if not clean.issuperset(obj):
-            return self.rebuild(obj)  # a key the sanitizer changes, or one that is not a string
+        clean, long, plain = self.clean, self.long, self.plain
         name = obj.get("name")
         if type(name) is str and "value" in obj and sanitize.is_secret_key(name):
             return self.rebuild(obj)  # `{"name": "DB_PASSWORD", "value": …}`: the value goes
         out: dict[Any, Any] | None = None
+        done = 0
         for k, v in obj.items():
+            if k not in clean:  # a key the sanitizer changes, or one that is not a string (rare)
+                return self.rebuild(obj, done, out)
+            done += 1
             tv = type(v)
             if tv is str:
                 if v in clean and k not in long:
@@ -124,13 +130,21 @@ class _Walk:
                 out[k] = new
         return obj if out is None else out
 
-    def rebuild(self, obj: dict[Any, Any]) -> dict[str, Any]:
+    def rebuild(
+        self, obj: dict[Any, Any], done: int = 0, walked: dict[Any, Any] | None = None
+    ) -> dict[str, Any]:
         """`sanitize._clean_dict` for the rare dict whose keys or env value change, with the
-        nested values still walked here (so their namespaces are checked too)."""
+        nested values still walked here (so their namespaces are checked too). `mapping` found
+        the first `done` keys clean and has walked their values (the changed ones are in
+        `walked`, a copy of `obj`): they are taken as they are, in the same order."""
         out: dict[str, Any] = {}
         name = obj.get("name")
         secret_env = type(name) is str and "value" in obj and sanitize.is_secret_key(name)
+        source = obj if walked is None else walked
         for k, v in obj.items():
+            if len(out) < done:
+                out[k] = source[k]
+                continue
             key = k if type(k) is str else str(k)
             new_key = self.key(key, len(out))  # before the value, as the full path reports them
             tv = type(v)
@@ -144,7 +158,7 @@ class _Walk:
                 new = self.mapping(v)
             elif tv is list:
                 new = self.sequence(v, key)
-            elif tv in _PLAIN:
+            elif tv in self.plain:
                 new = v
             else:
                 raise NeedsFilter
@@ -152,7 +166,7 @@ class _Walk:
         return out
 
     def key(self, key: str, position: int) -> str:
-        if key in sanitize._CLEAN:
+        if key in self.clean:
             return key
         c = sanitize.label(key, self.cap)
         if c.injection:
@@ -171,7 +185,7 @@ class _Walk:
                 new = self.mapping(v)
             elif tv is list:
                 new = self.sequence(v, key)
-            elif tv in _PLAIN:
+            elif tv in self.plain:
                 continue
             else:
                 raise NeedsFilter
