@@ -58,6 +58,7 @@ def _changes_any(deferred: list[str], cap: int) -> bool:
 class _Walk:
     def __init__(self, scope: EffectiveScope, long: frozenset[str], cap: int, *, defer: bool) -> None:
         self.scope, self.long, self.cap = scope, long, cap
+        self.prose = bool(long)  # most tools have no long-text fields: no lookup per value then
         self.report = sanitize.Report()
         # the sanitizer's sets (never rebound, only cleared) held here: the compiled walk reads
         # an attribute of its own instead of another module's global, thousands of times a call
@@ -82,7 +83,7 @@ class _Walk:
 
     def string(self, text: str, key: str | None) -> str:
         clean = self.clean  # holds no secret-key names, so a clean key needs no redaction
-        if key is None or (key in clean and key not in self.long):  # a label, nothing else applies
+        if key is None or (key in clean and not (self.prose and key in self.long)):  # a label
             if text in clean or text in self.names:
                 return text
             if self.defer and len(text) <= MAX_LABEL_CHARS:
@@ -101,10 +102,11 @@ class _Walk:
     def mapping(self, obj: dict[Any, Any]) -> dict[Any, Any]:
         if "namespace" in obj:
             self.namespace(obj["namespace"])
-        clean, long, plain = self.clean, self.long, self.plain
-        name = obj.get("name")
-        if type(name) is str and "value" in obj and sanitize.is_secret_key(name):
-            return self.rebuild(obj)  # `{"name": "DB_PASSWORD", "value": …}`: the value goes
+        clean, long, plain, prose = self.clean, self.long, self.plain, self.prose
+        if "value" in obj:
+            name = obj.get("name")
+            if type(name) is str and sanitize.is_secret_key(name):
+                return self.rebuild(obj)  # `{"name": "DB_PASSWORD", "value": …}`: the value goes
         out: dict[Any, Any] | None = None
         done = 0
         for k, v in obj.items():
@@ -113,7 +115,7 @@ class _Walk:
             done += 1
             tv = type(v)
             if tv is str:
-                if v in clean and k not in long:
+                if v in clean and not (prose and k in long):
                     continue  # the bulk: a clean value under a clean key
                 new: Any = self.string(v, k)
             elif tv is dict:
