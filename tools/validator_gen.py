@@ -5,10 +5,12 @@ fastjsonschema's generated code is built to raise a detailed error; ours only an
 (a rejected document is described by `jsonschema`, the reference, in tools/schema.py), so for the
 keywords our tools use most it can be straight-line code: no key sets, no error strings. It knows
 `type`, `properties`, `required`, `additionalProperties`, `items` (one schema), the length, size
-and numeric bounds, and boolean schemas. Any other subschema (`pattern`, `enum`, `const`, `anyOf`,
-…) is handed whole to a fastjsonschema function, so nothing is checked by a rule we wrote that
-fastjsonschema did not already apply; a schema with `$ref` is handed over whole (a reference may
-point anywhere in it). tests/tools/test_schema.py holds the result to jsonschema's verdicts.
+and numeric bounds, boolean schemas, `enum` and `const` of scalars (compared as JSON Schema
+compares them: a boolean equals only a boolean, 1 equals 1.0), and `anyOf` (each branch a
+function of its own: the Kubernetes list's items are an anyOf of kinds). Any other subschema
+(`pattern`, `oneOf`, an enum of objects, …) is handed whole to a fastjsonschema function; a
+schema with `$ref` is handed over whole (a reference may point anywhere in it).
+tests/tools/test_validator_gen.py and test_schema.py hold the result to jsonschema's verdicts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _KNOWN = _ANNOTATIONS | {
     "type", "properties", "required", "additionalProperties", "items",
     "minLength", "maxLength", "minItems", "maxItems",
     "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "enum", "const", "anyOf",
 }  # fmt: skip
 
 # What jsonschema's draft-07 type checker accepts (arrays: tuples too, as fastjsonschema does,
@@ -59,10 +62,10 @@ def compile_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
     if _mentions_ref(schema):
         return _delegated(schema)
     gen = _Generator()
-    body = gen.schema(schema, "d")
-    source = "def check(d):\n" + "".join(f"    {line}\n" for line in body) + "    return True\n"
-    namespace: dict[str, Any] = {"_MISSING": _MISSING, **gen.helpers}
     try:
+        body = gen.schema(schema, "d")
+        source = "def check(d):\n" + "".join(f"    {line}\n" for line in body) + "    return True\n"
+        namespace: dict[str, Any] = {"_MISSING": _MISSING, **gen.helpers}
         exec(compile(source, "<aiops validator>", "exec"), namespace)  # noqa: S102 (our own schemas)
     except (SyntaxError, RecursionError) as exc:  # past Python's nesting limits (fastjsonschema's too)
         raise ValueError(f"schema is nested too deeply to compile ({type(exc).__name__})") from None
@@ -118,7 +121,33 @@ class _Generator:
                 lines += _guarded("array", kinds, v, [f"for {item} in {v}:", *_block(inner)])
         if any(k in schema for k in _OBJECT_KEYWORDS):
             lines += _guarded("object", kinds, v, self._object(schema, v))
+        for keyword in ("enum", "const"):
+            if keyword in schema:
+                values = schema["enum"] if keyword == "enum" else [schema["const"]]
+                lines += [f"if not ({self._one_of_values(values, v)}):", _FAIL]
+        if "anyOf" in schema:
+            names = []
+            for alternative in schema["anyOf"]:
+                names.append(self._name("_a"))
+                self.helpers[names[-1]] = _alternative(alternative)
+            lines += [f"if not ({' or '.join(f'{n}({v})' for n in names)}):", _FAIL]
         return lines
+
+    def _one_of_values(self, values: list[Any], v: str) -> str:
+        """A test that `v` equals one of the scalar `values` as JSON Schema compares them: a
+        boolean only a boolean, a number any number of the same value (1 and 1.0), a string the
+        same string, null only null."""
+        tests = ["{v} is None"] if any(x is None for x in values) else []
+        for kind, test, members in (
+            ("_s", "isinstance({v}, str)", [x for x in values if isinstance(x, str)]),
+            ("_b", "isinstance({v}, bool)", [x for x in values if isinstance(x, bool)]),
+            ("_n", _TYPE["number"], [x for x in values if _is_number(x)]),
+        ):
+            if members:
+                name = self._name(kind)
+                self.helpers[name] = frozenset(members)
+                tests.append(f"({test} and {{v}} in {name})")
+        return " or ".join(tests).format(v=v) if tests else "False"
 
     def _object(self, schema: dict[str, Any], v: str) -> list[str]:
         lines: list[str] = []
@@ -153,6 +182,24 @@ class _Generator:
         return lines
 
 
+def _alternative(schema: Any) -> Callable[[Any], bool]:
+    """One `anyOf` branch as a function of its own (the generator's code, or fastjsonschema's)."""
+    if schema is True or schema is False:
+        return (lambda value: True) if schema else (lambda value: False)
+    if not isinstance(schema, dict):
+        return _delegated(schema)
+    return compile_check(schema)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _scalar(value: Any) -> bool:
+    """A value `enum`/`const` can hold natively: null, a boolean, a string or a finite number."""
+    return value is None or isinstance(value, str | bool) or (_is_number(value) and math.isfinite(value))
+
+
 def _guarded(applies: str, kinds: list[str] | None, v: str, body: list[str]) -> list[str]:
     """`body` under a type test, unless `type` has already made sure of it."""
     if not body:
@@ -176,6 +223,12 @@ def _native(schema: dict[str, Any]) -> bool:
             isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n)
         ):
             return False
+    if "enum" in schema and not (isinstance(schema["enum"], list) and all(map(_scalar, schema["enum"]))):
+        return False
+    if "const" in schema and not _scalar(schema["const"]):
+        return False
+    if "anyOf" in schema and not (isinstance(schema["anyOf"], list) and schema["anyOf"]):
+        return False
     props = schema.get("properties", {})
     required = schema.get("required", [])
     return (
