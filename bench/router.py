@@ -1,6 +1,7 @@
 """Per-call overhead of the tool router (validate + enforce + filter + sanitize + wrap + audit)
-with instant tools returning realistic-size outputs (50 Prometheus series, 100 pods), each parsed
-from JSON just before its call as a real tool's would be (every value a new string). Runs once
+with instant tools returning realistic-size outputs (50 Prometheus series, 100 pods, and the
+Kubernetes list tool's own output for 100 pods: bench/router_cases.py), each parsed from JSON
+just before its call as a real tool's would be (every value a new string). Runs once
 on the Python source, then again on the image's build, whose hot path mypyc compiles
 (`--python-only` skips that second run).
 
@@ -26,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -36,6 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app.audit.log import PostgresAuditLog
 from bench.compiled import compiled_tree
 from bench.router_baseline import baseline_pipeline, plain_clean, stdlib_escaped_json
+from bench.router_cases import (
+    InstantTool,
+    K8sListBench,
+    PodsTool,
+    SeriesTool,
+    k8s_list_output,
+    pods_output,
+    series_output,
+)
 from bench.scratch_db import scratch_database
 from kernel.audit import AuditEvent, canonical_hash, sha256_hex
 from kernel.metrics import Metrics
@@ -47,115 +57,6 @@ from tools.fast_clean import clean_in_scope
 from tools.router import ToolRouter
 from tools.schema import Violation
 from tools.scope_filter import walk
-
-_STR = {"type": "string"}
-_NUM = {"type": "number"}
-
-
-class InstantTool(Tool):
-    """Returns the output it was handed: no I/O, so the router's own cost is what is left."""
-
-    description: ClassVar[str] = "bench"
-    input_schema: ClassVar[JSON] = {
-        "type": "object",
-        "properties": {"namespace": _STR, "query": _STR},
-        "additionalProperties": False,
-    }
-
-    def __init__(self) -> None:
-        self.output: JSON = {}
-
-    async def _invoke(self, args: JSON, ctx: ToolContext) -> JSON:
-        return self.output
-
-
-class SeriesTool(InstantTool):
-    name: ClassVar[str] = "bench_series"
-    namespace_arg: ClassVar[str | None] = None
-    output_schema: ClassVar[JSON] = {
-        "type": "object",
-        "properties": {
-            "query_sent": _STR,
-            "series": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "labels": {"type": "object", "additionalProperties": _STR},
-                        "min": _NUM, "max": _NUM, "avg": _NUM, "last": _NUM,
-                    },
-                    "required": ["labels", "last"],
-                },
-            },
-        },
-        "required": ["series"],
-    }  # fmt: skip
-
-
-class PodsTool(InstantTool):
-    name: ClassVar[str] = "bench_pods"
-    output_schema: ClassVar[JSON] = {
-        "type": "object",
-        "properties": {
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "name": _STR, "namespace": _STR, "phase": _STR, "node": _STR,
-                        "restarts": {"type": "integer"},
-                        "containers": {"type": "array", "items": {"type": "object"}},
-                        "conditions": {"type": "array", "items": {"type": "object"}},
-                        "owner": _STR,
-                    },
-                    "required": ["name", "namespace", "phase"],
-                },
-            }
-        },
-        "required": ["items"],
-    }  # fmt: skip
-
-
-def series_output(run: int) -> JSON:
-    return {
-        "query_sent": 'sum by (pod) (rate(http_requests_total{namespace="shop"}[5m]))',
-        "series": [
-            {
-                "labels": {
-                    "__name__": "http_requests_total", "namespace": "shop",
-                    "pod": f"checkout-{run:04x}-{i:05d}", "job": "checkout",
-                    "instance": f"10.0.{i // 250}.{i % 250}:8080", "code": "500",
-                    "method": "GET", "route": f"/api/v1/orders/{i}",
-                },
-                "min": 0.1 * i, "max": 2.0 * i, "avg": 1.0 * i, "last": 1.5 * i,
-            }
-            for i in range(50)
-        ],
-    }  # fmt: skip
-
-
-def pods_output(run: int) -> JSON:
-    return {
-        "items": [
-            {
-                "name": f"checkout-{run:04x}-{i:05d}", "namespace": "shop", "phase": "Running",
-                "node": f"worker-{i % 5}", "restarts": i % 3, "owner": "ReplicaSet/checkout-7d9f8b6c5",
-                "conditions": [
-                    {"type": "Ready", "status": "True"}, {"type": "PodScheduled", "status": "True"}
-                ],
-                "containers": [
-                    {
-                        "name": "app", "image": "registry.example/shop/checkout:v1.4.2", "ready": True,
-                        "restart_count": i % 3,
-                        "last_termination": {"reason": "OOMKilled", "exit_code": 137} if i % 7 == 0 else None,
-                        "requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "512Mi"},
-                        "env": [{"name": "MODE", "value": "prod"}, {"name": "DB_PASSWORD", "value": "x"}],
-                    }
-                ],
-            }
-            for i in range(100)
-        ]
-    }  # fmt: skip
 
 
 def pct(values: list[float], p: float) -> float:
@@ -281,7 +182,7 @@ async def stages(routers: dict[str, ToolRouter], cases: list[Any], ctx: ToolCont
     """Where the time goes: each stage on its own, before and after (µs). Each side gets its own
     freshly built outputs (new pod names), so neither finds the other's strings in a cache."""
     for label, tool, args, build in cases:
-        print(f"\n{label + ', first sight: stage':<30}" + "".join(f"{h:>13}" for h in (
+        print(f"\n{label + ', first sight: stage':<40}" + "".join(f"{h:>13}" for h in (
             "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         totals: dict[str, list[float]] = {}
         data = {
@@ -311,7 +212,7 @@ async def stages(routers: dict[str, ToolRouter], cases: list[Any], ctx: ToolCont
         _row("audit row + gate (I/O)", audit, audit)
 
 
-def _row(name: str, before: list[float], after: list[float], indent: int = 30) -> None:
+def _row(name: str, before: list[float], after: list[float], indent: int = 40) -> None:
     b50, b95, a50, a95 = pct(before, 50), pct(before, 95), pct(after, 50), pct(after, 95)
     print(f"{'  ' + name:<{indent}}{b50:>13.0f}{b95:>13.0f}{a50:>13.0f}{a95:>13.0f}"
           f"{b50 / a50 if a50 else 0:>12.1f}x{b95 / a95 if a95 else 0:>12.1f}x")  # fmt: skip
@@ -320,12 +221,13 @@ def _row(name: str, before: list[float], after: list[float], indent: int = 30) -
 async def main(calls: int) -> None:
     prefix = f"aiops-bench-{uuid.uuid4().hex[:8]}"
     async with scratch_database() as (pool, connect):
-        series, pods = SeriesTool(), PodsTool()
+        series, pods, k8s_list = SeriesTool(), PodsTool(), K8sListBench()
         blocklist = Blocklist(pool=pool, prefix=prefix)
         audit = PostgresAuditLog(pool=pool, agent_version="bench", connect=connect)  # as the app's
 
         def build() -> ToolRouter:
-            return ToolRouter(tools=[series, pods], audit=audit, metrics=Metrics(), blocklist=blocklist)
+            tools = [series, pods, k8s_list]
+            return ToolRouter(tools=tools, audit=audit, metrics=Metrics(), blocklist=blocklist)
 
         routers = {"before": with_jsonschema(build()), "after": build()}
         ident = Identity("U1", "kc-bench", "bench", frozenset({"viewer"}), frozenset({"shop", "payments"}))
@@ -333,13 +235,14 @@ async def main(calls: int) -> None:
         cases = [
             ("50 series", series, {"query": "rate(http_requests_total[5m])"}, series_output),
             ("100 pods", pods, {"namespace": "shop"}, pods_output),
+            ("k8s_list, 100 pods", k8s_list, {"namespace": "shop"}, k8s_list_output),
         ]
         print(f"router overhead, {calls} calls per case (µs; audit and blocklist gate → PostgreSQL)")
         print("before = jsonschema validators, a copying scope filter, every string through clean_label,")
         print("         the stdlib JSON encoder (bench/router_baseline.py); after = the router as it is")
         print("repeat = every string seen in an earlier call; first sight = every pod name / series new;")
         print("every output parsed from JSON just before its call, as a tool hands it over")
-        print(f"{'end-to-end overhead':<38}{'bare p50':>10}" + "".join(f"{h:>13}" for h in (
+        print(f"{'end-to-end overhead':<46}{'bare p50':>10}" + "".join(f"{h:>13}" for h in (
             "before p50", "before p95", "after p50", "after p95", "ratio p50", "ratio p95")))  # fmt: skip
         for blocked in (False, True):
             if blocked:  # an unrelated blocked value: the router now digests every string of the result
@@ -360,7 +263,7 @@ async def main(calls: int) -> None:
                     bare = runs["after"][0]
                     over = {w: [r - b for b, r in zip(*runs[w], strict=True)] for w in runs}
                     name = f"{label}, {sight}" + (" (blocklist on)" if blocked else "")
-                    print(f"{name:<38}{pct(bare, 50):>10.1f}", end="")
+                    print(f"{name:<46}{pct(bare, 50):>10.1f}", end="")
                     _row("", over["before"], over["after"], indent=0)
         await stages(routers, cases, ctx, calls)
         await audit.aclose()

@@ -153,7 +153,17 @@ class _Generator:
         lines: list[str] = []
         props: dict[str, Any] = schema.get("properties", {})
         required = schema.get("required", [])
-        if required:
+        extra = schema.get("additionalProperties", True)
+        exact = extra is False and bool(props) and set(required) == set(props)
+        if exact:  # a closed object with every property required (our summaries): one set compare
+            names = self._name("_k")
+            self.helpers[names] = frozenset(props)
+            lines += [f"if {v}.keys() != {names}:", _FAIL]
+        elif len(required) > 2:  # one C-level pass instead of a chain of lookups
+            names = self._name("_r")
+            self.helpers[names] = frozenset(required)
+            lines += [f"if not ({v}.keys() >= {names}):", _FAIL]
+        elif required:
             lines += [f"if {' or '.join(f'{name!r} not in {v}' for name in required)}:", _FAIL]
         for name, sub in props.items():
             value = self._var()
@@ -166,10 +176,13 @@ class _Generator:
                     f"if {value} is not _MISSING:",
                     *_block(inner),
                 ]
-        extra = schema.get("additionalProperties", True)
         key, value = self._var(), self._var()
-        inner = self.schema(extra, value)
-        if inner and props:
+        inner = [] if exact else self.schema(extra, value)
+        if extra is False and inner:  # no key outside `properties`, again in one pass
+            names = self._name("_k")
+            self.helpers[names] = frozenset(props)
+            lines += [f"if not ({v}.keys() <= {names}):", _FAIL]
+        elif inner and props:
             names = self._name("_k")
             self.helpers[names] = frozenset(props)
             lines += [

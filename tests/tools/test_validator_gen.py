@@ -174,7 +174,7 @@ def test_every_bound_at_its_edges(kind: Any, keyword: str, n: float) -> None:
 
 @pytest.mark.parametrize("extra", [False, True, {"type": "string"}, {"type": "integer", "minimum": 2}])
 @pytest.mark.parametrize("props", [{}, {"a": {"type": "integer"}}, {"a": {}, "b": {"type": "string"}}])
-@pytest.mark.parametrize("required", [[], ["a"], ["a", "zz"]])
+@pytest.mark.parametrize("required", [[], ["a"], ["a", "zz"], ["a", "b", "zz"], ["a", "b"]])
 def test_objects_keys_and_extra_keys(extra: Any, props: dict[str, Any], required: list[str]) -> None:
     schema = {"type": "object", "properties": props, "required": required, "additionalProperties": extra}
     check, reference = compile_check(schema), Draft7Validator(schema)
