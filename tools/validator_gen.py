@@ -59,10 +59,10 @@ _OBJECT_KEYWORDS = ("properties", "required", "additionalProperties")
 
 def compile_check(schema: dict[str, Any]) -> Callable[[Any], bool]:
     """A function returning True exactly when `schema` (draft-07, checked) accepts a document."""
-    if _mentions_ref(schema):
-        return _delegated(schema)
     gen = _Generator()
     try:
+        if _mentions_ref(schema):
+            return _delegated(schema)
         body = gen.schema(schema, "d")
         source = "def check(d):\n" + "".join(f"    {line}\n" for line in body) + "    return True\n"
         namespace: dict[str, Any] = {"_MISSING": _MISSING, **gen.helpers}
@@ -208,9 +208,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _finite(value: Any) -> bool:
+    """A number, not a boolean, and finite (any int is; `math.isfinite` overflows on a huge one)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+
+
 def _scalar(value: Any) -> bool:
     """A value `enum`/`const` can hold natively: null, a boolean, a string or a finite number."""
-    return value is None or isinstance(value, str | bool) or (_is_number(value) and math.isfinite(value))
+    return value is None or isinstance(value, str | bool) or _finite(value)
 
 
 def _guarded(applies: str, kinds: list[str] | None, v: str, body: list[str]) -> list[str]:
@@ -232,9 +239,7 @@ def _native(schema: dict[str, Any]) -> bool:
         return False
     for keyword in _BOUNDS:
         n = schema.get(keyword)
-        if keyword in schema and (
-            isinstance(n, bool) or not isinstance(n, int | float) or not math.isfinite(n)
-        ):
+        if keyword in schema and not _finite(n):
             return False
     if "enum" in schema and not (isinstance(schema["enum"], list) and all(map(_scalar, schema["enum"]))):
         return False

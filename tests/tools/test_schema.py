@@ -348,3 +348,17 @@ def test_refs_and_patterns_are_found_under_any_property_name() -> None:
         check_draft07({"properties": {"title": {"$ref": "http://127.0.0.1:1/evil.json"}}})
     with pytest.raises(ValueError, match="pattern uses"):
         check_draft07({"properties": {"description": {"type": "string", "pattern": "^a$"}}})
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [({"type": "number", "multipleOf": 0.01}, "multipleOf"),
+     ({"properties": {"n": {"multipleOf": 3}}}, "multipleOf"),
+     ({"maximum": float("inf")}, "non-finite"), ({"enum": ["a", float("nan")]}, "non-finite")],
+)  # fmt: skip
+def test_schemas_the_validators_would_disagree_on_are_refused(schema: dict[str, Any], message: str) -> None:
+    """fastjsonschema accepts 0.07 as a multiple of 0.01 (jsonschema does not), and its code for an
+    infinite or NaN bound or value raises NameError when run: a tool schema with either is refused."""
+    with pytest.raises(ValueError, match=message):
+        check_draft07(schema)
+
