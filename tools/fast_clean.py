@@ -23,7 +23,6 @@ class NeedsFilter(Exception):
 
 
 _PLAIN = frozenset({int, float, bool, type(None)})
-MAX_LABEL_CHARS = sanitize.MAX_LABEL_CHARS
 
 
 def clean_in_scope(
@@ -31,7 +30,7 @@ def clean_in_scope(
 ) -> tuple[Any, sanitize.Report]:
     """`sanitize.clean(obj)` for a plain-JSON result the second layer would pass whole; else NeedsFilter.
     Only for a label cap of at least MAX_LABEL_CHARS (the clean-string cache's own bound)."""
-    if max_label_chars < MAX_LABEL_CHARS:
+    if max_label_chars < sanitize.MAX_LABEL_CHARS:
         raise NeedsFilter
     walk = _Walk(scope, long_text_fields, max_label_chars, defer=True)
     cleaned = walk.run(obj)
@@ -86,7 +85,7 @@ class _Walk:
         if key is None or (key in clean and not (self.prose and key in self.long)):  # a label
             if text in clean or text in self.names:
                 return text
-            if self.defer and len(text) <= MAX_LABEL_CHARS:
+            if self.defer and len(text) <= sanitize.MAX_LABEL_CHARS:
                 self.deferred.append(text)
                 return text
         return sanitize._clean_str(text, key, self.long, self.cap, self.report)

@@ -95,6 +95,12 @@ class _Generator:
     def _var(self) -> str:
         return self._name("v")
 
+    def _helper(self, prefix: str, value: Any) -> str:
+        """A name for `value` in the generated code's namespace."""
+        name = self._name(prefix)
+        self.helpers[name] = value
+        return name
+
     def schema(self, schema: Any, v: str) -> list[str]:
         """Lines that `return False` when the value in `v` fails `schema`."""
         if schema is True or schema == {}:
@@ -102,9 +108,7 @@ class _Generator:
         if schema is False:
             return ["return False"]
         if not isinstance(schema, dict) or not _native(schema):
-            name = self._name("_f")
-            self.helpers[name] = _delegated(schema)
-            return [f"if not {name}({v}):", _FAIL]
+            return [f"if not {self._helper('_f', _delegated(schema))}({v}):", _FAIL]
         lines: list[str] = []
         kinds = schema.get("type")
         kinds = [kinds] if isinstance(kinds, str) else kinds
@@ -126,10 +130,7 @@ class _Generator:
                 values = schema["enum"] if keyword == "enum" else [schema["const"]]
                 lines += [f"if not ({self._one_of_values(values, v)}):", _FAIL]
         if "anyOf" in schema:
-            names = []
-            for alternative in schema["anyOf"]:
-                names.append(self._name("_a"))
-                self.helpers[names[-1]] = _alternative(alternative)
+            names = [self._helper("_a", _alternative(alternative)) for alternative in schema["anyOf"]]
             lines += [f"if not ({' or '.join(f'{n}({v})' for n in names)}):", _FAIL]
         return lines
 
@@ -144,9 +145,7 @@ class _Generator:
             ("_n", _TYPE["number"], [x for x in values if _is_number(x)]),
         ):
             if members:
-                name = self._name(kind)
-                self.helpers[name] = frozenset(members)
-                tests.append(f"({test} and {{v}} in {name})")
+                tests.append(f"({test} and {{v}} in {self._helper(kind, frozenset(members))})")
         return " or ".join(tests).format(v=v) if tests else "False"
 
     def _object(self, schema: dict[str, Any], v: str) -> list[str]:
@@ -156,13 +155,9 @@ class _Generator:
         extra = schema.get("additionalProperties", True)
         exact = extra is False and bool(props) and set(required) == set(props)
         if exact:  # a closed object with every property required (our summaries): one set compare
-            names = self._name("_k")
-            self.helpers[names] = frozenset(props)
-            lines += [f"if {v}.keys() != {names}:", _FAIL]
+            lines += [f"if {v}.keys() != {self._helper('_k', frozenset(props))}:", _FAIL]
         elif len(required) > 2:  # one C-level pass instead of a chain of lookups
-            names = self._name("_r")
-            self.helpers[names] = frozenset(required)
-            lines += [f"if not ({v}.keys() >= {names}):", _FAIL]
+            lines += [f"if not ({v}.keys() >= {self._helper('_r', frozenset(required))}):", _FAIL]
         elif required:
             lines += [f"if {' or '.join(f'{name!r} not in {v}' for name in required)}:", _FAIL]
         for name, sub in props.items():
@@ -179,12 +174,9 @@ class _Generator:
         key, value = self._var(), self._var()
         inner = [] if exact else self.schema(extra, value)
         if extra is False and inner:  # no key outside `properties`, again in one pass
-            names = self._name("_k")
-            self.helpers[names] = frozenset(props)
-            lines += [f"if not ({v}.keys() <= {names}):", _FAIL]
+            lines += [f"if not ({v}.keys() <= {self._helper('_k', frozenset(props))}):", _FAIL]
         elif inner and props:
-            names = self._name("_k")
-            self.helpers[names] = frozenset(props)
+            names = self._helper("_k", frozenset(props))
             lines += [
                 f"for {key}, {value} in {v}.items():",
                 f"    if {key} not in {names}:",

@@ -255,7 +255,7 @@ def _delegated_parts(schema: Any, path: str = "$") -> list[str]:
 
 def test_every_tool_output_schema_is_checked_by_the_generators_own_code() -> None:
     """The Kubernetes list's items are an anyOf of kinds, each with enums and a const kind: all
-    written as code (fastjsonschema's function for them took 2.4 ms on 100 pods, ours 0.6 ms)."""
+    written as code, none of it handed to fastjsonschema."""
     assert len(TOOLS) >= 9
     assert not [(name, p) for name, t in TOOLS.items() for p in _delegated_parts(t.output_schema)]
 
